@@ -1,0 +1,39 @@
+import type { MethodDef } from './common';
+
+export interface AppInfo {
+  name: 'Lethe';
+  version: string;
+  /** 'electron' inside the desktop app, 'web' for the browser build */
+  shell: 'electron' | 'web';
+  versions: { node: string; electron: string | null; onnxruntime: string; chrome: string | null };
+  platform: string;
+  arch: string;
+  cpus: number;
+}
+
+export interface WorkspaceInfo {
+  root: string;
+  /** counts of records per kind */
+  counts: Record<'datasets' | 'models' | 'forgetSets' | 'runs' | 'reports', number>;
+  /** records found corrupt on open and moved to quarantine */
+  quarantined: { kind: string; id: string; reason: string }[];
+}
+
+export type Theme = 'light' | 'dark' | 'system';
+export type ExecutionProviderName = 'cpu' | 'cuda' | 'webgpu' | 'dml' | 'coreml';
+
+export interface Settings {
+  theme: Theme;
+  executionProvider: ExecutionProviderName;
+  /** 0 = let onnxruntime decide */
+  intraOpThreads: number;
+  /** how many jobs may run at once */
+  jobConcurrency: number;
+}
+
+export interface AppMethods {
+  'app.info': MethodDef<Record<string, never>, AppInfo>;
+  'workspace.info': MethodDef<Record<string, never>, WorkspaceInfo>;
+  'settings.get': MethodDef<Record<string, never>, Settings>;
+  'settings.update': MethodDef<Partial<Settings>, Settings>;
+}

@@ -1,0 +1,52 @@
+// The one typed API contract of Lethe. The backend (main/backend/service.ts) implements ApiMethods
+// once; Electron IPC (preload + main/electron/ipc.ts) and the web transport (main/server/) carry it.
+// The renderer sees the same `LetheApi` object whichever transport it has.
+//
+// Adding a domain: write preload/api/<domain>.ts with a `XxxMethods` interface (and `XxxEvents` if
+// it pushes events), extend ApiMethods/ApiEvents below, and add its method names to API_METHODS.
+
+import type { AppMethods } from './app';
+import type { JobEvents, JobMethods } from './jobs';
+import type { Unsubscribe } from './common';
+
+export * from './common';
+export type * from './app';
+export type * from './jobs';
+
+export interface ApiMethods extends AppMethods, JobMethods {}
+export interface ApiEvents extends JobEvents {}
+
+export type MethodName = keyof ApiMethods;
+export type EventName = keyof ApiEvents;
+export type ArgsOf<M extends MethodName> = ApiMethods[M]['args'];
+export type ResultOf<M extends MethodName> = ApiMethods[M]['result'];
+
+/** Allow-list of method names. `satisfies` keeps it in sync with ApiMethods both ways (see test). */
+export const API_METHODS = [
+  'app.info',
+  'workspace.info',
+  'settings.get',
+  'settings.update',
+  'jobs.list',
+  'jobs.get',
+  'jobs.submit',
+  'jobs.cancel',
+  'jobs.resume',
+  'jobs.kinds',
+] as const satisfies readonly MethodName[];
+
+export const API_EVENTS = ['jobs.event'] as const satisfies readonly EventName[];
+
+// Compile-time check that every MethodName is listed.
+type Missing = Exclude<MethodName, (typeof API_METHODS)[number]>;
+const _allListed: Missing extends never ? true : Missing = true;
+void _allListed;
+
+/** The object a transport gives the renderer: `api.call('jobs.list', {})`, `api.on('jobs.event', cb)`. */
+export interface LetheApi {
+  call<M extends MethodName>(method: M, args: ArgsOf<M>): Promise<ResultOf<M>>;
+  on<E extends EventName>(event: E, listener: (payload: ApiEvents[E]) => void): Unsubscribe;
+}
+
+/** The backend side: one handler per method, and an event sink the transports subscribe to. */
+export type ApiHandlers = { [M in MethodName]: (args: ArgsOf<M>) => Promise<ResultOf<M>> };
