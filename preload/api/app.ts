@@ -3,8 +3,8 @@ import type { MethodDef } from './common';
 export interface AppInfo {
   name: 'Lethe';
   version: string;
-  /** 'electron' inside the desktop app, 'web' for the browser build */
-  shell: 'electron' | 'web';
+  /** 'electron' inside the desktop app, 'web' for the browser build, 'cli' for the command line */
+  shell: 'electron' | 'web' | 'cli';
   versions: { node: string; electron: string | null; onnxruntime: string; chrome: string | null };
   platform: string;
   arch: string;

@@ -1,7 +1,8 @@
 // Storage interface of the workspace. Implemented with plain files and atomic writes (fs-store.ts);
 // kept behind this interface so it runs unchanged under Node 20 and inside Electron.
 
-export type RecordKind = 'datasets' | 'models' | 'forgetSets' | 'runs' | 'reports' | 'jobs';
+export const RECORD_KINDS = ['datasets', 'models', 'forgetSets', 'runs', 'reports', 'jobs'] as const;
+export type RecordKind = (typeof RECORD_KINDS)[number];
 
 export interface BlobRef {
   /** hex SHA-256 of the exact bytes */
@@ -41,7 +42,14 @@ export interface Workspace {
   listRecords<T>(kind: RecordKind): Promise<RecordEnvelope<T>[]>;
   deleteRecord(kind: RecordKind, id: string): Promise<void>;
 
-  /** records found corrupt at open, moved aside to quarantine/ */
+  /** ids of the record files of a kind, sorted, without reading or verifying them */
+  listRecordIds(kind: RecordKind): Promise<string[]>;
+  /** every blob in the store (hash and size on disk), sorted by hash, without reading the bytes */
+  listBlobs(): Promise<BlobRef[]>;
+  /** re-hash a blob's bytes from disk now (ignores any earlier verification); false if missing or wrong */
+  verifyBlob(sha256: string): Promise<boolean>;
+
+  /** records found corrupt at open (or later on read), moved aside to quarantine/ */
   quarantined(): { kind: string; id: string; reason: string }[];
   close(): Promise<void>;
 }

@@ -20,8 +20,14 @@ import {
   bytesPerElement,
 } from './ir';
 
+/** What kind of defect a decode error is (validate.ts maps it to ModelValidationError codes). */
+export type OnnxFormatErrorKind = 'not_onnx' | 'bad_type' | 'bad_dims' | 'too_large' | 'external_data' | 'malformed_graph';
+
 export class OnnxFormatError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly kind: OnnxFormatErrorKind = 'malformed_graph',
+  ) {
     super(message);
     this.name = 'OnnxFormatError';
   }
@@ -58,6 +64,8 @@ export interface ExternalDataRef {
   location: string;
   offset: number;
   length: number | null;
+  /** The decoded tensor (data empty) that the external bytes belong to. */
+  target: NamedTensor;
 }
 
 export interface DecodeResult {
@@ -71,31 +79,35 @@ type Any = any;
 function decodeTensor(tp: Any, ext: ExternalDataRef[], where: string): NamedTensor {
   const name: string = tp.name ?? '';
   const dtype = CODE_DTYPE[tp.data_type ?? 0];
-  if (!dtype) throw new OnnxFormatError(`${where}: tensor '${name}' has unsupported data type code ${tp.data_type}`);
+  if (!dtype) throw new OnnxFormatError(`${where}: tensor '${name}' has unsupported data type code ${tp.data_type}`, 'bad_type');
   const dims = (tp.dims ?? []).map(toNum);
   for (const d of dims) {
-    if (!Number.isSafeInteger(d) || d < 0) throw new OnnxFormatError(`${where}: tensor '${name}' has invalid dimension ${d}`);
+    if (!Number.isSafeInteger(d) || d < 0) throw new OnnxFormatError(`${where}: tensor '${name}' has invalid dimension ${d}`, 'bad_dims');
   }
   const n = dims.reduce((a: number, b: number) => a * b, 1);
-  if (!Number.isSafeInteger(n) || n > 2 ** 31) throw new OnnxFormatError(`${where}: tensor '${name}' declares ${n} elements (too large)`);
+  if (!Number.isSafeInteger(n) || n > 2 ** 31) throw new OnnxFormatError(`${where}: tensor '${name}' declares ${n} elements (too large)`, 'too_large');
   if (tp.data_location === 1) {
     const kv: Record<string, string> = {};
     for (const e of tp.external_data ?? []) kv[e.key] = e.value;
-    if (!kv.location) throw new OnnxFormatError(`${where}: tensor '${name}' has external data without a location`);
-    ext.push({ tensor: name, location: kv.location, offset: Number(kv.offset ?? 0), length: kv.length !== undefined ? Number(kv.length) : null });
-    return { name, dtype, dims, data: allocTensorData(dtype, 0) };
+    if (!kv.location) throw new OnnxFormatError(`${where}: tensor '${name}' has external data without a location`, 'external_data');
+    const target: NamedTensor = { name, dtype, dims, data: allocTensorData(dtype, 0) };
+    ext.push({ tensor: name, location: kv.location, offset: Number(kv.offset ?? 0), length: kv.length !== undefined ? Number(kv.length) : null, target });
+    return target;
   }
-  const data = allocTensorData(dtype, n);
+  // sizes are checked against the bytes actually present BEFORE allocating (a tiny file may declare huge dims)
   const raw: Uint8Array | undefined = tp.raw_data && tp.raw_data.length ? tp.raw_data : undefined;
   if (raw) {
     const need = n * bytesPerElement(dtype);
-    if (raw.length !== need) throw new OnnxFormatError(`${where}: tensor '${name}' raw_data has ${raw.length} bytes, dims need ${need}`);
+    if (raw.length !== need) throw new OnnxFormatError(`${where}: tensor '${name}' raw_data has ${raw.length} bytes, dims need ${need}`, 'bad_dims');
+    const data = allocTensorData(dtype, n);
     new Uint8Array(data.buffer).set(raw);
     return { name, dtype, dims, data };
   }
+  let data: TypedArray = allocTensorData(dtype, 0);
   const fill = (src: ArrayLike<Any> | undefined, conv: (x: Any) => number | bigint) => {
     const len = src?.length ?? 0;
-    if (len !== n) throw new OnnxFormatError(`${where}: tensor '${name}' has ${len} values, dims need ${n}`);
+    if (len !== n) throw new OnnxFormatError(`${where}: tensor '${name}' has ${len} values, dims need ${n}`, 'bad_dims');
+    data = allocTensorData(dtype, n);
     for (let i = 0; i < n; i++) (data as Any)[i] = conv(src![i]);
   };
   switch (dtype) {
@@ -132,16 +144,21 @@ function encodeTensor(t: Tensor & { name?: string }): Any {
 function decodeValueInfo(vi: Any, where: string): ValueInfo {
   const tt = vi.type?.tensor_type;
   const name: string = vi.name ?? '';
-  if (!tt) return { name, dtype: 'float32', shape: null };
+  if (!tt) {
+    const other = ['sequence_type', 'map_type', 'optional_type', 'sparse_tensor_type'].find((k) => vi.type?.[k]);
+    // the IR only holds dense tensors; re-encoding a sequence/map value as a tensor would change the model
+    if (other) throw new OnnxFormatError(`${where}: value '${name}' has a ${other.replace('_type', '')} type; Lethe supports dense tensors only`, 'bad_type');
+    return { name, dtype: 'float32', shape: null };
+  }
   const dtype = CODE_DTYPE[tt.elem_type ?? 0];
-  if (!dtype) throw new OnnxFormatError(`${where}: value '${name}' has unsupported element type ${tt.elem_type}`);
+  if (!dtype) throw new OnnxFormatError(`${where}: value '${name}' has unsupported element type ${tt.elem_type}`, 'bad_type');
   let shape: Dim[] | null = null;
   if (tt.shape) {
     shape = (tt.shape.dim ?? []).map((d: Any): Dim => {
       if (d.dim_param) return String(d.dim_param);
       if (d.dim_value !== undefined && d.dim_value !== null) {
         const v = toNum(d.dim_value);
-        if (!Number.isSafeInteger(v) || v < 0) throw new OnnxFormatError(`${where}: value '${name}' has invalid dimension ${v}`);
+        if (!Number.isSafeInteger(v) || v < 0) throw new OnnxFormatError(`${where}: value '${name}' has invalid dimension ${v}`, 'bad_dims');
         return v;
       }
       return null;
@@ -193,7 +210,7 @@ function decodeAttr(a: Any, ext: ExternalDataRef[], where: string, depth: number
     case AT.STRINGS:
       return { type: 'strings', value: (a.strings ?? []).map((s: Uint8Array) => utf8.decode(s)) };
     default:
-      throw new OnnxFormatError(`${where}: attribute '${a.name}' has unsupported type ${type}`);
+      throw new OnnxFormatError(`${where}: attribute '${a.name}' has unsupported type ${type}`, 'bad_type');
   }
 }
 
@@ -264,9 +281,9 @@ export function decodeModel(bytes: Uint8Array): DecodeResult {
   try {
     m = ModelProto.decode(bytes);
   } catch (e) {
-    throw new OnnxFormatError(`not a valid ONNX protobuf: ${(e as Error).message}`);
+    throw new OnnxFormatError(`not a valid ONNX protobuf: ${(e as Error).message}`, 'not_onnx');
   }
-  if (!m.graph) throw new OnnxFormatError('not an ONNX model: the file has no graph');
+  if (!m.graph) throw new OnnxFormatError('not an ONNX model: the file has no graph', 'not_onnx');
   const ext: ExternalDataRef[] = [];
   const graph = decodeGraph(m.graph, ext, 'graph', 0);
   const metadata: Record<string, string> = {};

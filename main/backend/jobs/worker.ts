@@ -1,0 +1,124 @@
+// Job worker process entry (child_process.fork by the runner). Receives one 'start' message, runs
+// the registered JobHandler for its kind, streams progress (at most ~10 messages/s) and logs over
+// IPC, saves checkpoints as JSON blobs in the workspace (the runner records them in the job), and
+// reports the result or the error, then exits. If the runner goes away (IPC disconnect) the worker
+// exits at once, so a crashed backend leaves no orphans.
+
+import type { JobProgress } from '../../../preload/api/jobs';
+import { openWorkspace } from '../workspace';
+import type { Workspace } from '../workspace/types';
+import { loadJobKinds } from './kinds';
+import type { FromWorker, ToWorker, WorkerStart } from './protocol';
+import type { JobContext } from './types';
+
+const PROGRESS_INTERVAL_MS = 100;
+
+if (!process.send) {
+  console.error('lethe job worker: must be started by the job runner (no IPC channel).');
+  process.exit(2);
+}
+
+function send(msg: FromWorker): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.connected) return resolve();
+    process.send!(msg, undefined, {}, () => resolve());
+  });
+}
+
+const abort = new AbortController();
+const checkpointWaiters = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+let started = false;
+
+process.on('disconnect', () => process.exit(3));
+
+process.on('message', (raw: unknown) => {
+  const msg = raw as ToWorker;
+  if (msg?.type === 'start' && !started) {
+    started = true;
+    void runJob(msg);
+  } else if (msg?.type === 'cancel') {
+    abort.abort(new DOMException('The job was cancelled.', 'AbortError'));
+  } else if (msg?.type === 'checkpointSaved') {
+    const w = checkpointWaiters.get(msg.seq);
+    checkpointWaiters.delete(msg.seq);
+    if (msg.error) w?.reject(new Error(msg.error));
+    else w?.resolve();
+  }
+});
+
+async function finish(msg: FromWorker, code: number): Promise<never> {
+  await send(msg);
+  process.exit(code);
+}
+
+process.on('uncaughtException', (err) => void finish({ type: 'error', message: `Unexpected error in the job worker: ${err.message}` }, 1));
+process.on('unhandledRejection', (err) =>
+  void finish({ type: 'error', message: `Unexpected error in the job worker: ${err instanceof Error ? err.message : String(err)}` }, 1),
+);
+
+async function runJob(start: WorkerStart): Promise<void> {
+  let ws: Workspace | null = null;
+  const workspace = async () => (ws ??= await openWorkspace(start.workspaceRoot, { mode: 'worker' }));
+
+  // progress: keep the latest, send at most every PROGRESS_INTERVAL_MS
+  let pending: (Partial<JobProgress> & { step: number }) | null = null;
+  let lastSent = 0;
+  let timer: NodeJS.Timeout | null = null;
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    if (!pending) return;
+    const p = pending;
+    pending = null;
+    lastSent = Date.now();
+    void send({ type: 'progress', progress: p });
+  };
+  let checkpointSeq = 0;
+
+  const ctx: JobContext = {
+    jobId: start.jobId,
+    workspaceRoot: start.workspaceRoot,
+    signal: abort.signal,
+    settings: start.settings,
+    checkpoint: null,
+    progress(p) {
+      if (!p || typeof p.step !== 'number' || !Number.isFinite(p.step)) throw new TypeError('progress needs a finite step number');
+      pending = { ...p };
+      const wait = PROGRESS_INTERVAL_MS - (Date.now() - lastSent);
+      if (wait <= 0) flush();
+      else if (!timer) timer = setTimeout(flush, wait);
+    },
+    log(level, message) {
+      void send({ type: 'log', level, message: String(message) });
+    },
+    async saveCheckpoint(state) {
+      const json = JSON.stringify(state);
+      if (json === undefined) throw new TypeError('a checkpoint must be JSON-serialisable');
+      const blob = await (await workspace()).putBlob(Buffer.from(json, 'utf8'));
+      const seq = ++checkpointSeq;
+      const saved = new Promise<void>((resolve, reject) => checkpointWaiters.set(seq, { resolve, reject }));
+      await send({ type: 'checkpoint', seq, blob });
+      await saved;
+    },
+  };
+
+  try {
+    const kinds = await loadJobKinds(start.kindModules);
+    const handler = kinds.get(start.kind);
+    if (!handler) throw new Error(`No handler is registered for job kind ${start.kind}.`);
+    if (start.checkpoint) {
+      const bytes = await (await workspace()).getBlob(start.checkpoint.sha256);
+      ctx.checkpoint = JSON.parse(Buffer.from(bytes).toString('utf8'));
+    }
+    const params = handler.validate(start.params);
+    const result = await handler.run(params, ctx);
+    flush();
+    await (ws as Workspace | null)?.close();
+    await finish({ type: 'result', result: result === undefined ? null : result }, 0);
+  } catch (err) {
+    flush();
+    if (abort.signal.aborted) await finish({ type: 'cancelled' }, 0);
+    const message = err instanceof Error ? err.message || err.name : String(err);
+    await finish({ type: 'error', message }, 1);
+  }
+}

@@ -1,0 +1,206 @@
+// Forget-set service: API handlers for forgetSets.* and the functions the CLI calls. The builder
+// itself is main/engine/data/forget-sets.ts; this file adds lookup by id or name, name rules, the
+// model scorer for worst-case sets (OnnxExampleScorer over a workspace model or an ONNX file) and the
+// lock that makes a forget set immutable once a run uses it.
+//
+// Workspace models for worst-case scoring: the model record's inference ONNX is taken from the first
+// present blob among 'inference', 'model', 'onnx' (or the record's only blob).
+
+import { ApiError } from '../../../preload/api/common';
+import type {
+  DatasetMethods,
+  ForgetSetCreateArgs,
+  ForgetSetDetail,
+  ForgetSetManifestInfo,
+  ForgetSetPreview,
+  ForgetSetSummary,
+} from '../../../preload/api/datasets';
+import {
+  type ForgetSetManifest,
+  type ForgetSetRecord,
+  assertUnlocked,
+  buildForgetSet,
+  forgetSetIds,
+  lockForgetSet,
+  newForgetSetId,
+  parseRule,
+  resolveRule,
+  ruleNeedsSeed,
+  saveForgetSet,
+  type ResolveDeps,
+} from '../../engine/data/forget-sets';
+import { OnnxExampleScorer, type ExampleScorer } from '../../engine/data/scorer';
+import type { Workspace } from '../workspace/types';
+import { type MethodHandlers, findDataset, openReader, toApiError, validateName } from './datasets';
+
+const _compat = (m: ForgetSetManifest): ForgetSetManifestInfo => m;
+void _compat;
+
+export async function findForgetSet(ws: Workspace, idOrName: string): Promise<ForgetSetRecord> {
+  const byId = /^[A-Za-z0-9._-]{1,128}$/.test(idOrName) ? await ws.getRecord<ForgetSetManifest>('forgetSets', idOrName).catch(() => null) : null;
+  if (byId) return byId;
+  const hit = (await ws.listRecords<ForgetSetManifest>('forgetSets')).find((r) => r.data.name === idOrName);
+  if (!hit) throw new ApiError('not_found', `There is no forget set '${idOrName}'.`);
+  return hit;
+}
+
+export function summarizeForgetSet(r: ForgetSetRecord): ForgetSetSummary {
+  return {
+    id: r.id,
+    name: r.data.name,
+    kind: r.data.kind,
+    datasetId: r.data.dataset.id,
+    datasetName: r.data.dataset.name,
+    count: r.data.count,
+    idsSha256: r.data.idsSha256,
+    locked: r.data.lockedBy.length > 0,
+    createdAt: r.createdAt,
+  };
+}
+
+export async function listForgetSets(ws: Workspace, datasetId?: string): Promise<ForgetSetSummary[]> {
+  let all = await ws.listRecords<ForgetSetManifest>('forgetSets');
+  if (datasetId) {
+    const ds = await findDataset(ws, datasetId);
+    all = all.filter((r) => r.data.dataset.id === ds.id);
+  }
+  return all.map(summarizeForgetSet).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name));
+}
+
+export async function getForgetSet(ws: Workspace, idOrName: string, includeIds = true): Promise<ForgetSetDetail> {
+  const r = await findForgetSet(ws, idOrName);
+  const detail: ForgetSetDetail = { ...summarizeForgetSet(r), manifest: r.data };
+  if (includeIds) detail.ids = await forgetSetIds(r, ws);
+  return detail;
+}
+
+/** Build the scorer for a worst-case rule's model reference. */
+export async function scorerForModel(ws: Workspace, model: Record<string, unknown>): Promise<ExampleScorer> {
+  const norm = model.norm as { mean: number[]; std: number[] } | undefined;
+  try {
+    if (typeof model.modelId === 'string') {
+      const rec = await ws.getRecord<Record<string, unknown>>('models', model.modelId);
+      if (!rec) throw new ApiError('not_found', `There is no model '${model.modelId}'.`);
+      const keys = Object.keys(rec.blobs);
+      const key = ['inference', 'model', 'onnx'].find((k) => rec.blobs[k]) ?? (keys.length === 1 ? keys[0] : undefined);
+      if (!key) throw new ApiError('invalid_argument', `Model '${model.modelId}' has no inference ONNX blob.`);
+      const bytes = await ws.getBlob(rec.blobs[key].sha256);
+      return await OnnxExampleScorer.create(bytes, { modelId: rec.id, blob: key, sha256: rec.blobs[key].sha256 }, { norm });
+    }
+    if (typeof model.path === 'string') {
+      const { sha256File } = await import('../../engine/data/hash');
+      const h = await sha256File(model.path);
+      return await OnnxExampleScorer.create(model.path, { path: model.path, sha256: h.sha256 }, { norm });
+    }
+  } catch (e) {
+    if (e instanceof ApiError) throw e;
+    const err = e as NodeJS.ErrnoException;
+    if (err?.code === 'ENOENT') throw new ApiError('not_found', `The model file ${String(model.path)} does not exist.`);
+    throw new ApiError('invalid_argument', `The model could not be loaded for scoring: ${err?.message ?? String(e)}`);
+  }
+  throw new ApiError('invalid_argument', 'A worst-case forget set needs model.modelId or model.path.');
+}
+
+function resolveDeps(ws: Workspace, signal?: AbortSignal): ResolveDeps {
+  return {
+    getForgetSet: async (ref) => findForgetSet(ws, ref).catch((e) => (e instanceof ApiError && e.code === 'not_found' ? null : Promise.reject(e))),
+    scorer: (model) => scorerForModel(ws, model),
+    signal,
+  };
+}
+
+function checkSeed(seed: unknown): number {
+  if (seed === undefined) return 0;
+  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+    throw new ApiError('invalid_argument', 'seed must be an integer from 0 to 4294967295.');
+  return seed;
+}
+
+async function build(ws: Workspace, args: Omit<ForgetSetCreateArgs, 'name'>, name: string) {
+  const rule = parseRule(args.rule);
+  const seed = checkSeed(args.seed);
+  const ds = await findDataset(ws, args.datasetId);
+  const reader = await openReader(ws, ds);
+  const res = await resolveRule(reader, rule, seed, resolveDeps(ws));
+  const built = buildForgetSet(reader, res, { name, rule, seed: ruleNeedsSeed(rule) ? seed : null });
+  return built;
+}
+
+export async function previewForgetSet(ws: Workspace, args: Omit<ForgetSetCreateArgs, 'name'>): Promise<ForgetSetPreview> {
+  const built = await build(ws, args, '(preview)');
+  const m = built.manifest;
+  // sample gallery: up to 64 IDs spread evenly over the canonical list
+  const step = Math.max(1, Math.floor(built.ids.length / 64));
+  const sampleIds: string[] = [];
+  for (let i = 0; i < built.ids.length && sampleIds.length < 64; i += step) sampleIds.push(built.ids[i]);
+  const p: ForgetSetPreview = {
+    count: m.count,
+    idsSha256: m.idsSha256,
+    classNames: m.classNames,
+    forgetCounts: m.forgetCounts,
+    retainCounts: m.retainCounts,
+    retainCount: m.retain.count,
+    sampleIds: m.scores ? m.scores.chosen.slice(0, 64).map((c) => c.id) : sampleIds,
+    report: m.report,
+  };
+  if (m.scores) p.scores = m.scores;
+  if (m.sequence) p.sequence = m.sequence;
+  return p;
+}
+
+export async function createForgetSet(ws: Workspace, args: ForgetSetCreateArgs): Promise<ForgetSetDetail> {
+  const name = validateName(args.name, 'forget set');
+  const existing = await ws.listRecords<ForgetSetManifest>('forgetSets');
+  if (existing.some((r) => r.data.name === name)) throw new ApiError('conflict', `A forget set named '${name}' already exists.`);
+  const built = await build(ws, args, name);
+  const rec = await saveForgetSet(ws, newForgetSetId(), built);
+  return { ...summarizeForgetSet(rec), manifest: rec.data };
+}
+
+export async function deleteForgetSet(ws: Workspace, idOrName: string): Promise<{ deleted: true }> {
+  const rec = await findForgetSet(ws, idOrName);
+  assertUnlocked(rec, 'deleted');
+  const parents = (await ws.listRecords<ForgetSetManifest>('forgetSets')).filter((r) => r.data.sequence?.steps.some((s) => s.forgetSetId === rec.id));
+  if (parents.length > 0)
+    throw new ApiError('conflict', `Forget set '${rec.data.name}' is a step of sequential set(s) ${parents.map((p) => `'${p.data.name}'`).join(', ')}; delete them first.`);
+  await ws.deleteRecord('forgetSets', rec.id);
+  return { deleted: true };
+}
+
+/** Called by the run layer when a run starts using a forget set (makes it immutable). */
+export async function markForgetSetUsed(ws: Workspace, idOrName: string, runId: string): Promise<ForgetSetRecord> {
+  const rec = await findForgetSet(ws, idOrName);
+  return lockForgetSet(ws, rec.id, runId);
+}
+
+/** Rename (the only edit allowed, and only while no run uses the set). */
+export async function renameForgetSet(ws: Workspace, idOrName: string, newName: string): Promise<ForgetSetRecord> {
+  const rec = await findForgetSet(ws, idOrName);
+  assertUnlocked(rec, 'changed');
+  const name = validateName(newName, 'forget set');
+  if ((await ws.listRecords<ForgetSetManifest>('forgetSets')).some((r) => r.data.name === name && r.id !== rec.id))
+    throw new ApiError('conflict', `A forget set named '${name}' already exists.`);
+  return ws.putRecord<ForgetSetManifest>('forgetSets', rec.id, { ...rec.data, name }, rec.blobs);
+}
+
+type ForgetOnly = Pick<DatasetMethods, 'forgetSets.list' | 'forgetSets.get' | 'forgetSets.preview' | 'forgetSets.create' | 'forgetSets.delete'>;
+
+export function forgetSetHandlers(deps: { workspace: Workspace }): MethodHandlers<ForgetOnly> {
+  const ws = deps.workspace;
+  const wrap =
+    <A, R>(fn: (a: A) => Promise<R>) =>
+    async (a: A): Promise<R> => {
+      try {
+        return await fn(a);
+      } catch (e) {
+        throw toApiError(e);
+      }
+    };
+  return {
+    'forgetSets.list': wrap(async ({ datasetId }) => listForgetSets(ws, datasetId)),
+    'forgetSets.get': wrap(async ({ id, includeIds }) => getForgetSet(ws, id, includeIds ?? true)),
+    'forgetSets.preview': wrap(async (args) => previewForgetSet(ws, args)),
+    'forgetSets.create': wrap(async (args) => createForgetSet(ws, args)),
+    'forgetSets.delete': wrap(async ({ id }) => deleteForgetSet(ws, id)),
+  };
+}

@@ -1,0 +1,16 @@
+// Registry of CLI commands. Adding a command: write main/cli/commands/<name>.ts exporting a
+// CliCommand, import it here and append it to COMMANDS (help lists them sorted by name).
+
+import type { CliCommand } from '../types';
+import { doctorCommand } from './doctor';
+import { jobsListCommand } from './jobs';
+import { serveCommand } from './serve';
+import { workspaceInfoCommand, workspaceVerifyCommand } from './workspace';
+
+export const COMMANDS: CliCommand[] = [
+  workspaceInfoCommand,
+  workspaceVerifyCommand,
+  jobsListCommand,
+  serveCommand,
+  doctorCommand,
+];

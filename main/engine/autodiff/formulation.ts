@@ -1,0 +1,28 @@
+// Formulation choices for the hot backward kernels, kept in one place so they can be tuned and measured
+// (see docs PERFORMANCE-NOTES.md: formulations changed training speed by ~1.7x on this machine kind).
+
+export interface Formulation {
+  /**
+   * Conv weight gradient:
+   * - 'per-offset': unfold (Pad + strided Slice) and one Gemm/MatMul per kernel offset, then stack;
+   * - 'im2col': the same slices concatenated into one column matrix and a single Gemm/MatMul.
+   */
+  convWeightGrad: 'per-offset' | 'im2col';
+  /** ReLU backward: 'greater-cast-mul' (gy * Cast(y > 0)) or 'where' (Where(y > 0, gy, 0)) */
+  reluGrad: 'greater-cast-mul' | 'where';
+  /** MaxPool directly after a ReLU read only by it: apply the ReLU mask on the pooled tensor before scattering */
+  fuseReluMaxPool: boolean;
+}
+
+export const FORMULATION: Formulation = {
+  convWeightGrad: 'per-offset',
+  reluGrad: 'greater-cast-mul',
+  fuseReluMaxPool: true,
+};
+
+/** Change formulation choices (benchmarks and tests); returns the previous settings. */
+export function setFormulation(f: Partial<Formulation>): Formulation {
+  const prev = { ...FORMULATION };
+  Object.assign(FORMULATION, f);
+  return prev;
+}

@@ -1,0 +1,131 @@
+// Derivative rule for Conv (1-D, 2-D, 3-D; strides, pads/auto_pad, dilations, groups incl. depthwise).
+//
+// Input gradient: ConvTranspose with output_padding chosen so the result has the input's size.
+// Weight gradient: unfold the (padded) input into one strided Slice per kernel offset and contract with
+// the output gradient by Gemm/MatMul (FORMULATION.convWeightGrad picks per-offset products or one
+// im2col product). Measured much faster in ORT CPU than "Conv on transposed tensors".
+
+import { attrInt, attrInts } from '../../onnx/ir';
+import { isStatic, resolvePads } from '../../onnx/shape-infer';
+import { FORMULATION } from '../formulation';
+import type { GradContext, GradRule } from '../types';
+
+export interface ConvGeometry {
+  r: number;
+  kernel: number[];
+  strides: number[];
+  dilations: number[];
+  pads: number[];
+  group: number;
+  inSpatial: number[];
+  outSpatial: number[];
+}
+
+export function convGeometry(c: GradContext): ConvGeometry {
+  const [X, W] = c.node.inputs;
+  const sx = c.shape(X);
+  const sw = c.shape(W);
+  const r = sx.length - 2;
+  if (!isStatic(sw)) c.fail(`the weight shape must be static (got [${sw.join(', ')}])`);
+  const inSpatial = sx.slice(2);
+  if (!isStatic(inSpatial)) c.fail(`backward needs static spatial input dims (got [${inSpatial.join(', ')}])`);
+  const kernel = attrInts(c.node, 'kernel_shape', (sw as number[]).slice(2));
+  const strides = attrInts(c.node, 'strides', new Array(r).fill(1));
+  const dilations = attrInts(c.node, 'dilations', new Array(r).fill(1));
+  const pads = resolvePads(c.node, inSpatial, kernel, strides, dilations);
+  const group = attrInt(c.node, 'group', 1);
+  const outSpatial = kernel.map((k, i) => Math.floor((inSpatial[i] + pads[i] + pads[i + r] - dilations[i] * (k - 1) - 1) / strides[i]) + 1);
+  return { r, kernel, strides, dilations, pads, group, inSpatial: inSpatial as number[], outSpatial };
+}
+
+export const convRules: GradRule[] = [
+  {
+    op: 'Conv',
+    backward: (c) => {
+      const [X, W, B] = c.node.inputs;
+      const gy = c.gy[0]!;
+      const geo = convGeometry(c);
+      const sw = c.shape(W) as number[];
+      const out: (string | null)[] = [null, null, null];
+      if (c.needs[0]) out[0] = convInputGrad(c, gy, W, geo);
+      if (c.needs[1]) out[1] = convWeightGrad(c, gy, X, geo, sw);
+      if (B && c.needs[2]) out[2] = c.reduceSum(gy, [0, ...geo.outSpatial.map((_, i) => i + 2)], false);
+      return out;
+    },
+  },
+];
+
+function convInputGrad(c: GradContext, gy: string, W: string, g: ConvGeometry): string {
+  const { r, kernel, strides, dilations, pads, group, inSpatial, outSpatial } = g;
+  const outputPadding = kernel.map((k, i) => inSpatial[i] + pads[i] + pads[i + r] - (strides[i] * (outSpatial[i] - 1) + dilations[i] * (k - 1) + 1));
+  return c.b.op('ConvTranspose', [gy, W], {
+    kernel_shape: kernel,
+    strides,
+    dilations,
+    pads,
+    group,
+    output_padding: outputPadding.some((p) => p !== 0) ? outputPadding : undefined,
+  });
+}
+
+function convWeightGrad(c: GradContext, gy: string, X: string, g: ConvGeometry, sw: number[]): string {
+  const b = c.b;
+  const { r, kernel, strides, dilations, pads, group, outSpatial } = g;
+  const [M, Cg] = sw;
+  const C = Cg * group;
+  const Mg = M / group;
+  const spatialAxes = kernel.map((_, i) => i + 2);
+  const perm01 = [1, 0, ...spatialAxes];
+
+  // padded input with channels first: [C, N, *Sp]
+  let xp = X;
+  if (pads.some((p) => p !== 0)) {
+    xp = b.op('Pad', [X, c.i64([0, 0, ...pads.slice(0, r), 0, 0, ...pads.slice(r)])], { mode: 'constant' });
+  }
+  const xt = b.op('Transpose', [xp], { perm: perm01 });
+  // output gradient as [M, N*O] (groups: [g, Mg, N*O])
+  const gyt = b.op('Transpose', [gy], { perm: perm01 });
+
+  const offsets: number[][] = [];
+  const rec = (prefix: number[]) => {
+    if (prefix.length === r) offsets.push(prefix);
+    else for (let k = 0; k < kernel[prefix.length]; k++) rec([...prefix, k]);
+  };
+  rec([]);
+  const KK = offsets.length;
+  const paddedSpatial = g.inSpatial.map((d, i) => d + pads[i] + pads[i + r]);
+  const sliceAt = (off: number[]): string => {
+    const starts = off.map((k, i) => k * dilations[i]);
+    const ends = starts.map((s0, i) => s0 + strides[i] * (outSpatial[i] - 1) + 1);
+    const whole = starts.every((s0, i) => s0 === 0 && ends[i] === paddedSpatial[i] && strides[i] === 1);
+    const sl = whole ? xt : b.op('Slice', [xt, c.i64(starts), c.i64(ends), c.i64(spatialAxes), c.i64(strides)]);
+    return group === 1 ? b.op('Reshape', [sl, c.i64([C, -1])]) : b.op('Reshape', [sl, c.i64([group, Cg, -1])]);
+  };
+
+  if (group === 1) {
+    const g2 = b.op('Reshape', [gyt, c.i64([M, -1])]);
+    if (FORMULATION.convWeightGrad === 'im2col' && KK > 1) {
+      const cols = b.op('Concat', offsets.map(sliceAt), { axis: 0 }); // [KK*C, N*O]
+      const dw = b.op('Gemm', [g2, cols], { transB: 1 }); // [M, KK*C]
+      const t = b.op('Transpose', [b.op('Reshape', [dw, c.i64([M, KK, C])])], { perm: [0, 2, 1] });
+      return b.op('Reshape', [t, c.i64(sw)]);
+    }
+    const parts = offsets.map((off) => b.op('Gemm', [g2, sliceAt(off)], { transB: 1 })); // [M, C] each
+    if (KK === 1) return b.op('Reshape', [parts[0], c.i64(sw)]);
+    const stacked = b.op('Concat', parts.map((p) => b.op('Reshape', [p, c.i64([M, C, 1])])), { axis: 2 }); // [M, C, KK]
+    return b.op('Reshape', [stacked, c.i64(sw)]);
+  }
+
+  // grouped / depthwise: batched MatMul over groups; gy transposed once to [g, N*O, Mg]
+  const g3t = b.op('Transpose', [b.op('Reshape', [gyt, c.i64([group, Mg, -1])])], { perm: [0, 2, 1] });
+  if (FORMULATION.convWeightGrad === 'im2col' && KK > 1) {
+    const cols = b.op('Concat', offsets.map(sliceAt), { axis: 1 }); // [g, KK*Cg, N*O]
+    const dw = b.op('MatMul', [cols, g3t]); // [g, KK*Cg, Mg]
+    const t = b.op('Transpose', [b.op('Reshape', [dw, c.i64([group, KK, Cg, Mg])])], { perm: [0, 3, 2, 1] }); // [g, Mg, Cg, KK]
+    return b.op('Reshape', [t, c.i64(sw)]);
+  }
+  const parts = offsets.map((off) => b.op('MatMul', [sliceAt(off), g3t])); // [g, Cg, Mg]
+  const stacked = KK === 1 ? parts[0] : b.op('Concat', parts.map((p) => b.op('Reshape', [p, c.i64([group, Cg, Mg, 1])])), { axis: 3 });
+  const t = b.op('Transpose', [b.op('Reshape', [stacked, c.i64([group, Cg, Mg, KK])])], { perm: [0, 2, 1, 3] }); // [g, Mg, Cg, KK]
+  return b.op('Reshape', [t, c.i64(sw)]);
+}

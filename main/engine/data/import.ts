@@ -1,0 +1,190 @@
+// Import orchestration: run an importer into the store (importDataset) or into a PreviewSink
+// (previewImport: full validation, class histogram and a few samples, nothing written).
+
+import type { Workspace } from '../../backend/workspace/types';
+import { DatasetImportError, asImportError } from './errors';
+import { getImporter, DATASET_FORMATS } from './importers';
+import { builtinInfo } from './importers/builtin';
+import type { ExampleSink, ImportProgress } from './importers/types';
+import {
+  DEFAULT_LIMITS,
+  DatasetWriter,
+  type DatasetFormat,
+  type DatasetRecord,
+  type DatasetSpec,
+  type ImportLimits,
+  type SplitName,
+  newDatasetId,
+} from './store';
+
+export interface ImportRequest {
+  format: DatasetFormat;
+  /** file or folder path, or the built-in name for format 'builtin' */
+  source: string;
+  /** importer-specific options (see each importer) */
+  options?: Record<string, unknown>;
+  /** used when the source has no split of its own */
+  testFraction?: number;
+  splitSeed?: number;
+  limits?: Partial<ImportLimits>;
+}
+
+function checkRequest(req: ImportRequest) {
+  if (!DATASET_FORMATS.includes(req.format))
+    throw new DatasetImportError('bad_option', `Unknown format '${req.format}'; choose one of ${DATASET_FORMATS.join(', ')}.`);
+  if (typeof req.source !== 'string' || req.source.length === 0) throw new DatasetImportError('bad_option', 'The source is empty.');
+  if (req.testFraction !== undefined && !(req.testFraction > 0 && req.testFraction < 1))
+    throw new DatasetImportError('bad_option', 'The test fraction must be between 0 and 1 (exclusive).');
+  if (req.splitSeed !== undefined && !(Number.isInteger(req.splitSeed) && req.splitSeed >= 0 && req.splitSeed <= 0xffffffff))
+    throw new DatasetImportError('bad_option', 'The split seed must be an integer from 0 to 4294967295.');
+}
+
+function splitPolicy(req: ImportRequest) {
+  if (req.format === 'builtin') {
+    const b = builtinInfo(req.source);
+    if (b.splitPolicy) return b.splitPolicy;
+  }
+  return { testFraction: req.testFraction ?? 0.2, seed: req.splitSeed ?? 0 };
+}
+
+export async function importDataset(
+  ws: Workspace,
+  req: ImportRequest & { name: string; id?: string },
+  run: { signal?: AbortSignal; progress?: (p: ImportProgress) => void } = {},
+): Promise<DatasetRecord> {
+  const startedAt = Date.now();
+  checkRequest(req);
+  const importer = getImporter(req.format);
+  const opts = importer.parseOptions(req.options ?? {});
+  const limits = { ...DEFAULT_LIMITS, ...req.limits };
+  let writer: DatasetWriter | null = null;
+  try {
+    const out = await importer.run(req.source, opts, {
+      signal: run.signal,
+      progress: run.progress,
+      limits,
+      open: (spec: DatasetSpec) => (writer = new DatasetWriter(spec, limits)),
+    });
+    if (!writer) throw new DatasetImportError('empty', 'The source holds no examples.');
+    const w = writer as DatasetWriter;
+    run.progress?.({ done: w.count, total: w.count, message: 'writing the store' });
+    return await w.finalize(ws, {
+      id: req.id ?? newDatasetId(),
+      name: req.name,
+      source: {
+        format: req.format,
+        location: req.source,
+        builtin: req.format === 'builtin' ? req.source : undefined,
+        options: out.resolvedOptions,
+        files: out.files,
+      },
+      splitPolicy: splitPolicy(req),
+      sourceSplitDescription: out.sourceSplitDescription,
+      startedAt,
+    });
+  } catch (e) {
+    await (writer as DatasetWriter | null)?.abort();
+    throw asImportError(e);
+  }
+}
+
+export interface PreviewSample {
+  id: string;
+  label: number;
+  split: SplitName | null;
+  /** raw row: uint8 HWC pixels or float32 features */
+  x: Uint8Array | Float32Array;
+}
+
+/** Keeps counts and the first `maxSamples` examples; stores nothing. */
+export class PreviewSink implements ExampleSink {
+  readonly warnings: string[] = [];
+  count = 0;
+  readonly classCounts: { train: number[]; test: number[]; unsplit: number[] };
+  readonly samples: PreviewSample[] = [];
+  private rowElems: number;
+  constructor(
+    readonly spec: DatasetSpec,
+    private maxSamples: number,
+  ) {
+    const k = spec.classNames.length;
+    this.classCounts = { train: new Array(k).fill(0), test: new Array(k).fill(0), unsplit: new Array(k).fill(0) };
+    this.rowElems = spec.sampleShape.reduce((a, b) => a * b, 1);
+  }
+  private tally(label: number, split: SplitName | null) {
+    if (!Number.isInteger(label) || label < 0 || label >= this.spec.classNames.length)
+      throw new DatasetImportError('label_range', `Label ${label} is outside 0..${this.spec.classNames.length - 1}.`);
+    (split === null ? this.classCounts.unsplit : this.classCounts[split])[label]++;
+    this.count++;
+  }
+  async add(ex: Parameters<ExampleSink['add']>[0]) {
+    if (ex.x.length !== this.rowElems)
+      throw new DatasetImportError('size_mismatch', `Example ${ex.id} has ${ex.x.length} values, expected ${this.rowElems}.`);
+    this.tally(ex.label, ex.split);
+    if (this.samples.length < this.maxSamples) this.samples.push({ id: ex.id, label: ex.label, split: ex.split, x: ex.x.slice() });
+  }
+  async addBlock(b: Parameters<ExampleSink['addBlock']>[0]) {
+    const n = b.labels.length;
+    for (let i = 0; i < n; i++) {
+      this.tally(b.labels[i], b.split);
+      if (this.samples.length < this.maxSamples)
+        this.samples.push({ id: b.id(i), label: b.labels[i], split: b.split, x: b.x.slice(i * this.rowElems, (i + 1) * this.rowElems) });
+    }
+  }
+}
+
+export interface ImportPreview {
+  ok: boolean;
+  error: { code: string; message: string; file?: string } | null;
+  spec: DatasetSpec | null;
+  count: number;
+  classCounts: { train: number[]; test: number[]; unsplit: number[] } | null;
+  /** how the train/test split will be made */
+  split: string | null;
+  samples: PreviewSample[];
+  warnings: string[];
+  files: { path: string; size: number; sha256: string }[];
+}
+
+export async function previewImport(req: ImportRequest, opts: { maxSamples?: number; signal?: AbortSignal } = {}): Promise<ImportPreview> {
+  let sink: PreviewSink | null = null;
+  try {
+    checkRequest(req);
+    const importer = getImporter(req.format);
+    const parsed = importer.parseOptions(req.options ?? {});
+    const limits = { ...DEFAULT_LIMITS, ...req.limits };
+    const out = await importer.run(req.source, parsed, {
+      signal: opts.signal,
+      limits,
+      open: (spec) => (sink = new PreviewSink(spec, opts.maxSamples ?? 32)),
+    });
+    const s = sink as PreviewSink | null;
+    if (!s || s.count === 0) throw new DatasetImportError('empty', 'The source holds no examples.');
+    const policy = splitPolicy(req);
+    return {
+      ok: true,
+      error: null,
+      spec: s.spec,
+      count: s.count,
+      classCounts: s.classCounts,
+      split: out.sourceSplitDescription ?? `stratified by class, seed ${policy.seed}, test fraction ${Math.round(policy.testFraction * 1e4) / 1e4}`,
+      samples: s.samples,
+      warnings: s.warnings,
+      files: out.files,
+    };
+  } catch (e) {
+    const err = asImportError(e);
+    const s = sink as PreviewSink | null;
+    return {
+      ok: false,
+      error: err.toJSON(),
+      spec: s?.spec ?? null,
+      count: s?.count ?? 0,
+      classCounts: s?.classCounts ?? null,
+      split: null,
+      samples: s?.samples ?? [],
+      warnings: s?.warnings ?? [],
+      files: [],
+    };
+  }
+}

@@ -1,0 +1,3 @@
+// Runtime: execution providers and onnxruntime session creation.
+export * from './providers';
+export * from './session';

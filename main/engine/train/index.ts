@@ -1,0 +1,37 @@
+// Lethe's training engine: training-step graphs, gradient graphs, evaluation graphs, baking, and the
+// Trainer. Everything runs under plain Node with onnxruntime-node InferenceSessions.
+//
+//   buildTrainStep(model, {trainable, optimizer, masked?, loss?, logits?, dropout?, bnMomentum?})
+//       -> TrainStepGraph: one graph = forward + cross-entropy + backward + optimizer update.
+//          Inputs: data input(s), STEP_IO.labels (int64 [N]), STEP_IO.weights (float [N], if
+//          loss.exampleWeights), STEP_IO.lr, STEP_IO.step (float scalars), each trainable param (its
+//          own name), its state `${p}__${slot}`, its mask `${p}__mask`, running stats, dropout masks.
+//          Outputs: STEP_IO.loss, STEP_IO.losses, `${p}__new`, `${p}__${slot}__new`, `${stat}__new`.
+//   buildGradGraph(model, {params, transform: 'none'|'square'|'abs', loss?, mode?, paramsAsInputs?})
+//       -> loss, per-example losses and `${p}__grad` (gradient, squared gradient or |gradient|).
+//   buildEvalGraph(model, {logits?, features?, withLabels?})
+//       -> per-example logits, losses, margins (logit_y - logsumexp others), pred, correct, features.
+//   bakeInference(model, weights) -> inference Model with the weights as initializers.
+//   evaluateModel(model, dataset, {batchSize, provider, threads, features}) -> EvaluationResult.
+//   Trainer.create(options) -> trainer.fit(dataset, {epochs, signal, onStep, onEpoch, evalData,
+//       onCheckpoint, checkpointEvery}); trainer.trainStep(...) for custom loops; checkpoint()/restore();
+//       inferenceModel(); weights(); evaluate().
+//   encodeCheckpoint/decodeCheckpoint: binary checkpoint files.
+//   lrAt/lrForStep: learning-rate schedules (constant, step, multistep, cosine, + linear warm-up).
+//   Rng (xoshiro128** seeded by SplitMix32), STREAM: the documented random streams.
+
+export { buildTrainStep, STEP_IO, suffix, type TrainStepGraph, type TrainStepOptions, type LossSettings, type ParamIO } from './train-step';
+export { buildGradGraph, type GradGraph, type GradGraphOptions } from './grad-graph';
+export { buildEvalGraph, defaultFeatureValue, EVAL_IO, type EvalGraph, type EvalGraphOptions } from './eval-graph';
+export { bakeInference, type WeightMap } from './bake';
+export { evaluateModel, type EvaluationResult, type EvaluateOptions } from './evaluator';
+export { Trainer, TrainingCancelledError, type TrainerOptions, type FitOptions, type FitResult, type StepInfo, type EpochInfo } from './trainer';
+export { encodeCheckpoint, decodeCheckpoint, type TrainerCheckpoint } from './checkpoint';
+export { lrAt, lrForStep, validateSchedule, type ScheduleSpec, type LrScheduleOptions } from './schedules';
+export { resolveOptimizer, validateOptimizer, stateSlots, type OptimizerSpec, type OptimizerKind } from './optimizers';
+export { emitCrossEntropy, type CrossEntropyOptions } from './loss';
+export { Rng, STREAM, type RngState } from './rng';
+export { makeDataset, validateDataset, gatherBatch, type ArrayDataset } from './data';
+export { openSession, type ProviderName, type SessionSettings } from './session';
+export { setAutodiff, type BackwardFn, type LowerFn } from './deps';
+export { computeGradients, type GradientResult } from './gradients';

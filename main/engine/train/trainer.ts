@@ -1,0 +1,436 @@
+// The Trainer: keeps parameters, optimizer state and BatchNorm statistics as Float32Arrays in JS,
+// feeds them with each mini-batch to the training-step graph (one ORT session), and takes the
+// updated arrays straight from the outputs (no copies). Data order and dropout masks are seeded
+// (rng.ts); with the same seed, provider and thread count the final weights are byte-identical on
+// CPU, and a run resumed from a checkpoint ends with the same bytes as an uninterrupted one.
+
+import { createHash } from 'node:crypto';
+import type { Model } from '../onnx/ir';
+import { encodeModel } from '../onnx/codec';
+import { inferShapes } from '../onnx/shape-infer';
+import { detectTrainable, normalizeTrainingExport } from '../models/import';
+import { buildTrainStep, type TrainStepGraph, type LossSettings } from './train-step';
+import type { OptimizerSpec } from './optimizers';
+import { lrForStep, validateSchedule, type LrScheduleOptions, type ScheduleSpec } from './schedules';
+import { Rng, STREAM } from './rng';
+import { openSession, ort, type OpenedSession, type ProviderName } from './session';
+import { type ArrayDataset, exampleSize, gatherBatch, validateDataset } from './data';
+import { bakeInference } from './bake';
+import { evaluateModel, type EvaluationResult } from './evaluator';
+import type { BackwardFn, LowerFn } from './deps';
+import type { TrainerCheckpoint } from './checkpoint';
+
+export interface TrainerOptions {
+  model: Model;
+  /** parameters to train (default: detectTrainable's choice minus `frozen`) */
+  trainable?: string[];
+  frozen?: string[];
+  /** 0/1 masks for some trainable parameters (masked-out entries never change) */
+  masks?: Record<string, Float32Array>;
+  optimizer: OptimizerSpec;
+  lr: number;
+  schedule?: ScheduleSpec;
+  scheduleUnit?: 'epoch' | 'step';
+  warmup?: { length: number; startFactor?: number };
+  loss?: LossSettings;
+  batchSize: number;
+  seed: number;
+  /** shuffle each epoch (default true) */
+  shuffle?: boolean;
+  /** drop the last partial batch (default false, like torch's DataLoader) */
+  dropLast?: boolean;
+  provider?: ProviderName;
+  /** intra-op threads (default 1) */
+  threads?: number;
+  logits?: string;
+  dropout?: 'mask-inputs' | 'identity';
+  bnMomentum?: number;
+  backward?: BackwardFn;
+  lower?: LowerFn;
+}
+
+export interface StepInfo {
+  epoch: number;
+  stepInEpoch: number;
+  stepsPerEpoch: number;
+  globalStep: number;
+  totalSteps: number;
+  loss: number;
+  lr: number;
+  etaSeconds: number | null;
+}
+
+export interface EpochInfo {
+  epoch: number;
+  meanLoss: number;
+  seconds: number;
+  eval?: { accuracy: number; meanLoss: number };
+}
+
+export interface FitOptions {
+  /** train until this many epochs are complete (counting epochs already done before a resume) */
+  epochs: number;
+  signal?: AbortSignal;
+  onStep?: (s: StepInfo) => void;
+  onEpoch?: (e: EpochInfo) => void | Promise<void>;
+  /** evaluate on this data after every epoch */
+  evalData?: ArrayDataset;
+  /** called every `checkpointEvery` steps and at the end of each epoch */
+  onCheckpoint?: (c: TrainerCheckpoint) => void | Promise<void>;
+  checkpointEvery?: number;
+}
+
+export interface FitResult {
+  epochs: number;
+  globalStep: number;
+  epochLosses: number[];
+  seconds: number;
+  stepsPerSecond: number;
+  /** median wall time of one training step (ms) */
+  medianStepMs: number;
+  provider: string;
+  threads: number;
+  fallbackReason: string | null;
+  lastEval?: { accuracy: number; meanLoss: number };
+}
+
+export class TrainingCancelledError extends Error {
+  constructor() {
+    super('training cancelled');
+    this.name = 'AbortError';
+  }
+}
+
+export class Trainer {
+  readonly step: TrainStepGraph;
+  readonly model: Model;
+  readonly provider: string;
+  readonly threads: number;
+  readonly fallbackReason: string | null;
+  readonly fingerprint: string;
+  readonly trainable: string[];
+  epoch = 0;
+  stepInEpoch = 0;
+  globalStep = 0;
+  epochLosses: number[] = [];
+  private params = new Map<string, Float32Array>();
+  private state = new Map<string, Float32Array>();
+  private stats = new Map<string, Float32Array>();
+  private masks = new Map<string, Float32Array>();
+  private maskShapeCache = new Map<number, number[][]>();
+  private batchBufs = new Map<number, { x: Float32Array; y: BigInt64Array; w: Float32Array }>();
+  private sched: LrScheduleOptions;
+  private numClasses: number | undefined;
+
+  private constructor(
+    readonly opts: TrainerOptions,
+    model: Model,
+    step: TrainStepGraph,
+    private sess: OpenedSession,
+    fingerprint: string,
+  ) {
+    this.model = model;
+    this.step = step;
+    this.provider = sess.provider;
+    this.threads = sess.threads;
+    this.fallbackReason = sess.fallbackReason;
+    this.fingerprint = fingerprint;
+    this.trainable = step.params.map((p) => p.name);
+    this.sched = { baseLr: opts.lr, schedule: opts.schedule, unit: opts.scheduleUnit, warmup: opts.warmup };
+    const inits = new Map(model.graph.initializers.map((t) => [t.name, t]));
+    for (const p of step.params) {
+      this.params.set(p.name, new Float32Array(inits.get(p.name)!.data as Float32Array));
+      for (const s of p.state) this.state.set(s.input, new Float32Array(this.params.get(p.name)!.length));
+      if (p.mask) this.masks.set(p.name, opts.masks![p.name]);
+    }
+    for (const r of step.runningStats) this.stats.set(r.name, new Float32Array(inits.get(r.name)!.data as Float32Array));
+    const out = model.graph.outputs.find((o) => o.name === (opts.logits ?? model.graph.outputs[0]?.name));
+    const c = out?.shape?.[1];
+    if (typeof c === 'number') this.numClasses = c;
+  }
+
+  static async create(o: TrainerOptions): Promise<Trainer> {
+    if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new Error(`batch size must be a positive integer, got ${o.batchSize}`);
+    if (!Number.isSafeInteger(o.seed) || o.seed < 0) throw new Error(`seed must be a non-negative integer, got ${o.seed}`);
+    validateSchedule({ baseLr: o.lr, schedule: o.schedule, unit: o.scheduleUnit, warmup: o.warmup });
+    const model = normalizeTrainingExport(o.model).model;
+    let trainable = o.trainable;
+    if (!trainable) trainable = detectTrainable(model, { frozen: o.frozen }).trainable;
+    else if (o.frozen) trainable = trainable.filter((t) => !o.frozen!.includes(t));
+    if (!trainable.length) throw new Error('no trainable parameters (all are frozen or none were detected)');
+    const masked = Object.keys(o.masks ?? {});
+    const inits = new Map(model.graph.initializers.map((t) => [t.name, t]));
+    for (const m of masked) {
+      if (!trainable.includes(m)) throw new Error(`mask given for '${m}', which is not a trainable parameter`);
+      const want = inits.get(m)!.data.length;
+      const mk = o.masks![m];
+      if (!(mk instanceof Float32Array) || mk.length !== want) throw new Error(`mask for '${m}' must be a Float32Array of ${want} values`);
+      for (let i = 0; i < mk.length; i++) if (mk[i] !== 0 && mk[i] !== 1) throw new Error(`mask for '${m}' must hold only 0 and 1 (value ${mk[i]} at ${i})`);
+    }
+    const step = buildTrainStep(model, {
+      trainable,
+      optimizer: o.optimizer,
+      masked,
+      loss: o.loss,
+      logits: o.logits,
+      dropout: o.dropout,
+      bnMomentum: o.bnMomentum,
+      backward: o.backward,
+      lower: o.lower,
+    });
+    if (step.dataInputs.length !== 1) throw new Error(`the trainer needs a model with exactly one data input, this one has ${step.dataInputs.length}`);
+    const bytes = encodeModel(step.model);
+    const fingerprint = createHash('sha256')
+      .update(bytes)
+      .update(JSON.stringify({ o: o.optimizer, lr: o.lr, s: o.schedule, u: o.scheduleUnit, w: o.warmup, l: o.loss, b: o.batchSize, seed: o.seed, sh: o.shuffle, d: o.dropLast }))
+      .digest('hex');
+    const sess = await openSession(bytes, { provider: o.provider, threads: o.threads });
+    return new Trainer(o, model, step, sess, fingerprint);
+  }
+
+  stepsPerEpoch(n: number): number {
+    return this.opts.dropLast ? Math.floor(n / this.opts.batchSize) : Math.ceil(n / this.opts.batchSize);
+  }
+
+  /** Data order of an epoch (identity when shuffle is off). */
+  epochOrder(epoch: number, n: number): Uint32Array {
+    if (this.opts.shuffle === false) return Uint32Array.from({ length: n }, (_, i) => i);
+    return new Rng(this.opts.seed, STREAM.epochPermutation(epoch)).permutation(n);
+  }
+
+  private bufs(nb: number, per: number) {
+    let b = this.batchBufs.get(nb);
+    if (!b) {
+      b = { x: new Float32Array(nb * per), y: new BigInt64Array(nb), w: new Float32Array(nb) };
+      this.batchBufs.set(nb, b);
+    }
+    return b;
+  }
+
+  private maskShapes(nb: number, exampleShape: number[]): number[][] {
+    let s = this.maskShapeCache.get(nb);
+    if (!s) {
+      const types = inferShapes(this.step.model.graph, { [this.step.dataInputs[0].name]: [nb, ...exampleShape] });
+      s = this.step.dropoutMasks.map((m) => {
+        const sh = types.get(m.shapeOf)?.shape;
+        if (!sh || sh.some((d) => typeof d !== 'number')) throw new Error(`cannot determine the shape of dropout mask '${m.input}' for batch size ${nb}`);
+        return sh as number[];
+      });
+      this.maskShapeCache.set(nb, s);
+    }
+    return s;
+  }
+
+  /**
+   * One optimizer step on a prepared batch (x: nb examples, y: int64 labels). Advances globalStep.
+   * The learning rate is the schedule's unless `lr` is given.
+   */
+  async trainStep(x: Float32Array, y: BigInt64Array, nb: number, exampleShape: number[], w?: Float32Array, lr?: number): Promise<{ loss: number; losses: Float32Array; lr: number }> {
+    const st = this.step;
+    const rate = lr ?? lrForStep(this.sched, this.epoch, this.globalStep);
+    const feeds: Record<string, ort.Tensor> = {
+      [st.dataInputs[0].name]: new ort.Tensor('float32', x, [nb, ...exampleShape]),
+      [st.labels]: new ort.Tensor('int64', y, [nb]),
+      [st.lr]: new ort.Tensor('float32', new Float32Array([rate]), []),
+      [st.step]: new ort.Tensor('float32', new Float32Array([this.globalStep + 1]), []),
+    };
+    if (st.weights) {
+      if (!w) throw new Error('this trainer was built with per-example weights: pass them');
+      feeds[st.weights] = new ort.Tensor('float32', w, [nb]);
+    }
+    for (const p of st.params) {
+      feeds[p.input] = new ort.Tensor('float32', this.params.get(p.name)!, p.dims);
+      for (const s of p.state) feeds[s.input] = new ort.Tensor('float32', this.state.get(s.input)!, p.dims);
+      if (p.mask) feeds[p.mask] = new ort.Tensor('float32', this.masks.get(p.name)!, p.dims);
+    }
+    for (const r of st.runningStats) feeds[r.input] = new ort.Tensor('float32', this.stats.get(r.name)!, r.dims);
+    if (st.dropoutMasks.length) {
+      const shapes = this.maskShapes(nb, exampleShape);
+      const rng = new Rng(this.opts.seed, STREAM.stepDropout(this.globalStep));
+      st.dropoutMasks.forEach((m, i) => {
+        const n = shapes[i].reduce((a, b) => a * b, 1);
+        feeds[m.input] = new ort.Tensor('float32', rng.bernoulli(new Float32Array(n), 1 - m.ratio), shapes[i]);
+      });
+    }
+    const out = await this.sess.session.run(feeds);
+    const loss = (out[st.loss].data as Float32Array)[0];
+    if (!Number.isFinite(loss)) throw new Error(`training diverged: loss is ${loss} at step ${this.globalStep + 1} (lower the learning rate)`);
+    for (const p of st.params) {
+      this.params.set(p.name, out[p.output].data as Float32Array);
+      for (const s of p.state) this.state.set(s.input, out[s.output].data as Float32Array);
+    }
+    for (const r of st.runningStats) this.stats.set(r.name, out[r.output].data as Float32Array);
+    this.globalStep++;
+    return { loss, losses: out[st.losses].data as Float32Array, lr: rate };
+  }
+
+  /** Train until `epochs` epochs are complete, continuing from the current position. */
+  async fit(ds: ArrayDataset, f: FitOptions): Promise<FitResult> {
+    validateDataset(ds, this.numClasses);
+    if (this.step.weights && !ds.weights) throw new Error('this trainer was built with per-example weights, but the data has none');
+    if (!Number.isInteger(f.epochs) || f.epochs < 1) throw new Error(`epochs must be a positive integer, got ${f.epochs}`);
+    const per = exampleSize(ds);
+    const spe = this.stepsPerEpoch(ds.n);
+    if (spe === 0) throw new Error(`no full batch: ${ds.n} examples, batch size ${this.opts.batchSize} with dropLast`);
+    const totalSteps = spe * f.epochs;
+    const t0 = performance.now();
+    const stepTimes: number[] = [];
+    const startStep = this.globalStep;
+    let lastEval: FitResult['lastEval'];
+    while (this.epoch < f.epochs) {
+      const order = this.epochOrder(this.epoch, ds.n);
+      const te = performance.now();
+      let sum = 0;
+      let cnt = 0;
+      // a resumed epoch restarts its running mean from the checkpointed partial sum
+      if (this.stepInEpoch > 0 && this.partialEpoch) ({ sum, cnt } = this.partialEpoch);
+      while (this.stepInEpoch < spe) {
+        if (f.signal?.aborted) throw new TrainingCancelledError();
+        const start = this.stepInEpoch * this.opts.batchSize;
+        const end = Math.min(ds.n, start + this.opts.batchSize);
+        const nb = end - start;
+        const b = this.bufs(nb, per);
+        gatherBatch(ds, order, start, end, b.x, b.y, this.step.weights ? b.w : undefined);
+        const ts = performance.now();
+        const r = await this.trainStep(b.x, b.y, nb, ds.exampleShape, this.step.weights ? b.w : undefined);
+        stepTimes.push(performance.now() - ts);
+        sum += r.loss * nb;
+        cnt += nb;
+        this.stepInEpoch++;
+        this.partialEpoch = { sum, cnt };
+        const done = this.globalStep - startStep;
+        const elapsed = (performance.now() - t0) / 1000;
+        const remaining = totalSteps - this.globalStep;
+        f.onStep?.({
+          epoch: this.epoch,
+          stepInEpoch: this.stepInEpoch,
+          stepsPerEpoch: spe,
+          globalStep: this.globalStep,
+          totalSteps,
+          loss: r.loss,
+          lr: r.lr,
+          etaSeconds: done > 0 ? (elapsed / done) * remaining : null,
+        });
+        if (f.onCheckpoint && f.checkpointEvery && this.globalStep % f.checkpointEvery === 0 && this.stepInEpoch < spe) await f.onCheckpoint(this.checkpoint());
+      }
+      const meanLoss = cnt ? sum / cnt : NaN;
+      this.epochLosses.push(meanLoss);
+      this.epoch++;
+      this.stepInEpoch = 0;
+      this.partialEpoch = null;
+      const info: EpochInfo = { epoch: this.epoch, meanLoss, seconds: (performance.now() - te) / 1000 };
+      if (f.evalData) {
+        const ev = await this.evaluate(f.evalData);
+        lastEval = { accuracy: ev.accuracy, meanLoss: ev.meanLoss };
+        info.eval = lastEval;
+      }
+      await f.onEpoch?.(info);
+      if (f.onCheckpoint) await f.onCheckpoint(this.checkpoint());
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const sorted = [...stepTimes].sort((a, b) => a - b);
+    return {
+      epochs: this.epoch,
+      globalStep: this.globalStep,
+      epochLosses: [...this.epochLosses],
+      seconds,
+      stepsPerSecond: stepTimes.length / Math.max(seconds, 1e-9),
+      medianStepMs: sorted.length ? sorted[Math.floor(sorted.length / 2)] : 0,
+      provider: this.provider,
+      threads: this.threads,
+      fallbackReason: this.fallbackReason,
+      lastEval,
+    };
+  }
+
+  private partialEpoch: { sum: number; cnt: number } | null = null;
+
+  /** Current trainable parameters and running statistics (the arrays themselves; do not mutate). */
+  weights(): Record<string, Float32Array> {
+    const w: Record<string, Float32Array> = {};
+    for (const [k, v] of this.params) w[k] = v;
+    for (const [k, v] of this.stats) w[k] = v;
+    return w;
+  }
+
+  /** Optimizer state of a parameter, by slot (e.g. 'momentum', 'exp_avg', 'exp_avg_sq'). */
+  optimizerState(param: string): Record<string, Float32Array> {
+    const p = this.step.params.find((x) => x.name === param);
+    if (!p) throw new Error(`'${param}' is not a trainable parameter`);
+    return Object.fromEntries(p.state.map((s) => [s.slot, this.state.get(s.input)!]));
+  }
+
+  /** Replace a parameter's values (e.g. to start from other weights). */
+  setWeights(w: Record<string, Float32Array>): void {
+    for (const [k, v] of Object.entries(w)) {
+      const cur = this.params.get(k) ?? this.stats.get(k);
+      if (!cur) throw new Error(`'${k}' is neither a trainable parameter nor a running statistic`);
+      if (v.length !== cur.length) throw new Error(`'${k}' needs ${cur.length} values, got ${v.length}`);
+      (this.params.has(k) ? this.params : this.stats).set(k, new Float32Array(v));
+    }
+  }
+
+  /** Inference model holding the current weights (eval-mode BatchNorm uses the running statistics). */
+  inferenceModel(metadata: Record<string, string> = {}): Model {
+    return bakeInference(this.model, this.weights(), {
+      'lethe.trained.steps': String(this.globalStep),
+      'lethe.trained.epochs': String(this.epoch),
+      'lethe.trained.provider': this.provider,
+      'lethe.trained.threads': String(this.threads),
+      ...metadata,
+    });
+  }
+
+  async evaluate(ds: ArrayDataset, batchSize = 512): Promise<EvaluationResult> {
+    return evaluateModel(this.inferenceModel(), ds, { batchSize, provider: this.provider as ProviderName, threads: this.threads, logits: this.opts.logits });
+  }
+
+  checkpoint(): TrainerCheckpoint {
+    const tensors: Record<string, Float32Array> = {};
+    for (const [k, v] of this.params) tensors[`param/${k}`] = new Float32Array(v);
+    for (const p of this.step.params) for (const s of p.state) tensors[`state/${p.name}/${s.slot}`] = new Float32Array(this.state.get(s.input)!);
+    for (const [k, v] of this.stats) tensors[`stat/${k}`] = new Float32Array(v);
+    const partial = this.partialEpoch ?? { sum: 0, cnt: 0 };
+    return {
+      version: 1,
+      fingerprint: this.fingerprint,
+      seed: this.opts.seed,
+      epoch: this.epoch,
+      stepInEpoch: this.stepInEpoch,
+      globalStep: this.globalStep,
+      tensors,
+      epochLosses: [...this.epochLosses, ...(this.stepInEpoch > 0 ? [partial.sum, partial.cnt] : [])],
+    };
+  }
+
+  restore(c: TrainerCheckpoint): void {
+    if (c.fingerprint !== this.fingerprint) throw new Error('checkpoint belongs to a different model or training settings; cannot resume');
+    if (c.seed !== this.opts.seed) throw new Error(`checkpoint seed ${c.seed} differs from ${this.opts.seed}`);
+    const need = (k: string, len: number) => {
+      const t = c.tensors[k];
+      if (!t || t.length !== len) throw new Error(`checkpoint is missing '${k}' or it has the wrong size`);
+      return new Float32Array(t);
+    };
+    for (const p of this.step.params) {
+      const n = this.params.get(p.name)!.length;
+      this.params.set(p.name, need(`param/${p.name}`, n));
+      for (const s of p.state) this.state.set(s.input, need(`state/${p.name}/${s.slot}`, n));
+    }
+    for (const r of this.step.runningStats) this.stats.set(r.name, need(`stat/${r.name}`, this.stats.get(r.name)!.length));
+    this.epoch = c.epoch;
+    this.stepInEpoch = c.stepInEpoch;
+    this.globalStep = c.globalStep;
+    if (c.stepInEpoch > 0) {
+      const l = c.epochLosses;
+      this.partialEpoch = { sum: l[l.length - 2], cnt: l[l.length - 1] };
+      this.epochLosses = l.slice(0, -2);
+    } else {
+      this.partialEpoch = null;
+      this.epochLosses = [...c.epochLosses];
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this.sess.session.release();
+  }
+}

@@ -1,0 +1,167 @@
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import type { JobEvent, JobInfo, JobState, Unsubscribe } from '../../../preload/api';
+import { getApi } from '../api/client';
+import { errorMessage } from '../utils/errors';
+import { useToastsStore } from './toasts';
+
+export const ACTIVE_STATES: readonly JobState[] = ['queued', 'running'];
+export const RESUMABLE_STATES: readonly JobState[] = ['interrupted', 'failed', 'cancelled'];
+const LOG_LINES_KEPT = 50;
+
+export interface JobLogLine {
+  level: 'info' | 'warn' | 'error';
+  message: string;
+}
+
+/**
+ * The job queue as the UI sees it: the list from `jobs.list`, kept live by `jobs.event`.
+ * The subscription opens before the list is fetched and events received meanwhile are replayed on
+ * top of the list, so nothing that happens during loading is lost or overwritten by stale data.
+ */
+export const useJobsStore = defineStore('jobs', () => {
+  const byId = ref<Record<string, JobInfo>>({});
+  const logs = ref<Record<string, JobLogLine[]>>({});
+  /** ids with a cancel or resume request in flight (buttons disabled meanwhile) */
+  const pending = ref<Record<string, 'cancel' | 'resume'>>({});
+  const loaded = ref(false);
+  const error = ref<string | null>(null);
+  let unsubscribe: Unsubscribe | null = null;
+  let buffer: JobEvent[] | null = null;
+
+  /** newest first */
+  const jobs = computed(() =>
+    Object.values(byId.value).sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0)),
+  );
+  const active = computed(() => jobs.value.filter((j) => ACTIVE_STATES.includes(j.state)));
+  const runningCount = computed(() => jobs.value.filter((j) => j.state === 'running').length);
+  const queuedCount = computed(() => jobs.value.filter((j) => j.state === 'queued').length);
+
+  function upsert(job: JobInfo): void {
+    byId.value[job.id] = job;
+  }
+
+  function apply(event: JobEvent): void {
+    if (event.type === 'state') {
+      upsert(event.job);
+    } else if (event.type === 'progress') {
+      const job = byId.value[event.id];
+      if (job) {
+        job.progress = event.progress;
+        // a progress report means it runs, even if its 'running' state event is still in flight
+        if (job.state === 'queued') job.state = 'running';
+      } else {
+        void fetchOne(event.id);
+      }
+    } else if (event.type === 'log') {
+      const lines = logs.value[event.id] ?? (logs.value[event.id] = []);
+      lines.push({ level: event.level, message: event.message });
+      if (lines.length > LOG_LINES_KEPT) lines.splice(0, lines.length - LOG_LINES_KEPT);
+    }
+  }
+
+  function onEvent(event: JobEvent): void {
+    if (buffer) buffer.push(event);
+    else apply(event);
+  }
+
+  async function fetchOne(id: string): Promise<void> {
+    try {
+      const job = await getApi().call('jobs.get', { id });
+      if (!byId.value[id]) upsert(job);
+    } catch {
+      // the job vanished between the event and the fetch; nothing to show
+    }
+  }
+
+  /** Subscribes to job events and loads the list. Safe to call more than once. */
+  async function connect(): Promise<void> {
+    const api = getApi();
+    if (!unsubscribe) {
+      buffer = [];
+      unsubscribe = api.on('jobs.event', onEvent);
+    }
+    try {
+      const list = await api.call('jobs.list', {});
+      const next: Record<string, JobInfo> = {};
+      for (const job of list) next[job.id] = job;
+      byId.value = next;
+      error.value = null;
+      loaded.value = true;
+    } catch (err) {
+      error.value = errorMessage(err);
+    } finally {
+      const replay = buffer ?? [];
+      buffer = null;
+      for (const e of replay) apply(e);
+    }
+  }
+
+  function disconnect(): void {
+    unsubscribe?.();
+    unsubscribe = null;
+    buffer = null;
+  }
+
+  async function submit(kind: string, params: unknown, title?: string): Promise<JobInfo | null> {
+    try {
+      const job = await getApi().call('jobs.submit', title === undefined ? { kind, params } : { kind, params, title });
+      // the state event may have arrived first and be newer; keep it then
+      if (!byId.value[job.id]) upsert(job);
+      return job;
+    } catch (err) {
+      useToastsStore().push('error', `Could not start the job: ${errorMessage(err)}`);
+      return null;
+    }
+  }
+
+  async function runAction(id: string, action: 'cancel' | 'resume'): Promise<boolean> {
+    if (pending.value[id]) return false;
+    pending.value[id] = action;
+    try {
+      const job = await getApi().call(action === 'cancel' ? 'jobs.cancel' : 'jobs.resume', { id });
+      const known = byId.value[id];
+      // An event may have overtaken the reply: never move a job back from ended to active after a
+      // cancel, nor from active to ended after a resume.
+      const knownActive = known ? ACTIVE_STATES.includes(known.state) : null;
+      if (knownActive === null || knownActive === (action === 'cancel')) upsert(job);
+      return true;
+    } catch (err) {
+      useToastsStore().push('error', `Could not ${action} the job: ${errorMessage(err)}`);
+      return false;
+    } finally {
+      delete pending.value[id];
+    }
+  }
+
+  const cancel = (id: string) => runAction(id, 'cancel');
+  const resume = (id: string) => runAction(id, 'resume');
+
+  function canCancel(job: JobInfo): boolean {
+    return ACTIVE_STATES.includes(job.state);
+  }
+
+  function canResume(job: JobInfo): boolean {
+    return job.resumable && RESUMABLE_STATES.includes(job.state);
+  }
+
+  return {
+    byId,
+    logs,
+    pending,
+    loaded,
+    error,
+    jobs,
+    active,
+    runningCount,
+    queuedCount,
+    connect,
+    disconnect,
+    submit,
+    cancel,
+    resume,
+    canCancel,
+    canResume,
+    apply,
+  };
+});

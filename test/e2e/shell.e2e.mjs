@@ -1,0 +1,157 @@
+// The renderer shell against the real web server and backend: navigation, empty states, a real job
+// (Settings -> Test this machine) whose progress bar moves and which is cancelled, both themes, and
+// an XSS canary. Screenshots go to test-results/e2e/.
+import { assert, assertEqual, navigate, waitFor } from './helpers.mjs';
+
+const PAGES = [
+  ['datasets', 'Datasets'],
+  ['models', 'Models'],
+  ['forget-sets', 'Forget sets'],
+  ['runs', 'Runs'],
+  ['compare', 'Compare'],
+  ['reports', 'Reports'],
+  ['settings', 'Settings'],
+];
+
+/** The progress value (aria-valuenow, 0-100) and bar width of the job row `id`. */
+async function progressOf(page, id) {
+  return page.evaluate((jobId) => {
+    const bar = document.querySelector(`[data-job-id="${jobId}"] [role="progressbar"]`);
+    if (!bar) return null;
+    const fill = bar.querySelector('.fill');
+    const now = bar.getAttribute('aria-valuenow');
+    return { now: now === null ? null : Number(now), width: fill ? fill.getBoundingClientRect().width : 0 };
+  }, id);
+}
+
+export const tests = [
+  {
+    name: 'serves the app with the strict CSP and shows every page with an empty state',
+    async run(ctx) {
+      const { page, response } = await ctx.open();
+      assertEqual(response.status(), 200, 'status of the printed URL');
+      const csp = response.headers()['content-security-policy'] ?? '';
+      assert(/script-src 'self'/.test(csp) && !/unsafe-inline|unsafe-eval/.test(csp), `weak or missing CSP header: ${csp}`);
+      await page.waitForSelector('.page-header h1:text-is("Datasets")');
+      const empty = await page.textContent('[data-testid="empty-state"]');
+      assert(empty.includes('Start with the Fashion-MNIST sample'), `Datasets empty state: ${empty}`);
+      assert(await page.isDisabled('[data-testid="import-sample"]'), 'the sample import button must stay disabled until the dataset feature lands');
+      await ctx.screenshot(page, 'datasets-light');
+      for (const [name, heading] of PAGES) {
+        await navigate(page, name, heading);
+        assert((await page.getAttribute(`nav [data-nav="${name}"]`, 'class')).includes('active'), `${heading} is not highlighted in the sidebar`);
+        if (name !== 'settings') assert(await page.isVisible('[data-testid="empty-state"]'), `${heading} has no empty state`);
+      }
+      assertEqual(await page.title(), 'Settings · Lethe', 'document title');
+      // the route survives a reload (hash history)
+      await page.reload();
+      await page.waitForSelector('.page-header h1:text-is("Settings")');
+    },
+  },
+  {
+    name: 'Test this machine: the job progress bar moves, Cancel ends it cancelled',
+    async run(ctx) {
+      const { page } = await ctx.open();
+      await navigate(page, 'settings', 'Settings');
+      await page.selectOption('.machine-test select >> nth=0', '512');
+      await page.selectOption('.machine-test select >> nth=1', '2000');
+      await page.click('[data-testid="test-machine"]');
+      const row = await page.waitForSelector('#jobs-list [data-job-id]', { timeout: 10_000 });
+      const id = await row.getAttribute('data-job-id');
+      assert(await page.isVisible('#jobs-list'), 'the jobs panel opens when a job starts');
+      const first = await waitFor(
+        async () => {
+          const p = await progressOf(page, id);
+          return p && p.now !== null && p.now > 0 ? p : null;
+        },
+        { timeout: 30_000, message: 'the progress bar never left 0' },
+      );
+      ctx.log(`progress ${first.now}% (${first.width.toFixed(1)} px)`);
+      const later = await waitFor(
+        async () => {
+          const p = await progressOf(page, id);
+          return p && p.now > first.now ? p : null;
+        },
+        { timeout: 30_000, message: `the progress bar did not move past ${first.now}%` },
+      );
+      ctx.log(`progress ${later.now}% (${later.width.toFixed(1)} px)`);
+      // the width follows, once its CSS transition has run
+      await waitFor(async () => (await progressOf(page, id)).width > first.width, { timeout: 3000, message: 'the bar width did not grow' });
+      assertEqual(await page.getAttribute(`[data-job-id="${id}"]`, 'data-state'), 'running', 'job state while it runs');
+      await page.waitForSelector(`[data-job-id="${id}"] [data-metric="step"]`);
+      await ctx.screenshot(page, 'job-running-light');
+
+      const cancelledAt = Date.now();
+      await page.click(`[data-job-id="${id}"] [data-action="cancel"]`);
+      await page.waitForSelector(`[data-job-id="${id}"][data-state="cancelled"]`, { timeout: 8000 });
+      const took = Date.now() - cancelledAt;
+      ctx.log(`cancelled after ${took} ms`);
+      assert(took < 6000, `cancel took ${took} ms (must end the job within 5 s)`);
+      assertEqual((await page.textContent(`[data-job-id="${id}"] .badge`)).trim(), 'Cancelled', 'badge text');
+      assert(!(await page.isVisible(`[data-job-id="${id}"] [data-action="cancel"]`)), 'Cancel stays visible after the job ended');
+      const stopped = await progressOf(page, id);
+      await new Promise((r) => setTimeout(r, 700));
+      assertEqual((await progressOf(page, id)).now, stopped.now, 'progress after cancel');
+      await ctx.screenshot(page, 'job-cancelled-light');
+    },
+  },
+  {
+    name: 'dark theme: Settings switches it, the backend keeps it across reloads',
+    async run(ctx) {
+      const { page } = await ctx.open();
+      await navigate(page, 'settings', 'Settings');
+      const lightBg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      await page.click('[data-theme-option="dark"]');
+      await waitFor(() => page.evaluate(() => document.documentElement.dataset.theme === 'dark'), { message: 'html[data-theme] did not become dark' });
+      const darkBg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      assert(darkBg !== lightBg, `background did not change (${lightBg} -> ${darkBg})`);
+      await page.waitForTimeout(300); // let the settings.update round trip finish before reloading
+      await page.reload();
+      await page.waitForSelector('.page-header h1:text-is("Settings")');
+      await waitFor(() => page.evaluate(() => document.documentElement.dataset.theme === 'dark'), { message: 'dark theme lost on reload' });
+      assertEqual(await page.getAttribute('[data-theme-option="dark"]', 'aria-checked'), 'true', 'Dark is checked after reload');
+      await page.click('[data-testid="jobs-toggle"]');
+      await page.waitForSelector('#jobs-list [data-job-id]');
+      await ctx.screenshot(page, 'settings-dark');
+      await navigate(page, 'datasets', 'Datasets');
+      await ctx.screenshot(page, 'datasets-dark');
+      // 'system' follows the browser's colour scheme (this context prefers light)
+      await navigate(page, 'settings', 'Settings');
+      await page.click('[data-theme-option="system"]');
+      await waitFor(() => page.evaluate(() => document.documentElement.dataset.theme === 'light'), { message: "'system' did not follow prefers-color-scheme: light" });
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await waitFor(() => page.evaluate(() => document.documentElement.dataset.theme === 'dark'), { message: "'system' did not follow prefers-color-scheme: dark" });
+      await page.click('[data-theme-option="light"]');
+      await waitFor(() => page.evaluate(() => document.documentElement.dataset.theme === 'light'), { message: 'light theme did not come back' });
+      await page.waitForTimeout(300);
+    },
+  },
+  {
+    name: 'XSS canary: a hostile job title and workspace path render as text',
+    async run(ctx) {
+      const { page } = await ctx.open();
+      await navigate(page, 'settings', 'Settings');
+      // the temporary workspace folder is named after the payload
+      const root = await page.textContent('[data-testid="workspace-root"]');
+      assert(root.endsWith(ctx.payload), `workspace path shown as ${JSON.stringify(root)}`);
+      // a job whose title is the payload, submitted straight to the API like any client could
+      const reply = await page.evaluate(async (title) => {
+        const res = await fetch('/api/call/jobs.submit', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'X-Lethe-Client': '1' },
+          body: JSON.stringify({ kind: 'diagnostics.stress', title, params: { iterations: 1, size: 16 } }),
+        });
+        return res.json();
+      }, ctx.payload);
+      assert(reply.ok, `jobs.submit failed: ${JSON.stringify(reply)}`);
+      await page.click('[data-testid="jobs-toggle"]');
+      const title = await page.waitForSelector(`[data-job-id="${reply.result.id}"] .title`);
+      assertEqual(await title.textContent(), ctx.payload, 'job title text');
+      await page.waitForTimeout(500); // give an injected onerror handler time to fire, if there were one
+      const state = await page.evaluate(() => ({ pwned: window.__pwned ?? null, imgs: document.querySelectorAll('img').length }));
+      assertEqual(state.pwned, null, 'window.__pwned');
+      assertEqual(state.imgs, 0, 'number of <img> elements');
+      await ctx.screenshot(page, 'xss-canary');
+    },
+  },
+];

@@ -1,0 +1,73 @@
+// Shared helpers for the PyTorch parity tests: locate Debian's python3 with torch, run the reference
+// scripts in test/parity/py, exchange arrays as NPZ.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Npz, readNpz, writeNpz } from '../../main/engine/io/npz';
+
+export const PYTHON = process.env.LETHE_PARITY_PYTHON ?? '/usr/bin/python3';
+export const PY_DIR = join(dirname(fileURLToPath(import.meta.url)), 'py');
+
+let torchStatus: { ok: boolean; why: string } | undefined;
+
+/** Whether python3 with torch and onnx is available; the reason when not. */
+export function torchAvailable(): { ok: boolean; why: string } {
+  if (torchStatus) return torchStatus;
+  if (!existsSync(PYTHON)) return (torchStatus = { ok: false, why: `${PYTHON} not found (install Debian python3-torch python3-onnx)` });
+  const r = spawnSync(PYTHON, ['-c', 'import torch, onnx, numpy; print(torch.__version__)'], { encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) return (torchStatus = { ok: false, why: `python3-torch is not installed (${(r.stderr || '').trim().split('\n').pop()})` });
+  return (torchStatus = { ok: true, why: `torch ${r.stdout.trim()}` });
+}
+
+/** Run a script from test/parity/py; throws with its stderr on failure. */
+export function runPy(script: string, args: string[], timeoutMs = 180_000): string {
+  const r = spawnSync(PYTHON, [join(PY_DIR, script), ...args], {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    env: { ...process.env, OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? '2' },
+  });
+  if (r.status !== 0) throw new Error(`${script} failed (exit ${r.status}${r.signal ? `, ${r.signal}` : ''}):\n${r.stderr}`);
+  return r.stdout;
+}
+
+export function tempDir(prefix = 'lethe-parity-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function saveNpz(path: string, arrays: Npz): void {
+  writeFileSync(path, writeNpz(arrays));
+}
+
+export function loadNpz(path: string): Npz {
+  return readNpz(readFileSync(path), { name: path });
+}
+
+/** max |a - b| and max |b| over two equal-length arrays. */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): { diff: number; scale: number } {
+  if (a.length !== b.length) throw new Error(`length mismatch: ${a.length} vs ${b.length}`);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return { diff, scale };
+}
+
+/** Seeded uniform floats in [lo, hi) (mulberry32), for test inputs and perturbed weights. */
+export function seededFloats(n: number, seed: number, lo = -1, hi = 1): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 4294967296);
+  }
+  return out;
+}

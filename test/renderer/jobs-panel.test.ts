@@ -1,0 +1,111 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { mount } from '@vue/test-utils';
+import { createPinia, setActivePinia } from 'pinia';
+import { createFakeApi, flush, makeJob, type FakeApi } from './fake-api';
+
+let api: FakeApi;
+vi.mock('../../renderer/src/api/client', () => ({ getApi: () => api, transportName: () => 'web' }));
+
+const { default: JobsPanel } = await import('../../renderer/src/components/JobsPanel.vue');
+const { useJobsStore } = await import('../../renderer/src/stores/jobs');
+const { useUiStore } = await import('../../renderer/src/stores/ui');
+
+async function mountPanel(jobs = [makeJob()]) {
+  api.handlers['jobs.list'] = () => jobs;
+  const pinia = createPinia();
+  setActivePinia(pinia);
+  await useJobsStore().connect();
+  useUiStore().openJobsPanel();
+  return mount(JobsPanel, { global: { plugins: [pinia] } });
+}
+
+function bar(wrapper: Awaited<ReturnType<typeof mountPanel>>, id = 'job-1') {
+  const el = wrapper.get(`[data-job-id="${id}"] [role="progressbar"]`);
+  return { now: el.attributes('aria-valuenow'), width: (el.get('.fill').element as HTMLElement).style.width };
+}
+
+beforeEach(() => {
+  api = createFakeApi();
+});
+
+describe('JobsPanel', () => {
+  it('tells a new user what the panel is for when there are no jobs', async () => {
+    const w = await mountPanel([]);
+    expect(w.text()).toContain('No jobs yet');
+    expect(w.text()).toContain('Test this machine');
+    expect(w.get('[data-testid="jobs-summary"]').text()).toBe('No jobs');
+  });
+
+  it('moves the progress bar with progress events and shows step, loss and ETA', async () => {
+    const w = await mountPanel();
+    expect(bar(w)).toEqual({ now: '0', width: '0%' });
+    api.emit('jobs.event', { type: 'progress', id: 'job-1', progress: { step: 30, total: 120, fraction: 0.25, loss: 1.23456, etaSeconds: 75 } });
+    await flush();
+    expect(bar(w)).toEqual({ now: '25', width: '25%' });
+    const row = w.get('[data-job-id="job-1"]');
+    expect(row.get('[data-metric="step"]').text()).toBe('30 / 120');
+    expect(row.get('[data-metric="loss"]').text()).toBe('loss 1.235');
+    expect(row.get('[data-metric="eta"]').text()).toBe('ETA 1m 15s');
+    api.emit('jobs.event', { type: 'progress', id: 'job-1', progress: { step: 90, total: 120, fraction: 0.75 } });
+    await flush();
+    expect(bar(w)).toEqual({ now: '75', width: '75%' });
+    expect(w.get('[data-testid="jobs-summary"]').text()).toBe('1 running');
+  });
+
+  it('shows an indeterminate bar when the total is unknown', async () => {
+    const w = await mountPanel([makeJob({ progress: { step: 3, total: null, fraction: null } })]);
+    const el = w.get('[role="progressbar"]');
+    expect(el.attributes('aria-valuenow')).toBeUndefined();
+    expect(el.classes()).toContain('indeterminate');
+    expect(w.get('[data-metric="step"]').text()).toBe('step 3');
+  });
+
+  it('Cancel calls jobs.cancel and the row ends with the cancelled badge', async () => {
+    api.handlers['jobs.cancel'] = (args) => {
+      const { id } = args as { id: string };
+      setTimeout(() => api.emit('jobs.event', { type: 'state', job: makeJob({ id, state: 'cancelled', reason: 'Cancelled by the user.' }) }), 0);
+      return makeJob({ id, state: 'running' });
+    };
+    const w = await mountPanel();
+    await w.get('[data-job-id="job-1"] [data-action="cancel"]').trigger('click');
+    expect(api.call).toHaveBeenCalledWith('jobs.cancel', { id: 'job-1' });
+    await flush();
+    const row = w.get('[data-job-id="job-1"]');
+    expect(row.attributes('data-state')).toBe('cancelled');
+    expect(row.get('[data-state="cancelled"]').text()).toBe('Cancelled');
+    expect(row.find('[data-action="cancel"]').exists()).toBe(false);
+    expect(row.get('[data-field="reason"]').text()).toBe('Cancelled by the user.');
+  });
+
+  it('shows the reason of a failure and a Resume button for resumable jobs', async () => {
+    api.handlers['jobs.resume'] = () => makeJob({ state: 'queued', resumable: true, attempt: 2 });
+    const w = await mountPanel([
+      makeJob({ state: 'failed', resumable: true, reason: 'The worker process was killed (SIGKILL).', progress: { step: 40, total: 100, fraction: 0.4 } }),
+    ]);
+    const row = w.get('[data-job-id="job-1"]');
+    expect(row.get('[data-field="reason"]').text()).toBe('The worker process was killed (SIGKILL).');
+    expect(row.get('[data-field="reason"]').classes()).toContain('failed');
+    expect(row.get('[role="progressbar"]').attributes('aria-valuenow')).toBe('40');
+    await row.get('[data-action="resume"]').trigger('click');
+    expect(api.call).toHaveBeenCalledWith('jobs.resume', { id: 'job-1' });
+    await flush();
+    expect(w.get('[data-job-id="job-1"]').attributes('data-state')).toBe('queued');
+  });
+
+  it('renders a hostile job title as text, never as markup', async () => {
+    const payload = '<img src=x onerror=window.__pwned=1>';
+    const w = await mountPanel([makeJob({ title: payload, reason: payload, state: 'failed' })]);
+    expect(w.find('img').exists()).toBe(false);
+    expect(w.get('.title').text()).toBe(payload);
+    expect(w.get('[data-field="reason"]').text()).toBe(payload);
+  });
+
+  it('toggles open and closed from the status bar', async () => {
+    const w = await mountPanel();
+    const toggle = w.get('[data-testid="jobs-toggle"]');
+    expect(toggle.attributes('aria-expanded')).toBe('true');
+    await toggle.trigger('click');
+    expect(toggle.attributes('aria-expanded')).toBe('false');
+    expect((w.get('#jobs-list').element as HTMLElement).style.display).toBe('none');
+  });
+});

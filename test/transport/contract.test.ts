@@ -1,0 +1,153 @@
+// ONE suite of API behaviours, run over both transports: Electron IPC (real preload + real
+// main/electron/ipc.ts on a fake Electron) and the real HTTP server with the web client.
+
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ApiError } from '../../preload/api/common';
+import type { JobEvent } from '../../preload/api/jobs';
+import type { FakeElectron } from './fake-electron';
+import { createFakeRunner } from './fake-runner';
+import { ipcRig, waitFor, webRig } from './harness';
+import type { Rig } from './harness';
+
+vi.mock('electron', async () => {
+  const { createFakeElectron } = await import('./fake-electron');
+  return createFakeElectron();
+});
+
+let fake: FakeElectron;
+beforeAll(async () => {
+  fake = (await import('electron')) as unknown as FakeElectron;
+  await import('../../preload/index'); // the real preload: calls contextBridge.exposeInMainWorld
+});
+
+async function rejection(p: Promise<unknown>): Promise<ApiError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(ApiError);
+    return e as ApiError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe.each([
+  ['ipc', () => ipcRig(fake)],
+  ['web', () => webRig()],
+] as const)('API contract over %s', (name, makeRig) => {
+  let rig: Rig;
+  beforeAll(async () => {
+    rig = await makeRig();
+  });
+  afterAll(async () => {
+    await rig?.close();
+  });
+
+  it('app.info describes the app and this shell', async () => {
+    const info = await rig.api.call('app.info', {});
+    expect(info.name).toBe('Lethe');
+    expect(info.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(info.shell).toBe(name === 'ipc' ? 'electron' : 'web');
+    expect(info.versions.node).toBe(process.versions.node);
+    expect(info.versions.onnxruntime).toMatch(/^1\.\d+\.\d+$/);
+    expect(info.cpus).toBeGreaterThan(0);
+  });
+
+  it('workspace.info counts records of a fresh workspace', async () => {
+    const info = await rig.api.call('workspace.info', {});
+    expect(path.resolve(info.root)).toBe(path.resolve(rig.root));
+    expect(info.counts).toEqual({ datasets: 0, models: 0, forgetSets: 0, runs: 0, reports: 0 });
+    expect(info.quarantined).toEqual([]);
+  });
+
+  it('settings round trip and persist in the workspace', async () => {
+    const before = await rig.api.call('settings.get', {});
+    expect(before.theme).toBe('system');
+    const after = await rig.api.call('settings.update', { theme: 'dark', jobConcurrency: 2 });
+    expect(after).toEqual({ ...before, theme: 'dark', jobConcurrency: 2 });
+    expect(await rig.api.call('settings.get', {})).toEqual(after);
+    const onDisk = JSON.parse(await readFile(path.join(rig.root, 'settings.json'), 'utf8'));
+    expect(onDisk).toEqual(after);
+  });
+
+  it('validation errors are typed and name the field', async () => {
+    const bad = await rejection(rig.api.call('settings.update', { theme: 'neon' } as never));
+    expect(bad.code).toBe('invalid_argument');
+    expect(bad.message).toContain("'theme'");
+    const extra = await rejection(rig.api.call('settings.update', { theme: 'dark', colour: 'red' } as never));
+    expect(extra.code).toBe('invalid_argument');
+    expect(extra.message).toContain("'colour'");
+    const wrongType = await rejection(rig.api.call('jobs.get', { id: 42 } as never));
+    expect(wrongType.message).toMatch(/'id' must be string/);
+    const huge = await rejection(rig.api.call('jobs.submit', { kind: 'test.ticker', title: 'x'.repeat(200_000), params: {} }));
+    expect(huge.code).toBe('invalid_argument');
+    const proto = await rejection(rig.api.call('jobs.submit', JSON.parse('{"kind":"test.ticker","params":{"__proto__":{"polluted":true}}}')));
+    expect(proto.code).toBe('invalid_argument');
+    expect(proto.message).toContain('__proto__');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    const notObject = await rejection(rig.api.call('jobs.list', [1, 2] as never));
+    expect(notObject.code).toBe('invalid_argument');
+    // the backend still serves after all that
+    expect((await rig.api.call('app.info', {})).name).toBe('Lethe');
+  });
+
+  it('an unknown method is refused with a typed error', async () => {
+    const e = await rejection(rig.api.call('jobs.destroyEverything' as never, {} as never));
+    expect(e.code).toBe('invalid_argument');
+    expect(e.message).toMatch(/Unknown method/);
+  });
+
+  it('not_found is typed', async () => {
+    const e = await rejection(rig.api.call('jobs.get', { id: 'no-such-job' }));
+    expect(e.code).toBe('not_found');
+  });
+
+  it('jobs.submit streams events, and cancel stops the job', async () => {
+    const events: JobEvent[] = [];
+    const off = rig.api.on('jobs.event', (e) => events.push(e));
+    const job = await rig.api.call('jobs.submit', { kind: 'test.ticker', params: { steps: 100000, intervalMs: 5 } });
+    expect(job.state).toBe('queued');
+    await waitFor(events, (e) => e.type === 'progress' && e.id === job.id && e.progress.step >= 3);
+    const cancelled = await rig.api.call('jobs.cancel', { id: job.id });
+    expect(cancelled.state).toBe('cancelled');
+    await waitFor(events, (e) => e.type === 'state' && e.job.id === job.id && e.job.state === 'cancelled');
+    const listed = await rig.api.call('jobs.list', { states: ['cancelled'] });
+    expect(listed.map((j) => j.id)).toContain(job.id);
+    // after unsubscribing, no more events arrive
+    off();
+    const n = events.length;
+    const other = await rig.api.call('jobs.submit', { kind: 'test.ticker', params: { steps: 3, intervalMs: 1 } });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(events.length).toBe(n);
+    expect(other.id).not.toBe(job.id);
+  });
+
+  it('events emitted during a call are received', async () => {
+    // jobs.submit emits the 'queued' state event before the call returns. Repeat to catch races.
+    for (let i = 0; i < 20; i++) {
+      const events: JobEvent[] = [];
+      const off = rig.api.on('jobs.event', (e) => events.push(e));
+      const job = await rig.api.call('jobs.submit', { kind: 'test.ticker', params: { steps: 1, intervalMs: 1 } });
+      await waitFor(events, (e) => e.type === 'state' && e.job.id === job.id && e.job.state === 'queued', 2000);
+      off();
+    }
+  });
+
+  it('internal errors become ApiError(internal) without details of the failure', async () => {
+    const failing = { createJobRunner: () => createFakeRunner({ failList: new Error('EACCES /secret/path at Object.<anonymous>') }) };
+    // (ipc: one set of handlers at a time, as in Electron)
+    if (name === 'ipc') await rig.close();
+    const broken = name === 'ipc' ? await ipcRig(fake, failing) : await webRig(failing);
+    try {
+      const e = await rejection(broken.api.call('jobs.list', {}));
+      expect(e.code).toBe('internal');
+      expect(e.message).not.toContain('/secret/path');
+      expect(e.message).not.toMatch(/\bat\b.*\(/);
+      expect(e.message).toContain('jobs.list');
+    } finally {
+      await broken.close();
+      if (name === 'ipc') rig = await ipcRig(fake);
+    }
+  });
+});
