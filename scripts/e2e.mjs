@@ -116,6 +116,9 @@ async function openApp(browser, url, { colorScheme = 'light' } = {}) {
     if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
   });
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('response', (res) => {
+    if (res.status() >= 400) problems.push(`HTTP ${res.status()} for ${res.url().replace(/token=[^&]*/, 'token=…')}`);
+  });
   // CSP violations are reported through this DOM event (and as console errors); both are collected.
   await page.addInitScript(() => {
     window.__cspViolations = [];

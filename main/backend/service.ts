@@ -12,9 +12,12 @@ import type { ApiEvents, ApiHandlers, ArgsOf, EventName, MethodName, ResultOf, U
 import { API_METHODS } from '../../preload/api/index';
 import type { JobEvent, JobInfo, JobState, JobSubmit } from '../../preload/api/jobs';
 import { appInfo, SettingsStore, workspaceInfo } from './services/app';
+import { closeReaders, datasetHandlers } from './services/datasets';
+import { forgetSetHandlers } from './services/forget-sets';
 import { isMethodName, validateArgs } from './validation';
 import type { Workspace } from './workspace/types';
 import { openWorkspace as openWorkspaceDefault } from './workspace';
+import { createJobRunner as createJobRunnerDefault } from './jobs/runner';
 
 /** What the backend needs from the job runner (main/backend/jobs). */
 export interface JobRunnerPort {
@@ -113,8 +116,7 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
     const settings = await SettingsStore.open(workspace.root);
     if (settings.loadProblem) log(`lethe: ${settings.loadProblem}; using default settings`);
     const s = settings.get();
-    const makeRunner =
-      options.createJobRunner ?? ((await import('./jobs')).createJobRunner as unknown as NonNullable<BackendOptions['createJobRunner']>);
+    const makeRunner: NonNullable<BackendOptions['createJobRunner']> = options.createJobRunner ?? createJobRunnerDefault;
     runner = await makeRunner({
       workspace,
       concurrency: s.jobConcurrency,
@@ -144,6 +146,8 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
       'jobs.cancel': ({ id }) => jobs.cancel(id),
       'jobs.resume': ({ id }) => jobs.resume(id),
       'jobs.kinds': async () => jobs.kinds(),
+      ...datasetHandlers({ workspace, submitJob: (job) => jobs.submit(job) }),
+      ...forgetSetHandlers({ workspace }),
     };
 
     let closed = false;
@@ -181,6 +185,7 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
         try {
           await jobs.close();
         } finally {
+          await closeReaders(workspace).catch(() => {});
           await workspace.close();
         }
       },

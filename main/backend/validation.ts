@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ApiError } from '../../preload/api/common';
 import type { ArgsOf, MethodName } from '../../preload/api/index';
 import { API_METHODS } from '../../preload/api/index';
+import { datasetArgSchemas } from './services/datasets-schemas';
 
 /** Limits applied to every argument object before its schema runs. */
 export const ARG_LIMITS = {
@@ -14,8 +15,8 @@ export const ARG_LIMITS = {
   maxStringLength: 64 * 1024,
   /** nesting depth of objects/arrays */
   maxDepth: 32,
-  /** total number of values (objects, arrays, scalars) */
-  maxNodes: 100_000,
+  /** total number of values (objects, arrays, scalars); forget sets may list up to 10^6 example ids */
+  maxNodes: 1_100_000,
 } as const;
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -104,6 +105,7 @@ export const argSchemas = {
   'jobs.cancel': z.object({ id }).strict(),
   'jobs.resume': z.object({ id }).strict(),
   'jobs.kinds': empty,
+  ...datasetArgSchemas,
 } satisfies { [M in MethodName]: z.ZodType<ArgsOf<M>, z.ZodTypeDef, unknown> };
 
 function describeIssue(issue: z.ZodIssue): string {

@@ -84,7 +84,7 @@ function leadingWords(args: string[]): string[] {
 }
 
 function optionFlag(name: string, o: CliOption): string {
-  const long = `--${name}${o.type === 'string' ? ' <value>' : ''}`;
+  const long = `--${name}${o.type === 'string' ? (name === 'workspace' ? ' <dir>' : ' <value>') : ''}`;
   return o.short ? `-${o.short}, ${long}` : `    ${long}`;
 }
 

@@ -7,13 +7,15 @@
 
 import type { AppMethods } from './app';
 import type { JobEvents, JobMethods } from './jobs';
+import type { DatasetMethods } from './datasets';
 import type { Unsubscribe } from './common';
 
 export * from './common';
 export type * from './app';
 export type * from './jobs';
+export type * from './datasets';
 
-export interface ApiMethods extends AppMethods, JobMethods {}
+export interface ApiMethods extends AppMethods, JobMethods, DatasetMethods {}
 export interface ApiEvents extends JobEvents {}
 
 export type MethodName = keyof ApiMethods;
@@ -33,6 +35,20 @@ export const API_METHODS = [
   'jobs.cancel',
   'jobs.resume',
   'jobs.kinds',
+  'datasets.list',
+  'datasets.get',
+  'datasets.builtins',
+  'datasets.previewImport',
+  'datasets.import',
+  'datasets.examples',
+  'datasets.images',
+  'datasets.thumbnail',
+  'datasets.delete',
+  'forgetSets.list',
+  'forgetSets.get',
+  'forgetSets.preview',
+  'forgetSets.create',
+  'forgetSets.delete',
 ] as const satisfies readonly MethodName[];
 
 export const API_EVENTS = ['jobs.event'] as const satisfies readonly EventName[];

@@ -13,14 +13,15 @@ const PAGES = [
   ['settings', 'Settings'],
 ];
 
-/** The progress value (aria-valuenow, 0-100) and bar width of the job row `id`. */
+/** The progress value (aria-valuenow, 0-100) and bar width (% of the track) of the job row `id`. */
 async function progressOf(page, id) {
   return page.evaluate((jobId) => {
     const bar = document.querySelector(`[data-job-id="${jobId}"] [role="progressbar"]`);
     if (!bar) return null;
     const fill = bar.querySelector('.fill');
     const now = bar.getAttribute('aria-valuenow');
-    return { now: now === null ? null : Number(now), width: fill ? fill.getBoundingClientRect().width : 0 };
+    // the width the bar is set to (its CSS transition makes the painted width lag behind)
+    return { now: now === null ? null : Number(now), width: fill ? parseFloat(fill.style.width) || 0 : 0 };
   }, id);
 }
 
@@ -53,8 +54,10 @@ export const tests = [
     async run(ctx) {
       const { page } = await ctx.open();
       await navigate(page, 'settings', 'Settings');
-      await page.selectOption('.machine-test select >> nth=0', '512');
-      await page.selectOption('.machine-test select >> nth=1', '2000');
+      // 400 multiplications of 256x256 matrices: 0.25% of progress per matmul, and minutes of work on
+      // a busy 2-core machine, so the job is still running when Cancel is clicked
+      await page.selectOption('.machine-test select >> nth=0', '256');
+      await page.selectOption('.machine-test select >> nth=1', '400');
       await page.click('[data-testid="test-machine"]');
       const row = await page.waitForSelector('#jobs-list [data-job-id]', { timeout: 10_000 });
       const id = await row.getAttribute('data-job-id');
@@ -66,17 +69,23 @@ export const tests = [
         },
         { timeout: 30_000, message: 'the progress bar never left 0' },
       );
-      ctx.log(`progress ${first.now}% (${first.width.toFixed(1)} px)`);
+      ctx.log(`progress ${first.now}% (bar width ${first.width}%)`);
       const later = await waitFor(
         async () => {
           const p = await progressOf(page, id);
-          return p && p.now > first.now ? p : null;
+          return p && p.now >= first.now + 1 ? p : null;
         },
-        { timeout: 30_000, message: `the progress bar did not move past ${first.now}%` },
+        { timeout: 30_000, message: `the progress bar did not move a visible step past ${first.now}%` },
       );
-      ctx.log(`progress ${later.now}% (${later.width.toFixed(1)} px)`);
-      // the width follows, once its CSS transition has run
-      await waitFor(async () => (await progressOf(page, id)).width > first.width, { timeout: 3000, message: 'the bar width did not grow' });
+      ctx.log(`progress ${later.now}% (bar width ${later.width}%)`);
+      assert(later.width > first.width, `the bar width did not grow (${first.width}% -> ${later.width}%)`);
+      // and what is painted follows once the CSS transition has run
+      const painted = () =>
+        page.evaluate((jobId) => {
+          const el = document.querySelector(`[data-job-id="${jobId}"] [role="progressbar"]`);
+          return el.querySelector('.fill').getBoundingClientRect().width / el.getBoundingClientRect().width;
+        }, id);
+      await waitFor(async () => (await painted()) * 100 >= later.width - 0.5, { timeout: 3000, message: 'the painted bar lags behind its value' });
       assertEqual(await page.getAttribute(`[data-job-id="${id}"]`, 'data-state'), 'running', 'job state while it runs');
       await page.waitForSelector(`[data-job-id="${id}"] [data-metric="step"]`);
       await ctx.screenshot(page, 'job-running-light');

@@ -8,7 +8,7 @@ import { ApiError } from '../../preload/api/common';
 import type { JobEvent } from '../../preload/api/jobs';
 import type { FakeElectron } from './fake-electron';
 import { createFakeRunner } from './fake-runner';
-import { ipcRig, waitFor, webRig } from './harness';
+import { ipcRig, LONG_JOB, SHORT_JOB, waitFor, webRig } from './harness';
 import type { Rig } from './harness';
 
 vi.mock('electron', async () => {
@@ -80,9 +80,9 @@ describe.each([
     expect(extra.message).toContain("'colour'");
     const wrongType = await rejection(rig.api.call('jobs.get', { id: 42 } as never));
     expect(wrongType.message).toMatch(/'id' must be string/);
-    const huge = await rejection(rig.api.call('jobs.submit', { kind: 'test.ticker', title: 'x'.repeat(200_000), params: {} }));
+    const huge = await rejection(rig.api.call('jobs.submit', { kind: 'diagnostics.stress', title: 'x'.repeat(200_000), params: {} }));
     expect(huge.code).toBe('invalid_argument');
-    const proto = await rejection(rig.api.call('jobs.submit', JSON.parse('{"kind":"test.ticker","params":{"__proto__":{"polluted":true}}}')));
+    const proto = await rejection(rig.api.call('jobs.submit', JSON.parse('{"kind":"diagnostics.stress","params":{"__proto__":{"polluted":true}}}')));
     expect(proto.code).toBe('invalid_argument');
     expect(proto.message).toContain('__proto__');
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
@@ -98,6 +98,16 @@ describe.each([
     expect(e.message).toMatch(/Unknown method/);
   });
 
+  it('jobs.kinds lists the built-in kinds; a bad kind or bad params are refused', async () => {
+    const kinds = await rig.api.call('jobs.kinds', {});
+    expect(kinds.map((k) => k.kind)).toEqual(expect.arrayContaining(['workspace.verify', 'diagnostics.stress']));
+    const e = await rejection(rig.api.call('jobs.submit', { kind: 'no.such-kind', params: {} }));
+    expect(e.code).toBe('invalid_argument');
+    const p = await rejection(rig.api.call('jobs.submit', { kind: 'diagnostics.stress', params: { size: -1 } }));
+    expect(p.code).toBe('invalid_argument');
+    expect(p.message).toContain('size');
+  });
+
   it('not_found is typed', async () => {
     const e = await rejection(rig.api.call('jobs.get', { id: 'no-such-job' }));
     expect(e.code).toBe('not_found');
@@ -106,31 +116,48 @@ describe.each([
   it('jobs.submit streams events, and cancel stops the job', async () => {
     const events: JobEvent[] = [];
     const off = rig.api.on('jobs.event', (e) => events.push(e));
-    const job = await rig.api.call('jobs.submit', { kind: 'test.ticker', params: { steps: 100000, intervalMs: 5 } });
-    expect(job.state).toBe('queued');
-    await waitFor(events, (e) => e.type === 'progress' && e.id === job.id && e.progress.step >= 3);
-    const cancelled = await rig.api.call('jobs.cancel', { id: job.id });
-    expect(cancelled.state).toBe('cancelled');
-    await waitFor(events, (e) => e.type === 'state' && e.job.id === job.id && e.job.state === 'cancelled');
+    const job = await rig.api.call('jobs.submit', { ...LONG_JOB, title: 'contract: long job' });
+    expect(['queued', 'running']).toContain(job.state);
+    expect(job.title).toBe('contract: long job');
+    // a real worker process starts and reports progress
+    await waitFor(events, (e) => e.type === 'state' && e.job.id === job.id && e.job.state === 'running', 20_000);
+    await waitFor(events, (e) => e.type === 'progress' && e.id === job.id && e.progress.step >= 2, 20_000);
+    const t0 = Date.now();
+    await rig.api.call('jobs.cancel', { id: job.id });
+    await waitFor(events, (e) => e.type === 'state' && e.job.id === job.id && e.job.state === 'cancelled', 5000);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect((await rig.api.call('jobs.get', { id: job.id })).state).toBe('cancelled');
     const listed = await rig.api.call('jobs.list', { states: ['cancelled'] });
     expect(listed.map((j) => j.id)).toContain(job.id);
     // after unsubscribing, no more events arrive
     off();
     const n = events.length;
-    const other = await rig.api.call('jobs.submit', { kind: 'test.ticker', params: { steps: 3, intervalMs: 1 } });
+    const other = await rig.api.call('jobs.submit', SHORT_JOB);
+    await rig.api.call('jobs.cancel', { id: other.id });
     await new Promise((r) => setTimeout(r, 100));
     expect(events.length).toBe(n);
     expect(other.id).not.toBe(job.id);
   });
 
   it('events emitted during a call are received', async () => {
-    // jobs.submit emits the 'queued' state event before the call returns. Repeat to catch races.
-    for (let i = 0; i < 20; i++) {
-      const events: JobEvent[] = [];
-      const off = rig.api.on('jobs.event', (e) => events.push(e));
-      const job = await rig.api.call('jobs.submit', { kind: 'test.ticker', params: { steps: 1, intervalMs: 1 } });
-      await waitFor(events, (e) => e.type === 'state' && e.job.id === job.id && e.job.state === 'queued', 2000);
-      off();
+    // With one slot taken by a long job, jobs.submit emits 'queued' and jobs.cancel emits
+    // 'cancelled' before each call returns. Repeat to catch races between the reply and the event.
+    await rig.api.call('settings.update', { jobConcurrency: 1 });
+    const blocker = await rig.api.call('jobs.submit', LONG_JOB);
+    try {
+      for (let i = 0; i < 25; i++) {
+        const events: JobEvent[] = [];
+        const off = rig.api.on('jobs.event', (e) => events.push(e));
+        const job = await rig.api.call('jobs.submit', SHORT_JOB);
+        expect(job.state).toBe('queued');
+        await waitFor(events, (e) => e.type === 'state' && e.job.id === job.id && e.job.state === 'queued', 2000);
+        const cancelled = await rig.api.call('jobs.cancel', { id: job.id });
+        expect(cancelled.state).toBe('cancelled');
+        await waitFor(events, (e) => e.type === 'state' && e.job.id === job.id && e.job.state === 'cancelled', 2000);
+        off();
+      }
+    } finally {
+      await rig.api.call('jobs.cancel', { id: blocker.id });
     }
   });
 

@@ -10,13 +10,11 @@ import type { LetheBridge } from '../../preload/api/bridge';
 import type { LetheApi } from '../../preload/api/index';
 import { createBackend } from '../../main/backend/service';
 import type { Backend, BackendOptions } from '../../main/backend/service';
-import { registerIpc } from '../../main/electron/ipc';
 import { startServer } from '../../main/server/server';
 import type { RunningServer } from '../../main/server/server';
 import { createWebClient } from '../../preload/api/web-client';
 import type { WebClient } from '../../preload/api/web-client';
 import type { FakeElectron } from './fake-electron';
-import { createFakeRunner } from './fake-runner';
 
 export interface Rig {
   name: 'ipc' | 'web';
@@ -32,12 +30,17 @@ export async function tempDir(prefix = 'lethe-transport-'): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), prefix));
 }
 
+/** A long-running, cancellable built-in job kind (main/backend/jobs/kinds/diagnostics-stress.ts). */
+export const LONG_JOB = { kind: 'diagnostics.stress', params: { iterations: 1_000_000, size: 48 } };
+/** The same kind, finishing at once. */
+export const SHORT_JOB = { kind: 'diagnostics.stress', params: { iterations: 1, size: 8 } };
+
+/** A backend on a fresh temporary workspace with the real job runner (worker processes) unless overridden. */
 export async function makeBackend(shell: 'electron' | 'web', extra: Partial<BackendOptions> = {}): Promise<{ backend: Backend; root: string }> {
   const root = await tempDir();
   const backend = await createBackend({
     workspaceRoot: root,
     shell,
-    createJobRunner: () => createFakeRunner(),
     log: () => {},
     ...extra,
   });
@@ -45,6 +48,8 @@ export async function makeBackend(shell: 'electron' | 'web', extra: Partial<Back
 }
 
 export async function ipcRig(fake: FakeElectron, extra: Partial<BackendOptions> = {}): Promise<Rig> {
+  // imported here, not at the top: main/electron/ipc.ts needs the mocked 'electron'
+  const { registerIpc } = await import('../../main/electron/ipc');
   const { backend, root } = await makeBackend('electron', extra);
   const dispose = registerIpc({ backend, windows: () => [fake.webContents as never], log: () => {} });
   const api = apiFromBridge(fake.exposed.lethe as LetheBridge);

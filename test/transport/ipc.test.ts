@@ -35,10 +35,25 @@ function keyPaths(obj: object): string[] {
 describe('the preload surface', () => {
   it('exposes exactly one global, lethe, with exactly these verbs', () => {
     expect(Object.keys(fake.exposed)).toEqual(['lethe']);
+    expect(Object.keys(fake.exposed.lethe as object).sort()).toEqual(['app', 'datasets', 'forgetSets', 'jobs', 'settings', 'workspace']);
     const lethe = fake.exposed.lethe as LetheBridge;
     // Pinned: adding a method to the contract must update this list on purpose.
     expect(keyPaths(lethe)).toEqual([
       'app.info',
+      'datasets.builtins',
+      'datasets.delete',
+      'datasets.examples',
+      'datasets.get',
+      'datasets.images',
+      'datasets.import',
+      'datasets.list',
+      'datasets.previewImport',
+      'datasets.thumbnail',
+      'forgetSets.create',
+      'forgetSets.delete',
+      'forgetSets.get',
+      'forgetSets.list',
+      'forgetSets.preview',
       'jobs.cancel',
       'jobs.get',
       'jobs.kinds',

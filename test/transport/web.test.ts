@@ -11,7 +11,7 @@ import { startServer } from '../../main/server/server';
 import type { RunningServer } from '../../main/server/server';
 import { createWebClient, SseParser } from '../../preload/api/web-client';
 import { ApiError } from '../../preload/api/common';
-import { makeBackend, tempDir } from './harness';
+import { makeBackend, SHORT_JOB, tempDir } from './harness';
 import type { Backend } from '../../main/backend/service';
 
 interface RawResponse {
@@ -207,10 +207,11 @@ describe('API over HTTP', () => {
     const dec = new TextDecoder();
     while (!text.includes(': heartbeat')) text += dec.decode((await reader.read()).value);
     expect(text.startsWith('event: ready\ndata: {}\n\n')).toBe(true);
-    await backend.handlers['jobs.submit']({ kind: 'test.ticker', params: { steps: 1, intervalMs: 1 } });
+    const job = await backend.handlers['jobs.submit'](SHORT_JOB);
+    await backend.handlers['jobs.cancel']({ id: job.id });
     while (!text.includes('event: jobs.event')) text += dec.decode((await reader.read()).value);
     const msgs = new SseParser().feed(text).filter((m) => m.event === 'jobs.event');
-    expect(JSON.parse(msgs[0].data)).toMatchObject({ type: 'state', job: { kind: 'test.ticker', state: 'queued' } });
+    expect(JSON.parse(msgs[0].data)).toMatchObject({ type: 'state', job: { kind: 'diagnostics.stress', state: 'queued' } });
     ac.abort();
   });
 

@@ -3,7 +3,10 @@
 
 import type { CliCommand } from '../types';
 import { doctorCommand } from './doctor';
+import { DATASET_COMMANDS } from './dataset';
+import { FORGET_SET_COMMANDS } from './forget-set';
 import { jobsListCommand } from './jobs';
+import { MODEL_COMMANDS } from './model';
 import { serveCommand } from './serve';
 import { workspaceInfoCommand, workspaceVerifyCommand } from './workspace';
 
@@ -13,4 +16,7 @@ export const COMMANDS: CliCommand[] = [
   jobsListCommand,
   serveCommand,
   doctorCommand,
+  ...DATASET_COMMANDS,
+  ...FORGET_SET_COMMANDS,
+  ...MODEL_COMMANDS,
 ];

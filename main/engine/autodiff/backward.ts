@@ -100,9 +100,14 @@ export function buildBackward(graph: Graph, opts: BuildBackwardOptions): Backwar
   const takeGrad = (name: string): string | null => {
     const list = grads.get(name);
     if (!list || list.length === 0) return null;
-    if (list.length === 1) return list[0];
-    const s = b.op('Sum', list, {}, 'grad_sum');
-    grads.set(name, [s]);
+    let s = list[0];
+    if (list.length > 1) {
+      s = b.op('Sum', list, {}, 'grad_sum');
+      grads.set(name, [s]);
+    }
+    // a gradient has its value's dtype and shape (rules may query it)
+    const t = types.get(name);
+    if (t && !types.has(s)) types.set(s, t);
     return s;
   };
 

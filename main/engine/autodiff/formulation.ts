@@ -15,7 +15,7 @@ export interface Formulation {
 }
 
 export const FORMULATION: Formulation = {
-  convWeightGrad: 'per-offset',
+  convWeightGrad: 'im2col',
   reluGrad: 'greater-cast-mul',
   fuseReluMaxPool: true,
 };

@@ -86,7 +86,9 @@ export function buildVitTiny(opts: VitTinyOptions = {}): Model {
     t = g.op('Add', [t, m], {}, `${name.replace('.', '_')}_res2`);
   }
   t = lb.layerNorm(t, 'norm', dim, LN_EPS);
-  const features = g.op('Gather', [t, g.constI64(0)], { axis: 1 }, 'features');
+  // class token: Slice + Squeeze rather than Gather, so the backward pass needs no static batch size
+  const clsOut = g.op('Slice', [t, g.constI64([0]), g.constI64([1]), g.constI64([1])], {}, 'cls_out');
+  const features = g.op('Squeeze', [clsOut, g.constI64([1])], {}, 'features');
   const logits = lb.linear(features, 'head', dim, classes);
   return finishModel(lb, {
     arch: 'vit',

@@ -98,15 +98,13 @@ export const attr = {
   tensor: (value: Tensor): AttrValue => ({ type: 'tensor', value }),
 };
 
-export function getAttr<T extends AttrValue['type']>(
-  node: Node,
-  name: string,
-  type: T,
-): Extract<AttrValue, { type: T }>['value'] | undefined {
+type AttrValueOf<T extends AttrValue['type']> = Extract<AttrValue, { type: T }>['value'];
+
+export function getAttr<T extends AttrValue['type']>(node: Node, name: string, type: T): AttrValueOf<T> | undefined {
   const a = node.attrs[name];
   if (!a) return undefined;
   if (a.type !== type) throw new Error(`node ${node.name ?? node.op}: attribute ${name} is ${a.type}, expected ${type}`);
-  return a.value as Extract<AttrValue, { type: T }>['value'];
+  return a.value as never;
 }
 
 export function attrInt(node: Node, name: string, dflt: number): number {

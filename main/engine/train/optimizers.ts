@@ -16,6 +16,7 @@
 // so masked-out weights keep their exact values.
 
 import type { GraphBuilder } from '../onnx/builder';
+import { DTYPE_CODE } from '../onnx/ir';
 
 export type OptimizerSpec =
   | { kind: 'sgd'; momentum?: number; nesterov?: boolean; weightDecay?: number }
@@ -79,12 +80,18 @@ export function emitOptimizerScalars(b: GraphBuilder, o: OptimizerSpec, lr: stri
   if (r.kind === 'sgd') return { lr };
   const b1 = r.beta1 as number;
   const b2 = r.beta2 as number;
-  const bc1 = b.op('Sub', [b.constF(1), b.op('Pow', [b.constF(b1), step])], {}, 'bias_correction1');
-  const bc2 = b.op('Sub', [b.constF(1), b.op('Pow', [b.constF(b2), step])], {}, 'bias_correction2');
+  // Bias corrections in float64, as torch computes them in Python floats: in float32, 1 - 0.999^t is
+  // off by ~1e-5 relative (0.999 is not representable), which would shift every Adam step.
+  const f64 = (v: number, hint: string) => b.initializer(b.fresh(hint), { dtype: 'float64', dims: [], data: new Float64Array([v]) });
+  const one = f64(1, 'c64_one');
+  const t64 = b.op('Cast', [step], { to: DTYPE_CODE.float64 }, 'step_f64');
+  const lr64 = b.op('Cast', [lr], { to: DTYPE_CODE.float64 }, 'lr_f64');
+  const bc1 = b.op('Sub', [one, b.op('Pow', [f64(b1, 'c64_beta1'), t64])], {}, 'bias_correction1');
+  const bc2 = b.op('Sub', [one, b.op('Pow', [f64(b2, 'c64_beta2'), t64])], {}, 'bias_correction2');
   const out: OptimizerScalars = {
     lr,
-    stepSize: b.op('Div', [lr, bc1], {}, 'adam_step_size'),
-    bc2Sqrt: b.op('Sqrt', [bc2], {}, 'bias_correction2_sqrt'),
+    stepSize: b.op('Cast', [b.op('Div', [lr64, bc1])], { to: DTYPE_CODE.float32 }, 'adam_step_size'),
+    bc2Sqrt: b.op('Cast', [b.op('Sqrt', [bc2])], { to: DTYPE_CODE.float32 }, 'bias_correction2_sqrt'),
   };
   if (r.kind === 'adamw' && (r.weightDecay as number) > 0) out.lrWd = b.op('Mul', [lr, b.constF(r.weightDecay as number)], {}, 'lr_wd');
   return out;

@@ -145,7 +145,7 @@ test(`workspace survives ${ROUNDS} SIGKILLs at random moments`, async () => {
     await w.loaded;
     const beforeReady = round % 10 === 9; // some kills land during open (lock take-over, temp cleanup, verification)
     const delay = beforeReady ? Math.random() * 15 : Math.random() * 60;
-    let lastBegin: string | null = null;
+    let lastBegin = null as string | null;
     const acks = await runAndKill(w, delay, beforeReady, (line) => {
       const p = line.split(' ');
       if (p[0] === 'BEGIN') lastBegin = p[1]!;

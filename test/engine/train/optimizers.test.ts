@@ -57,14 +57,17 @@ describe('optimizer updates match torch.optim semantics (float64 JS reference)',
     ['SGD + momentum + weight decay', { kind: 'sgd', momentum: 0.9, weightDecay: 5e-4 }],
     ['SGD Nesterov', { kind: 'sgd', momentum: 0.8, nesterov: true, weightDecay: 1e-3 }],
     ['Adam', { kind: 'adam' }],
-    ['Adam + L2 weight decay', { kind: 'adam', beta1: 0.8, beta2: 0.99, eps: 1e-6, weightDecay: 0.01 }],
+    // a large eps makes its placement (outside the bias-corrected sqrt, as in torch) matter
+    ['Adam + L2 weight decay', { kind: 'adam', beta1: 0.8, beta2: 0.99, eps: 1e-3, weightDecay: 0.01 }],
     ['AdamW', { kind: 'adamw', weightDecay: 0.05 }],
   ];
   for (const [name, opt] of cases) {
     it(name, async () => {
       const { got, ref, losses } = await runBoth(opt, { steps: 5 });
       for (const [a, b] of losses) expect(Math.abs(a - b)).toBeLessThan(1e-5 * Math.max(1, Math.abs(b)));
-      for (const p of PARAMS) expect(maxRelErr(got[p], ref[p]), p).toBeLessThan(2e-5);
+      // float32 graph vs float64 reference over 5 steps; Adam's normalised step amplifies rounding a little
+      const tol = opt.kind === 'sgd' ? 2e-5 : 5e-5;
+      for (const p of PARAMS) expect(maxRelErr(got[p], ref[p]), p).toBeLessThan(tol);
       // the update really happened
       const m = tinyMlp(dims, 3).graph.initializers.find((t) => t.name === 'W1')!.data as Float32Array;
       expect(maxRelErr(got.W1, Float64Array.from(m))).toBeGreaterThan(1e-3);

@@ -88,7 +88,7 @@ export const matmulRules: GradRule[] = [
         if (rb === 2 && ra >= 2) {
           // weight of a batched/linear layer: fold all batch dims into one Gemm
           const a2d = ra === 2 ? a2 : b.op('Reshape', [a2, lastDimShape(c, a2, sa[sa.length - 1])]);
-          const gy2d = ry === 2 ? gy : b.op('Reshape', [gy, lastDimShape(c, gy, sb[sb.length - 1])]);
+          const gy2d = ry === 2 ? gy : b.op('Reshape', [gy, lastDimShape(c, gy, sb.length === 1 ? 1 : sb[sb.length - 1])]);
           gb = b.op('Gemm', [a2d, gy2d], { transA: 1 });
           if (sb.length === 1) gb = b.op('Reshape', [gb, c.shapeOf(B)]);
           out[1] = gb;

@@ -149,13 +149,8 @@ export const shapeRules: GradRule[] = [
       const sd = c.shape(D);
       const rank = sd.length;
       const axis = normAxis(c, attrInt(c.node, 'axis', 0), rank);
-      const si = c.shape(I);
-      const dAxis = sd[axis];
-      if (typeof dAxis !== 'number') c.fail(`backward needs a static size on the gathered axis`);
-      const rest = [...sd.slice(0, axis), ...sd.slice(axis + 1)];
-      if (!rest.every((d) => typeof d === 'number')) c.fail('backward needs static data dims');
-      const restN = (rest as number[]).reduce((x, y) => x * y, 1);
-      const nI = si.length;
+      const nI = c.shape(I).length;
+      const dt = c.dtype(D);
       let g = c.gy[0]!;
       // move the index dims to the front: [I..., D[:axis], D[axis+1:]]
       if (axis > 0) {
@@ -166,28 +161,35 @@ export const shapeRules: GradRule[] = [
         ];
         g = b.op('Transpose', [g], { perm });
       }
-      const rows = b.op('Reshape', [g, c.i64([-1, restN])]); // [K, rest]
+      // shape of D with `axis` moved first, and its size along `axis`
+      const movedPerm = [axis, ...Array.from({ length: rank }, (_, i) => i).filter((i) => i !== axis)];
+      const moved = movedPerm.map((i) => sd[i]);
+      const staticMoved = moved.every((d) => typeof d === 'number');
+      const movedShape = staticMoved ? c.i64(moved as number[]) : b.op('Gather', [c.shapeOf(D), c.i64(movedPerm)], { axis: 0 });
+      const dAxis = typeof sd[axis] === 'number' ? c.i64([sd[axis] as number]) : b.op('Gather', [c.shapeOf(D), c.i64([axis])], { axis: 0 });
+      const restShape = staticMoved ? c.i64([-1, ...(moved.slice(1) as number[])]) : b.op('Concat', [c.i64([-1]), b.op('Slice', [movedShape, c.i64([1]), c.i64([rank])])], { axis: 0 });
+      const rows = b.op('Reshape', [g, restShape]); // [K, rest...]
       // negative indices count from the end
-      const idx = b.op('Reshape', [b.op('Mod', [b.op('Cast', [I], { to: DTYPE_CODE.int64 }), c.i64([dAxis as number])]), c.i64([-1])]);
-      let dense: string; // [dAxis, restN]
+      const idx = b.op('Reshape', [b.op('Mod', [b.op('Cast', [I], { to: DTYPE_CODE.int64 }), dAxis]), c.i64([-1])]);
+      let dense: string; // D with axis first
       if (c.opset >= 16) {
-        const zeros = b.op('ConstantOfShape', [c.i64([dAxis as number, restN])], {
-          value: { type: 'tensor', value: c.dtype(D) === 'float64' ? { dtype: 'float64', dims: [1], data: new Float64Array(1) } : { dtype: 'float32', dims: [1], data: new Float32Array(1) } },
+        const zeros = b.op('ConstantOfShape', [movedShape], {
+          value: { type: 'tensor', value: dt === 'float64' ? { dtype: 'float64', dims: [1], data: new Float64Array(1) } : { dtype: 'float32', dims: [1], data: new Float32Array(1) } },
         });
         dense = b.op('ScatterND', [zeros, b.op('Unsqueeze', [idx, c.i64([1])]), rows], { reduction: 'add' });
       } else {
         // one-hot (Equal against a constant range) times the rows: exact sum over repeated indices
-        const range = c.b.constI64(Array.from({ length: dAxis as number }, (_, i) => i), [dAxis as number, 1]);
-        const oh = b.op('Cast', [b.op('Equal', [range, b.op('Unsqueeze', [idx, c.i64([0])])])], { to: DTYPE_CODE[c.dtype(D)] });
-        dense = b.op('MatMul', [oh, rows]);
+        if (!staticMoved) c.fail('backward at opset < 16 needs static data dims');
+        const n = moved[0] as number;
+        const restN = (moved.slice(1) as number[]).reduce((x, y) => x * y, 1);
+        const range = c.b.constI64(Array.from({ length: n }, (_, i) => i), [n, 1]);
+        const oh = b.op('Cast', [b.op('Equal', [range, b.op('Unsqueeze', [idx, c.i64([0])])])], { to: DTYPE_CODE[dt] });
+        dense = b.op('Reshape', [b.op('MatMul', [oh, b.op('Reshape', [rows, c.i64([-1, restN])])]), movedShape]);
       }
-      const moved = [dAxis, ...rest] as number[];
-      let out = b.op('Reshape', [dense, c.i64(moved)]);
-      if (axis > 0) {
-        const perm = [...Array.from({ length: axis }, (_, i) => i + 1), 0, ...Array.from({ length: rank - axis - 1 }, (_, i) => axis + 1 + i)];
-        out = b.op('Transpose', [out], { perm });
-      }
-      return [out];
+      if (axis === 0) return [dense];
+      const inv = new Array(rank);
+      movedPerm.forEach((p, i) => (inv[p] = i));
+      return [b.op('Transpose', [dense], { perm: inv })];
     },
   },
 ];

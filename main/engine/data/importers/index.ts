@@ -3,10 +3,18 @@ import type { DatasetFormat } from '../store';
 import type { Importer } from './types';
 import { idxImporter } from './idx';
 import { builtinImporter } from './builtin';
+import { cifarImporter } from './cifar';
+import { csvImporter } from './csv';
+import { folderImporter } from './folder';
+import { npzImporter } from './npz';
 
 const REGISTRY: Partial<Record<DatasetFormat, Importer<never>>> = {
   idx: idxImporter as Importer<never>,
   builtin: builtinImporter as Importer<never>,
+  cifar: cifarImporter as Importer<never>,
+  csv: csvImporter as Importer<never>,
+  folder: folderImporter as Importer<never>,
+  npz: npzImporter as Importer<never>,
 };
 
 export function registerImporter(imp: Importer<never>): void {

@@ -1,0 +1,25 @@
+// The reference workloads of ../shared/docs/PERFORMANCE-NOTES.md, built with Lethe's architectures.
+// The PyTorch side (torch_bench.py) rebuilds the same models from the 'lethe.arch'/'lethe.config'
+// metadata with test/parity/py/lethe_models.py.
+
+import { type Model } from '../main/engine/onnx/ir';
+import { buildMlp, buildResnet18Cifar, buildSmallCnn } from '../main/engine/models';
+
+export interface Workload {
+  name: string;
+  label: string;
+  batch: number;
+  build: () => Model;
+  /** goals from issue 3: Lethe / PyTorch samples/s */
+  goals: { forward: number; train: number | null };
+}
+
+export const WORKLOADS: Workload[] = [
+  { name: 'mlp', label: 'MLP 784-256-128-10', batch: 128, build: () => buildMlp({ seed: 0 }), goals: { forward: 1.2, train: null } },
+  { name: 'cnn', label: 'small CNN 1x28x28', batch: 128, build: () => buildSmallCnn({ seed: 0 }), goals: { forward: 1.2, train: 1.0 } },
+  { name: 'resnet18', label: 'ResNet-18-CIFAR', batch: 64, build: () => buildResnet18Cifar({ seed: 0 }), goals: { forward: 1.2, train: 0.8 } },
+];
+
+export function torchSpec(w: Workload, m: Model): { name: string; arch: string; config: unknown; batch: number } {
+  return { name: w.name, arch: m.metadata['lethe.arch'], config: JSON.parse(m.metadata['lethe.config']), batch: w.batch };
+}

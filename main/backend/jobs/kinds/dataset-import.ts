@@ -1,0 +1,62 @@
+// dataset.import: import a dataset source (IDX, CIFAR, image folder, CSV, NPZ, built-in sample) into
+// the workspace store, with progress. Not resumable: an interrupted import leaves no record (blobs
+// written so far are unreferenced and content-addressed) and is simply run again.
+
+import { ApiError } from '../../../../preload/api/common';
+import type { ImportSourceArgs } from '../../../../preload/api/datasets';
+import { datasetArgSchemas } from '../../services/datasets-schemas';
+import type { JobContext, JobHandler } from '../types';
+
+export type DatasetImportParams = ImportSourceArgs & { name: string };
+export interface DatasetImportResult {
+  datasetId: string;
+  name: string;
+  count: number;
+  counts: { train: number; test: number };
+  seconds: number;
+}
+
+export const datasetImport: JobHandler<DatasetImportParams, DatasetImportResult> = {
+  kind: 'dataset.import',
+  description: 'Import a dataset (IDX, CIFAR, image folder, CSV, NPZ or a built-in sample) into the workspace',
+  resumable: false,
+  validate(params: unknown): DatasetImportParams {
+    const r = datasetArgSchemas['datasets.import'].safeParse(params);
+    if (!r.success) {
+      const issue = r.error.issues[0];
+      throw new ApiError('invalid_argument', `dataset.import: '${issue.path.join('.') || 'params'}' ${issue.message.toLowerCase()}.`);
+    }
+    return r.data;
+  },
+  async run(params: DatasetImportParams, ctx: JobContext): Promise<DatasetImportResult> {
+    const { openWorkspace } = await import('../../workspace');
+    const { runDatasetImport, closeReaders } = await import('../../services/datasets');
+    const ws = await openWorkspace(ctx.workspaceRoot, { mode: 'worker' });
+    const t0 = Date.now();
+    let last = 0;
+    try {
+      ctx.log('info', `Importing ${params.format} source ${params.source} as '${params.name}'.`);
+      const rec = await runDatasetImport(ws, params, {
+        signal: ctx.signal,
+        progress: (p) => {
+          const now = Date.now();
+          if (now - last < 100 && p.total === null) return;
+          last = now;
+          ctx.progress({
+            step: p.done,
+            total: p.total,
+            fraction: p.total ? Math.min(1, p.done / p.total) : null,
+            message: p.message ?? `${p.done} examples read`,
+          });
+        },
+      });
+      const m = rec.data;
+      for (const w of m.warnings.slice(0, 20)) ctx.log('warn', w);
+      ctx.progress({ step: m.count, total: m.count, fraction: 1, message: `imported ${m.count} examples` });
+      return { datasetId: rec.id, name: m.name, count: m.count, counts: { train: m.counts.totals.train, test: m.counts.totals.test }, seconds: (Date.now() - t0) / 1000 };
+    } finally {
+      await closeReaders(ws).catch(() => {});
+      await ws.close();
+    }
+  },
+};

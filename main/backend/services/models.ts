@@ -1,0 +1,452 @@
+// Model registry: built-in architectures, imported ONNX files and trained models, stored in the
+// workspace as records of kind 'models' whose blob 'model' holds the ONNX bytes (weights as
+// initializers). Also the training and gradient services used by the CLI and the 'model.train' job.
+
+import { basename } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { ApiError } from '../../../preload/api/common';
+import type { Workspace, RecordEnvelope } from '../workspace/types';
+import { assertValidId } from '../workspace/paths';
+import { writeFileAtomic } from '../workspace/atomic';
+import { type Model, type Dim, type DType, defaultOpset, numel } from '../../engine/onnx/ir';
+import { encodeModel } from '../../engine/onnx/codec';
+import { loadModelBytes, loadModelFile, type LoadedModel } from '../../engine/onnx/load';
+import { ModelValidationError } from '../../engine/onnx/validate';
+import { buildArchitecture, ARCHITECTURES, detectTrainable, normalizeTrainingExport } from '../../engine/models';
+import { readNpz, type Npz } from '../../engine/io/npz';
+import type { NdArray } from '../../engine/io/npy';
+import { Trainer, type TrainerOptions, type FitResult, type StepInfo, type EpochInfo } from '../../engine/train/trainer';
+import { computeGradients, type GradientResult } from '../../engine/train/gradients';
+import { makeDataset, type ArrayDataset } from '../../engine/train/data';
+import type { OptimizerSpec } from '../../engine/train/optimizers';
+import type { ScheduleSpec } from '../../engine/train/schedules';
+import { decodeCheckpoint, encodeCheckpoint, type TrainerCheckpoint } from '../../engine/train/checkpoint';
+import type { ProviderName } from '../../engine/train/session';
+
+export interface ValueSummary {
+  name: string;
+  dtype: DType;
+  shape: Dim[] | null;
+}
+
+export interface ModelManifest {
+  name: string;
+  source: 'builtin' | 'imported' | 'trained';
+  arch: string | null;
+  archOptions: Record<string, unknown> | null;
+  sha256: string;
+  sizeBytes: number;
+  opset: number;
+  producer: string;
+  inputs: ValueSummary[];
+  outputs: ValueSummary[];
+  trainable: string[];
+  buffers: string[];
+  overrides: { trainable: string[]; frozen: string[] };
+  /** number of trainable values */
+  parameterCount: number;
+  warnings: string[];
+  /** file name it was imported from (no folder) */
+  importedFrom: string | null;
+  /** provenance of training (trained models) */
+  training: TrainingProvenance | null;
+}
+
+export interface TrainingProvenance {
+  baseModel: { name: string | null; sha256: string };
+  data: { sha256: string; n: number; file: string | null };
+  optimizer: OptimizerSpec;
+  lr: number;
+  schedule: ScheduleSpec | null;
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  provider: string;
+  threads: number;
+  fallbackReason: string | null;
+  epochLosses: number[];
+  testAccuracy: number | null;
+  seconds: number;
+}
+
+const KIND = 'models' as const;
+
+function summarize(m: Model, sha256: string, size: number, extra: Partial<ModelManifest> & Pick<ModelManifest, 'name' | 'source'>, over: { trainable?: string[]; frozen?: string[] } = {}): ModelManifest {
+  const report = detectTrainable(m, over);
+  const inits = new Map(m.graph.initializers.map((t) => [t.name, t]));
+  const parameterCount = report.trainable.reduce((a, n) => a + numel(inits.get(n)?.dims ?? []), 0);
+  const initNames = new Set(inits.keys());
+  return {
+    arch: null,
+    archOptions: null,
+    importedFrom: null,
+    training: null,
+    warnings: [],
+    ...extra,
+    sha256,
+    sizeBytes: size,
+    opset: defaultOpset(m),
+    producer: [m.producerName, m.producerVersion].filter(Boolean).join(' '),
+    inputs: m.graph.inputs.filter((v) => !initNames.has(v.name)).map((v) => ({ name: v.name, dtype: v.dtype, shape: v.shape })),
+    outputs: m.graph.outputs.map((v) => ({ name: v.name, dtype: v.dtype, shape: v.shape })),
+    trainable: report.trainable,
+    buffers: report.buffers,
+    overrides: { trainable: over.trainable ?? [], frozen: over.frozen ?? [] },
+    parameterCount,
+  };
+}
+
+async function putModel(ws: Workspace, bytes: Uint8Array, manifest: ModelManifest, replace = false): Promise<ModelManifest> {
+  assertValidId(manifest.name);
+  if (!replace && (await ws.getRecord(KIND, manifest.name))) {
+    throw new ApiError('conflict', `a model named '${manifest.name}' already exists; choose another --name`);
+  }
+  const blob = await ws.putBlob(bytes);
+  if (blob.sha256 !== manifest.sha256) throw new Error('internal: stored model hash differs from the computed one');
+  await ws.putRecord(KIND, manifest.name, manifest, { model: blob });
+  return manifest;
+}
+
+export interface CreateModelParams {
+  name: string;
+  arch: string;
+  classes?: number;
+  inputShape?: number[];
+  seed?: number;
+  /** other architecture options (hidden, width, dropout, ...) */
+  options?: Record<string, unknown>;
+}
+
+/** Create a model from a built-in architecture. */
+export async function createModel(ws: Workspace, p: CreateModelParams): Promise<ModelManifest> {
+  assertValidId(p.name);
+  if (!(ARCHITECTURES as readonly string[]).includes(p.arch)) {
+    throw new ApiError('invalid_argument', `unknown architecture '${p.arch}' (expected one of: ${ARCHITECTURES.join(', ')})`);
+  }
+  const opts: Record<string, unknown> = { ...(p.options ?? {}) };
+  if (p.classes !== undefined) opts.classes = p.classes;
+  if (p.inputShape !== undefined) opts.inputShape = p.inputShape;
+  if (p.seed !== undefined) opts.seed = p.seed;
+  let model: Model;
+  try {
+    model = buildArchitecture(p.arch, opts);
+  } catch (e) {
+    throw new ApiError('invalid_argument', (e as Error).message);
+  }
+  const bytes = encodeModel(model);
+  const loaded = loadModelBytes(bytes); // the same validation as an import, and the hash of the bytes stored
+  return putModel(ws, bytes, summarize(loaded.model, loaded.sha256, bytes.length, { name: p.name, source: 'builtin', arch: p.arch, archOptions: opts, warnings: loaded.warnings }));
+}
+
+export interface ImportModelParams {
+  file: string;
+  name?: string;
+  trainable?: string[];
+  frozen?: string[];
+}
+
+/** A valid record name derived from a file name. */
+export function nameFromFile(file: string): string {
+  const stem = basename(file).replace(/\.onnx$/i, '');
+  let s = stem.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/\.\.+/g, '.').replace(/^[^A-Za-z0-9]+/, '').replace(/[.]+$/, '');
+  if (!s) s = 'model';
+  return s.slice(0, 128);
+}
+
+function validationToApi(e: unknown, file: string): never {
+  if (e instanceof ModelValidationError) throw new ApiError('invalid_argument', `${basename(file)} is not a usable ONNX model: ${e.message}`, { code: e.code });
+  throw e;
+}
+
+/** Import an ONNX file: validated (E1's loader), trainable initializers detected, overrides applied. */
+export async function importModel(ws: Workspace, p: ImportModelParams): Promise<ModelManifest> {
+  const name = p.name ?? nameFromFile(p.file);
+  assertValidId(name);
+  let loaded: LoadedModel;
+  try {
+    loaded = await loadModelFile(p.file);
+  } catch (e) {
+    validationToApi(e, p.file);
+  }
+  let manifest: ModelManifest;
+  try {
+    manifest = summarize(loaded!.model, loaded!.sha256, loaded!.byteLength, { name, source: 'imported', importedFrom: basename(p.file), warnings: loaded!.warnings }, { trainable: p.trainable, frozen: p.frozen });
+  } catch (e) {
+    throw new ApiError('invalid_argument', (e as Error).message);
+  }
+  // store the exact bytes that were validated and hashed (external data, if any, inlined)
+  const bytes = loaded!.externalData.length ? encodeModel(loaded!.model) : await readFile(p.file);
+  if (!loaded!.externalData.length) {
+    if (createHash('sha256').update(bytes).digest('hex') !== loaded!.sha256) throw new ApiError('conflict', `${basename(p.file)} changed while it was being imported; try again`);
+  } else {
+    manifest.sha256 = createHash('sha256').update(bytes).digest('hex');
+    manifest.sizeBytes = bytes.length;
+  }
+  return putModel(ws, bytes, manifest);
+}
+
+export async function listModels(ws: Workspace): Promise<ModelManifest[]> {
+  const recs = await ws.listRecords<ModelManifest>(KIND);
+  return recs.map((r) => r.data).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export async function getModelRecord(ws: Workspace, name: string): Promise<RecordEnvelope<ModelManifest>> {
+  assertValidId(name);
+  const rec = await ws.getRecord<ModelManifest>(KIND, name);
+  if (!rec) throw new ApiError('not_found', `no model named '${name}' in the workspace; 'lethe model list' shows the models`);
+  return rec;
+}
+
+/** The registered model, decoded and re-validated from its blob. */
+export async function loadRegisteredModel(ws: Workspace, name: string): Promise<{ manifest: ModelManifest; model: Model; bytes: Uint8Array }> {
+  const rec = await getModelRecord(ws, name);
+  const blob = rec.blobs.model;
+  if (!blob) throw new ApiError('internal', `model record '${name}' has no model blob`);
+  const bytes = await ws.getBlob(blob.sha256);
+  const loaded = loadModelBytes(bytes);
+  return { manifest: rec.data, model: loaded.model, bytes };
+}
+
+/** Write the registered model (an inference ONNX with baked weights) to `out`, atomically. */
+export async function exportModel(ws: Workspace, name: string, out: string): Promise<{ name: string; path: string; sha256: string; sizeBytes: number }> {
+  const { manifest, bytes } = await loadRegisteredModel(ws, name);
+  await writeFileAtomic(out, bytes);
+  return { name, path: out, sha256: manifest.sha256, sizeBytes: bytes.length };
+}
+
+/** A model given as a registered name or as a path to an .onnx file. */
+export async function resolveModel(ws: Workspace | null, ref: string): Promise<{ model: Model; sha256: string; name: string | null; manifest: ModelManifest | null }> {
+  const looksLikeFile = /\.onnx$/i.test(ref) || ref.includes('/') || ref.includes('\\');
+  if (looksLikeFile || !ws) {
+    try {
+      const l = await loadModelFile(ref);
+      return { model: l.model, sha256: l.sha256, name: null, manifest: null };
+    } catch (e) {
+      validationToApi(e, ref);
+    }
+  }
+  const r = await loadRegisteredModel(ws!, ref);
+  return { model: r.model, sha256: r.manifest.sha256, name: ref, manifest: r.manifest };
+}
+
+// ------------------------------------------------------------------------------------------------
+// Data from NPZ (keys x float32 [N, ...], y integer [N])
+
+export async function readLabelledNpz(file: string): Promise<{ ds: ArrayDataset; sha256: string }> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (e) {
+    throw new ApiError('invalid_argument', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  let npz: Npz;
+  try {
+    npz = readNpz(bytes, { name: basename(file) });
+  } catch (e) {
+    throw new ApiError('invalid_argument', `${basename(file)}: ${(e as Error).message}`);
+  }
+  return { ds: npzToDataset(npz, basename(file)), sha256 };
+}
+
+export function npzToDataset(npz: Npz, what: string): ArrayDataset {
+  const x = npz.x;
+  const y = npz.y;
+  if (!x || !y) throw new ApiError('invalid_argument', `${what} must hold arrays 'x' (float32 [N, ...]) and 'y' (int64 [N]); it has: ${Object.keys(npz).join(', ') || 'nothing'}`);
+  if (x.dtype !== 'float32') throw new ApiError('invalid_argument', `${what}: 'x' must be float32, it is ${x.dtype}`);
+  if (!['int64', 'int32', 'uint8', 'int8'].includes(y.dtype)) throw new ApiError('invalid_argument', `${what}: 'y' must hold integer class labels (int64), it is ${y.dtype}`);
+  if (y.shape.length !== 1) throw new ApiError('invalid_argument', `${what}: 'y' must be 1-D [N], its shape is [${y.shape.join(', ')}]`);
+  if (x.shape[0] !== y.shape[0]) throw new ApiError('invalid_argument', `${what}: 'x' has ${x.shape[0]} examples but 'y' has ${y.shape[0]} labels`);
+  try {
+    return makeDataset(x.data as Float32Array, [...x.shape], labelsOf(y));
+  } catch (e) {
+    throw new ApiError('invalid_argument', `${what}: ${(e as Error).message}`);
+  }
+}
+
+function labelsOf(y: NdArray): Int32Array {
+  const out = new Int32Array(y.data.length);
+  for (let i = 0; i < out.length; i++) {
+    const v = y.data[i] as number | bigint;
+    const n = typeof v === 'bigint' ? (v > 2147483647n || v < -2147483648n ? -1 : Number(v)) : v;
+    out[i] = n;
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Gradients (lethe model grad)
+
+export interface GradParams {
+  model: string;
+  inputs: string;
+  mode?: 'eval' | 'train';
+  trainable?: string[];
+  frozen?: string[];
+  threads?: number;
+  provider?: ProviderName;
+}
+
+export async function modelGradients(ws: Workspace | null, p: GradParams): Promise<GradientResult & { modelSha256: string; inputsSha256: string }> {
+  const m = await resolveModel(ws, p.model);
+  const { ds, sha256 } = await readLabelledNpz(p.inputs);
+  const norm = normalizeTrainingExport(m.model).model;
+  let params: string[];
+  try {
+    params = detectTrainable(norm, { trainable: p.trainable, frozen: p.frozen }).trainable;
+  } catch (e) {
+    throw new ApiError('invalid_argument', (e as Error).message);
+  }
+  if (!params.length) throw new ApiError('invalid_argument', 'the model has no trainable initializers (use --trainable to name some)');
+  checkInputShape(norm, ds, p.inputs);
+  const r = await computeGradients(norm, ds, { params, mode: p.mode ?? 'eval', threads: p.threads ?? 1, provider: p.provider });
+  return { ...r, modelSha256: m.sha256, inputsSha256: sha256 };
+}
+
+function checkInputShape(m: Model, ds: ArrayDataset, what: string): void {
+  const inits = new Set(m.graph.initializers.map((t) => t.name));
+  const inp = m.graph.inputs.filter((v) => !inits.has(v.name));
+  if (inp.length !== 1) throw new ApiError('invalid_argument', `the model has ${inp.length} data inputs; Lethe trains models with exactly one`);
+  const shape = inp[0].shape;
+  if (!shape) return;
+  const want = shape.slice(1);
+  const ok = want.length === ds.exampleShape.length && want.every((d, i) => typeof d !== 'number' || d === ds.exampleShape[i]);
+  if (!ok) throw new ApiError('invalid_argument', `${basename(what)}: examples have shape [${ds.exampleShape.join(', ')}], the model's input '${inp[0].name}' expects [${want.map((d) => d ?? '?').join(', ')}]`);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Training (lethe model train, job kind 'model.train')
+
+export interface TrainParams {
+  model: string;
+  data: string;
+  test?: string;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  optimizer: OptimizerSpec;
+  /** cosine with tMax 0 anneals over the whole run */
+  schedule?: ScheduleSpec;
+  scheduleUnit?: 'epoch' | 'step';
+  warmup?: { length: number; startFactor?: number };
+  labelSmoothing?: number;
+  seed: number;
+  threads?: number;
+  provider?: ProviderName;
+  trainable?: string[];
+  frozen?: string[];
+  /** write the trained inference ONNX here */
+  out?: string;
+  /** register the trained model under this name */
+  saveAs?: string;
+}
+
+export interface TrainHooks {
+  signal?: AbortSignal;
+  onStep?: (s: StepInfo) => void;
+  onEpoch?: (e: EpochInfo) => void;
+  /** previous checkpoint (bytes from saveCheckpoint) to resume from */
+  resumeFrom?: Uint8Array | null;
+  saveCheckpoint?: (bytes: Uint8Array, c: TrainerCheckpoint) => Promise<void>;
+  checkpointEvery?: number;
+}
+
+export interface TrainOutcome {
+  fit: FitResult;
+  testAccuracy: number | null;
+  out: { path: string; sha256: string } | null;
+  saved: ModelManifest | null;
+  provenance: TrainingProvenance;
+  resumedFromStep: number | null;
+}
+
+export async function trainModel(ws: Workspace | null, p: TrainParams, h: TrainHooks = {}): Promise<TrainOutcome> {
+  const m = await resolveModel(ws, p.model);
+  const { ds, sha256 } = await readLabelledNpz(p.data);
+  const test = p.test ? (await readLabelledNpz(p.test)).ds : undefined;
+  const norm = normalizeTrainingExport(m.model).model;
+  checkInputShape(norm, ds, p.data);
+  if (test) checkInputShape(norm, test, p.test!);
+  let schedule = p.schedule;
+  if (schedule?.kind === 'cosine' && schedule.tMax === 0) {
+    // tMax 0 = anneal over the whole run (after warm-up), in the schedule's units
+    const units = (p.scheduleUnit ?? 'epoch') === 'epoch' ? p.epochs : p.epochs * Math.ceil(ds.n / p.batchSize);
+    const tMax = units - (p.warmup?.length ?? 0);
+    if (tMax < 1) throw new ApiError('invalid_argument', 'the warm-up is as long as the whole run; nothing is left for the cosine schedule');
+    schedule = { ...schedule, tMax };
+  }
+  const opts: TrainerOptions = {
+    model: norm,
+    frozen: p.frozen,
+    optimizer: p.optimizer,
+    lr: p.lr,
+    schedule,
+    scheduleUnit: p.scheduleUnit,
+    warmup: p.warmup,
+    loss: { labelSmoothing: p.labelSmoothing },
+    batchSize: p.batchSize,
+    seed: p.seed,
+    provider: p.provider,
+    threads: p.threads ?? 1,
+  };
+  if (p.trainable) opts.trainable = detectTrainable(norm, { trainable: p.trainable, frozen: p.frozen }).trainable;
+  let trainer: Trainer;
+  try {
+    trainer = await Trainer.create(opts);
+  } catch (e) {
+    throw new ApiError('invalid_argument', (e as Error).message);
+  }
+  try {
+    let resumedFromStep: number | null = null;
+    if (h.resumeFrom) {
+      trainer.restore(decodeCheckpoint(h.resumeFrom));
+      resumedFromStep = trainer.globalStep;
+    }
+    const fit = await trainer.fit(ds, {
+      epochs: p.epochs,
+      signal: h.signal,
+      onStep: h.onStep,
+      onEpoch: h.onEpoch,
+      checkpointEvery: h.checkpointEvery,
+      onCheckpoint: h.saveCheckpoint ? (c) => h.saveCheckpoint!(encodeCheckpoint(c), c) : undefined,
+    });
+    const testAccuracy = test ? (await trainer.evaluate(test)).accuracy : null;
+    const provenance: TrainingProvenance = {
+      baseModel: { name: m.name, sha256: m.sha256 },
+      data: { sha256, n: ds.n, file: basename(p.data) },
+      optimizer: p.optimizer,
+      lr: p.lr,
+      schedule: schedule ?? null,
+      epochs: p.epochs,
+      batchSize: p.batchSize,
+      seed: p.seed,
+      provider: fit.provider,
+      threads: fit.threads,
+      fallbackReason: fit.fallbackReason,
+      epochLosses: fit.epochLosses,
+      testAccuracy,
+      seconds: fit.seconds,
+    };
+    const inference = trainer.inferenceModel({ 'lethe.trained.from': m.sha256, 'lethe.trained.data': sha256, 'lethe.trained.seed': String(p.seed) });
+    const bytes = encodeModel(inference);
+    const loaded = loadModelBytes(bytes);
+    let out: TrainOutcome['out'] = null;
+    if (p.out) {
+      await writeFileAtomic(p.out, bytes);
+      out = { path: p.out, sha256: loaded.sha256 };
+    }
+    let saved: ModelManifest | null = null;
+    if (p.saveAs) {
+      if (!ws) throw new ApiError('invalid_argument', 'saving a trained model needs a workspace');
+      saved = await putModel(
+        ws,
+        bytes,
+        summarize(loaded.model, loaded.sha256, bytes.length, { name: p.saveAs, source: 'trained', arch: m.manifest?.arch ?? null, archOptions: m.manifest?.archOptions ?? null, training: provenance }, { trainable: p.trainable, frozen: p.frozen }),
+      );
+    }
+    return { fit, testAccuracy, out, saved, provenance, resumedFromStep };
+  } finally {
+    await trainer.dispose();
+  }
+}

@@ -1,0 +1,395 @@
+// `lethe model ...`: create from a built-in architecture, import an ONNX file, export, list, show,
+// train (on NPZ data: x float32 [N, ...], y int64 [N]) and grad (loss + gradient of every trainable
+// initializer, written as NPZ keyed by initializer name).
+
+import { resolve } from 'node:path';
+import type { CliCommand, CliContext } from '../types';
+import { CliUsageError } from '../types';
+import { openWorkspace } from '../../backend/workspace';
+import type { Workspace } from '../../backend/workspace/types';
+import {
+  createModel,
+  importModel,
+  exportModel,
+  listModels,
+  getModelRecord,
+  modelGradients,
+  trainModel,
+  type ModelManifest,
+  type TrainParams,
+} from '../../backend/services/models';
+import { ARCHITECTURES } from '../../engine/models';
+import { writeNpzFile } from '../../engine/io/npz';
+import type { Npz } from '../../engine/io/npz';
+import type { OptimizerSpec } from '../../engine/train/optimizers';
+import type { ScheduleSpec } from '../../engine/train/schedules';
+import type { ProviderName } from '../../engine/train/session';
+
+const PROVIDERS = ['cpu', 'cuda', 'webgpu', 'dml', 'coreml'];
+
+function str(ctx: CliContext, k: string): string | undefined {
+  const v = ctx.values[k];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function num(ctx: CliContext, k: string, o: { int?: boolean; min?: number; max?: number } = {}): number | undefined {
+  const s = str(ctx, k);
+  if (s === undefined) return undefined;
+  const v = Number(s);
+  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s.trim()) || !Number.isFinite(v)) throw new CliUsageError(`--${k} must be a number, got '${s}'`);
+  if (o.int && !Number.isInteger(v)) throw new CliUsageError(`--${k} must be an integer, got '${s}'`);
+  if (o.min !== undefined && v < o.min) throw new CliUsageError(`--${k} must be >= ${o.min}, got ${s}`);
+  if (o.max !== undefined && v > o.max) throw new CliUsageError(`--${k} must be <= ${o.max}, got ${s}`);
+  return v;
+}
+
+function list(ctx: CliContext, k: string): string[] | undefined {
+  const v = ctx.values[k];
+  const items = (Array.isArray(v) ? v : typeof v === 'string' ? [v] : []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  return items.length ? items : undefined;
+}
+
+export function parseShape(s: string, what = '--input'): number[] {
+  const parts = s.toLowerCase().split(/[x,]/);
+  const dims = parts.map(Number);
+  if (!parts.length || dims.some((d, i) => !/^\d+$/.test(parts[i]) || d <= 0)) throw new CliUsageError(`${what} must look like 1x28x28 or 784, got '${s}'`);
+  return dims;
+}
+
+/** --schedule constant | step:<size>[:<gamma>] | multistep:<m1,m2,...>[:<gamma>] | cosine[:<etaMin>] */
+export function parseSchedule(s: string, tMax: number): ScheduleSpec {
+  const [kind, a, b] = s.split(':');
+  const bad = () => new CliUsageError(`--schedule must be constant, step:<size>[:gamma], multistep:<m1,m2>[:gamma] or cosine[:eta_min], got '${s}'`);
+  const n = (x: string | undefined) => {
+    if (x === undefined || x === '' || !Number.isFinite(Number(x))) throw bad();
+    return Number(x);
+  };
+  switch (kind) {
+    case 'constant':
+      if (a !== undefined) throw bad();
+      return { kind: 'constant' };
+    case 'step':
+      return { kind: 'step', stepSize: n(a), gamma: b === undefined ? undefined : n(b) };
+    case 'multistep':
+      if (!a) throw bad();
+      return { kind: 'multistep', milestones: a.split(',').map(n), gamma: b === undefined ? undefined : n(b) };
+    case 'cosine':
+      return { kind: 'cosine', tMax, etaMin: a === undefined ? undefined : n(a) };
+    default:
+      throw bad();
+  }
+}
+
+function provider(ctx: CliContext): ProviderName | undefined {
+  const p = str(ctx, 'provider');
+  if (p !== undefined && !PROVIDERS.includes(p)) throw new CliUsageError(`--provider must be one of ${PROVIDERS.join(', ')}, got '${p}'`);
+  return p as ProviderName | undefined;
+}
+
+async function withWorkspace<T>(ctx: CliContext, fn: (ws: Workspace) => Promise<T>): Promise<T> {
+  const ws = await openWorkspace(ctx.workspaceRoot);
+  try {
+    return await fn(ws);
+  } finally {
+    await ws.close();
+  }
+}
+
+function isFileRef(ref: string): boolean {
+  return /\.onnx$/i.test(ref) || ref.includes('/') || ref.includes('\\');
+}
+
+function describe(m: ModelManifest): string {
+  const shape = (s: (number | string | null)[] | null) => (s ? `[${s.map((d) => d ?? '?').join(', ')}]` : '[?]');
+  return [
+    `Model       ${m.name}`,
+    `Source      ${m.source}${m.arch ? ` (${m.arch})` : ''}${m.importedFrom ? ` from ${m.importedFrom}` : ''}`,
+    `SHA-256     ${m.sha256}`,
+    `Size        ${m.sizeBytes} bytes, opset ${m.opset}${m.producer ? `, produced by ${m.producer}` : ''}`,
+    `Inputs      ${m.inputs.map((v) => `${v.name} ${v.dtype} ${shape(v.shape)}`).join('; ')}`,
+    `Outputs     ${m.outputs.map((v) => `${v.name} ${v.dtype} ${shape(v.shape)}`).join('; ')}`,
+    `Trainable   ${m.trainable.length} tensors, ${m.parameterCount} values`,
+    `Buffers     ${m.buffers.length}`,
+    ...(m.overrides.trainable.length || m.overrides.frozen.length
+      ? [`Overrides   trainable: ${m.overrides.trainable.join(', ') || '-'}; frozen: ${m.overrides.frozen.join(', ') || '-'}`]
+      : []),
+    ...(m.training
+      ? [
+          `Trained     ${m.training.epochs} epochs, ${m.training.optimizer.kind} lr ${m.training.lr}, batch ${m.training.batchSize}, seed ${m.training.seed}, ${m.training.provider} x${m.training.threads}` +
+            (m.training.testAccuracy !== null ? `, test accuracy ${(m.training.testAccuracy * 100).toFixed(2)}%` : ''),
+        ]
+      : []),
+    ...m.warnings.map((w) => `Warning     ${w}`),
+  ].join('\n');
+}
+
+export const modelCreateCommand: CliCommand = {
+  name: 'model create',
+  summary: 'Create a model from a built-in architecture (mlp, cnn, resnet18, vit)',
+  usage: '--arch mlp|cnn|resnet18|vit --name <name> [--classes 10] [--input 1x28x28] [--seed 0]',
+  options: {
+    arch: { type: 'string', description: `architecture: ${ARCHITECTURES.join(', ')}`, required: true },
+    name: { type: 'string', description: 'name of the new model in the workspace', required: true },
+    classes: { type: 'string', description: 'number of classes (default 10)' },
+    input: { type: 'string', description: 'example shape without the batch dimension, e.g. 1x28x28, 3x32x32 or 784' },
+    seed: { type: 'string', description: 'initialisation seed (default 0)' },
+    hidden: { type: 'string', description: 'mlp: hidden widths (e.g. 256,128); cnn: fc width' },
+    width: { type: 'string', description: 'resnet18: channels of the first stage (default 64)' },
+    dropout: { type: 'string', description: 'dropout probability (mlp, cnn, vit; default 0)' },
+  },
+  examples: ['lethe model create --arch cnn --name fmnist-cnn', 'lethe model create --arch resnet18 --name r18 --input 3x32x32 --classes 10 --seed 1 --json'],
+  async run(ctx) {
+    const arch = str(ctx, 'arch')!;
+    if (!(ARCHITECTURES as readonly string[]).includes(arch)) throw new CliUsageError(`--arch must be one of ${ARCHITECTURES.join(', ')}, got '${arch}'`);
+    const options: Record<string, unknown> = {};
+    const hidden = str(ctx, 'hidden');
+    if (hidden !== undefined) {
+      const h = hidden.split(',').map((s) => Number(s));
+      if (h.some((d) => !Number.isInteger(d) || d <= 0)) throw new CliUsageError(`--hidden must be positive integers, got '${hidden}'`);
+      options.hidden = arch === 'mlp' ? h : h[0];
+    }
+    const width = num(ctx, 'width', { int: true, min: 1 });
+    if (width !== undefined) options.width = width;
+    const dropout = num(ctx, 'dropout', { min: 0, max: 0.99 });
+    if (dropout !== undefined) options.dropout = dropout;
+    const input = str(ctx, 'input');
+    const m = await withWorkspace(ctx, (ws) =>
+      createModel(ws, {
+        name: str(ctx, 'name')!,
+        arch,
+        classes: num(ctx, 'classes', { int: true, min: 2 }),
+        inputShape: input ? parseShape(input) : undefined,
+        seed: num(ctx, 'seed', { int: true, min: 0 }),
+        options,
+      }),
+    );
+    ctx.print(m, `Created model '${m.name}' (${arch}, ${m.parameterCount} trainable values, sha256 ${m.sha256.slice(0, 16)}...)`);
+  },
+};
+
+export const modelImportCommand: CliCommand = {
+  name: 'model import',
+  summary: 'Import an ONNX model file (validated; trainable initializers detected)',
+  usage: '<file.onnx> [--name <name>] [--trainable a,b] [--frozen c]',
+  positionals: [{ name: 'file.onnx', description: 'the ONNX file to import', required: true }],
+  options: {
+    name: { type: 'string', description: 'name in the workspace (default: the file name)' },
+    trainable: { type: 'string', multiple: true, description: 'initializers to force trainable (comma-separated)' },
+    frozen: { type: 'string', multiple: true, description: 'initializers to force frozen (comma-separated)' },
+  },
+  examples: ['lethe model import resnet.onnx --name resnet-base', 'lethe model import net.onnx --frozen conv1.weight,conv1.bias --json'],
+  async run(ctx) {
+    const file = resolve(ctx.positionals[0]);
+    const m = await withWorkspace(ctx, (ws) => importModel(ws, { file, name: str(ctx, 'name'), trainable: list(ctx, 'trainable'), frozen: list(ctx, 'frozen') }));
+    ctx.print(m, `Imported '${m.name}': ${m.trainable.length} trainable tensors (${m.parameterCount} values), ${m.buffers.length} buffers\n${m.warnings.map((w) => `warning: ${w}`).join('\n')}`);
+  },
+};
+
+export const modelExportCommand: CliCommand = {
+  name: 'model export',
+  summary: 'Write a registered model as a standalone inference ONNX file',
+  usage: '<name> --out <file.onnx>',
+  positionals: [{ name: 'name', description: 'model name', required: true }],
+  options: { out: { type: 'string', description: 'output .onnx file', required: true } },
+  examples: ['lethe model export fmnist-cnn --out cnn.onnx'],
+  async run(ctx) {
+    const out = resolve(str(ctx, 'out')!);
+    const r = await withWorkspace(ctx, (ws) => exportModel(ws, ctx.positionals[0], out));
+    ctx.print(r, `Wrote ${r.path} (${r.sizeBytes} bytes, sha256 ${r.sha256})`);
+  },
+};
+
+export const modelListCommand: CliCommand = {
+  name: 'model list',
+  summary: 'List the models in the workspace',
+  options: {},
+  examples: ['lethe model list', 'lethe model list --json'],
+  async run(ctx) {
+    const ms = await withWorkspace(ctx, (ws) => listModels(ws));
+    const human = ms.length
+      ? ms.map((m) => `${m.name.padEnd(24)} ${m.source.padEnd(9)} ${(m.arch ?? '-').padEnd(9)} ${String(m.parameterCount).padStart(10)} params  ${m.sha256.slice(0, 12)}`).join('\n')
+      : "No models yet. Create one with 'lethe model create --arch cnn --name my-cnn' or import one with 'lethe model import <file.onnx>'.";
+    ctx.print(ms, human);
+  },
+};
+
+export const modelShowCommand: CliCommand = {
+  name: 'model show',
+  summary: 'Show one model: hashes, inputs/outputs, trainable parameters, training provenance',
+  usage: '<name>',
+  positionals: [{ name: 'name', description: 'model name', required: true }],
+  options: {},
+  async run(ctx) {
+    const rec = await withWorkspace(ctx, (ws) => getModelRecord(ws, ctx.positionals[0]));
+    ctx.print(rec.data, describe(rec.data));
+  },
+};
+
+export const modelTrainCommand: CliCommand = {
+  name: 'model train',
+  summary: 'Train a model on NPZ data (x float32 [N, ...], y int64 [N]) and write the trained ONNX',
+  usage: '--model <name|file.onnx> --data <train.npz> [--test <test.npz>] --epochs 2 --batch-size 128 --lr 0.001 --optimizer adam --out <file.onnx>',
+  options: {
+    model: { type: 'string', description: 'registered model name or .onnx file', required: true },
+    data: { type: 'string', description: 'training data .npz (x, y)', required: true },
+    test: { type: 'string', description: 'test data .npz, evaluated after training' },
+    epochs: { type: 'string', description: 'epochs (default 1)' },
+    'batch-size': { type: 'string', description: 'mini-batch size (default 64)' },
+    lr: { type: 'string', description: 'learning rate (default 0.01 for sgd, 0.001 for adam/adamw)' },
+    optimizer: { type: 'string', description: 'sgd, adam or adamw (default sgd)' },
+    momentum: { type: 'string', description: 'SGD momentum (default 0)' },
+    nesterov: { type: 'boolean', description: 'SGD Nesterov momentum' },
+    'weight-decay': { type: 'string', description: 'weight decay (default 0; adamw 0.01)' },
+    schedule: { type: 'string', description: 'constant | step:<size>[:gamma] | multistep:<m1,m2>[:gamma] | cosine[:eta_min]' },
+    'schedule-unit': { type: 'string', description: 'epoch (default) or step: what the schedule counts' },
+    warmup: { type: 'string', description: 'linear warm-up length in schedule units' },
+    'label-smoothing': { type: 'string', description: 'label smoothing in [0, 1] (default 0)' },
+    seed: { type: 'string', description: 'seed for data order and dropout (default 0)' },
+    threads: { type: 'string', description: 'intra-op threads (default 1: bit-reproducible)' },
+    provider: { type: 'string', description: `execution provider: ${PROVIDERS.join(', ')} (default cpu; falls back to cpu)` },
+    trainable: { type: 'string', multiple: true, description: 'initializers to force trainable' },
+    frozen: { type: 'string', multiple: true, description: 'initializers to keep frozen' },
+    out: { type: 'string', description: 'write the trained inference ONNX here' },
+    'save-as': { type: 'string', description: 'register the trained model in the workspace under this name' },
+  },
+  examples: [
+    'lethe model train --model cnn.onnx --data train.npz --test test.npz --epochs 2 --batch-size 128 --optimizer adam --lr 0.001 --out trained.onnx',
+    'lethe model train --model fmnist-cnn --data train.npz --optimizer sgd --momentum 0.9 --lr 0.05 --schedule cosine --save-as fmnist-cnn-trained',
+  ],
+  async run(ctx) {
+    const kind = str(ctx, 'optimizer') ?? 'sgd';
+    if (!['sgd', 'adam', 'adamw'].includes(kind)) throw new CliUsageError(`--optimizer must be sgd, adam or adamw, got '${kind}'`);
+    const wd = num(ctx, 'weight-decay', { min: 0 });
+    const optimizer: OptimizerSpec =
+      kind === 'sgd'
+        ? { kind: 'sgd', momentum: num(ctx, 'momentum', { min: 0, max: 0.999999 }) ?? 0, nesterov: ctx.values.nesterov === true, weightDecay: wd }
+        : { kind: kind as 'adam' | 'adamw', weightDecay: wd };
+    if (kind !== 'sgd' && (str(ctx, 'momentum') !== undefined || ctx.values.nesterov)) throw new CliUsageError('--momentum and --nesterov apply to --optimizer sgd only');
+    const epochs = num(ctx, 'epochs', { int: true, min: 1 }) ?? 1;
+    const batchSize = num(ctx, 'batch-size', { int: true, min: 1 }) ?? 64;
+    const unit = str(ctx, 'schedule-unit') ?? 'epoch';
+    if (unit !== 'epoch' && unit !== 'step') throw new CliUsageError(`--schedule-unit must be epoch or step, got '${unit}'`);
+    const sched = str(ctx, 'schedule');
+    const warmup = num(ctx, 'warmup', { int: true, min: 0 });
+    const out = str(ctx, 'out');
+    const saveAs = str(ctx, 'save-as');
+    if (!out && !saveAs) throw new CliUsageError("give --out <file.onnx> or --save-as <name> so the trained model is kept");
+    const params: TrainParams = {
+      model: str(ctx, 'model')!,
+      data: resolve(str(ctx, 'data')!),
+      test: str(ctx, 'test') ? resolve(str(ctx, 'test')!) : undefined,
+      epochs,
+      batchSize,
+      lr: num(ctx, 'lr', { min: 0 }) ?? (kind === 'sgd' ? 0.01 : 0.001),
+      optimizer,
+      scheduleUnit: unit,
+      warmup: warmup ? { length: warmup } : undefined,
+      labelSmoothing: num(ctx, 'label-smoothing', { min: 0, max: 1 }),
+      seed: num(ctx, 'seed', { int: true, min: 0 }) ?? 0,
+      threads: num(ctx, 'threads', { int: true, min: 1, max: 1024 }) ?? 1,
+      provider: provider(ctx),
+      trainable: list(ctx, 'trainable'),
+      frozen: list(ctx, 'frozen'),
+      out: out ? resolve(out) : undefined,
+      saveAs,
+    };
+    if (isFileRef(params.model)) params.model = resolve(params.model);
+    let lastPrint = 0;
+    const hooks = {
+      onStep: (s: { globalStep: number; totalSteps: number; loss: number; etaSeconds: number | null; epoch: number }) => {
+        const now = Date.now();
+        if (now - lastPrint > 2000) {
+          lastPrint = now;
+          ctx.progress(`step ${s.globalStep}/${s.totalSteps}  epoch ${s.epoch + 1}  loss ${s.loss.toFixed(4)}  eta ${s.etaSeconds === null ? '?' : `${Math.round(s.etaSeconds)} s`}`);
+        }
+      },
+      onEpoch: (e: { epoch: number; meanLoss: number; seconds: number }) => ctx.progress(`epoch ${e.epoch} done: mean loss ${e.meanLoss.toFixed(4)} (${e.seconds.toFixed(1)} s)`),
+    };
+    const run = async (ws: Workspace | null) => {
+      // cosine with tMax 0 = over the whole run (resolved by trainModel once the data size is known)
+      if (sched) params.schedule = parseSchedule(sched, 0);
+      return trainModel(ws, params, hooks);
+    };
+    const needWs = !isFileRef(params.model) || saveAs !== undefined;
+    const r = needWs ? await withWorkspace(ctx, run) : await run(null);
+    const result = {
+      model: params.model,
+      provider: r.fit.provider,
+      threads: r.fit.threads,
+      fallbackReason: r.fit.fallbackReason,
+      epochs: r.fit.epochs,
+      steps: r.fit.globalStep,
+      epochLosses: r.fit.epochLosses,
+      testAccuracy: r.testAccuracy,
+      seconds: r.fit.seconds,
+      medianStepMs: r.fit.medianStepMs,
+      out: r.out,
+      saved: r.saved ? { name: r.saved.name, sha256: r.saved.sha256 } : null,
+    };
+    ctx.print(
+      result,
+      [
+        `Trained ${r.fit.epochs} epochs (${r.fit.globalStep} steps) in ${r.fit.seconds.toFixed(1)} s on ${r.fit.provider} with ${r.fit.threads} thread(s)`,
+        r.fit.fallbackReason ? `note: ${r.fit.fallbackReason}` : '',
+        `epoch losses: ${r.fit.epochLosses.map((l) => l.toFixed(4)).join(', ')}`,
+        r.testAccuracy !== null ? `test accuracy: ${(r.testAccuracy * 100).toFixed(2)}%` : '',
+        r.out ? `wrote ${r.out.path} (sha256 ${r.out.sha256})` : '',
+        r.saved ? `saved as model '${r.saved.name}'` : '',
+      ]
+        .filter(Boolean)
+        .join('\n'),
+    );
+  },
+};
+
+export const modelGradCommand: CliCommand = {
+  name: 'model grad',
+  summary: 'Write the loss and the gradient of every trainable initializer for one batch (NPZ)',
+  usage: '--model <file.onnx|name> --inputs <batch.npz> --out <grads.npz> [--mode eval|train]',
+  options: {
+    model: { type: 'string', description: 'ONNX file or registered model name', required: true },
+    inputs: { type: 'string', description: 'batch .npz with x (float32 [N, ...]) and y (int64 [N])', required: true },
+    out: { type: 'string', description: 'output .npz: loss + one array per trainable initializer', required: true },
+    mode: { type: 'string', description: 'eval (default: BatchNorm running statistics) or train (batch statistics; dropout off)' },
+    trainable: { type: 'string', multiple: true, description: 'initializers to force trainable' },
+    frozen: { type: 'string', multiple: true, description: 'initializers to leave out' },
+    threads: { type: 'string', description: 'intra-op threads (default 1)' },
+    provider: { type: 'string', description: `execution provider (default cpu)` },
+  },
+  examples: ['lethe model grad --model net.onnx --inputs batch.npz --out grads.npz', 'lethe model grad --model bn.onnx --inputs batch.npz --out g.npz --mode train --json'],
+  async run(ctx) {
+    const mode = str(ctx, 'mode') ?? 'eval';
+    if (mode !== 'eval' && mode !== 'train') throw new CliUsageError(`--mode must be eval or train, got '${mode}'`);
+    let model = str(ctx, 'model')!;
+    if (isFileRef(model)) model = resolve(model);
+    const params = {
+      model,
+      inputs: resolve(str(ctx, 'inputs')!),
+      mode: mode as 'eval' | 'train',
+      trainable: list(ctx, 'trainable'),
+      frozen: list(ctx, 'frozen'),
+      threads: num(ctx, 'threads', { int: true, min: 1, max: 1024 }) ?? 1,
+      provider: provider(ctx),
+    };
+    const r = isFileRef(model) ? await modelGradients(null, params) : await withWorkspace(ctx, (ws) => modelGradients(ws, params));
+    const arrays: Npz = { loss: { dtype: 'float32', shape: [], data: new Float32Array([r.loss]) } };
+    for (const [k, g] of Object.entries(r.grads)) {
+      if (k === 'loss') throw new Error("the model has an initializer named 'loss', which collides with the loss key of the output NPZ");
+      arrays[k] = { dtype: 'float32', shape: r.dims[k], data: g };
+    }
+    const out = resolve(str(ctx, 'out')!);
+    await writeNpzFile(out, arrays);
+    const summary = { out, loss: r.loss, n: r.n, mode, parameters: Object.keys(r.grads), provider: r.provider, threads: r.threads, modelSha256: r.modelSha256, inputsSha256: r.inputsSha256 };
+    ctx.print(summary, `loss ${r.loss.toPrecision(8)} over ${r.n} examples; gradients of ${summary.parameters.length} initializers written to ${out}`);
+  },
+};
+
+export const MODEL_COMMANDS: CliCommand[] = [
+  modelCreateCommand,
+  modelImportCommand,
+  modelExportCommand,
+  modelListCommand,
+  modelShowCommand,
+  modelTrainCommand,
+  modelGradCommand,
+];
