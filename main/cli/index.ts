@@ -11,7 +11,7 @@ import { ApiError } from '../../preload/api/common';
 import { APP_VERSION } from '../backend/services/app';
 import { defaultWorkspaceRoot } from '../backend/workspace/paths';
 import { COMMANDS } from './commands/index';
-import { CliUsageError } from './types';
+import { CliFailure, CliUsageError } from './types';
 import type { CliCommand, CliContext, CliOption } from './types';
 
 export interface CliIo {
@@ -143,7 +143,7 @@ function parseErrorMessage(e: unknown, c: CliCommand): string {
   const m = /Unknown option '([^']+)'/.exec(msg);
   if (m) return `unknown option '${m[1]}' for 'lethe ${c.name}'; run 'lethe ${c.name} --help'`;
   const a = /Option '([^']+)' argument missing/.exec(msg);
-  if (a) return `option '${a[1].replace(/^-\w, /, '')}' needs a value`;
+  if (a) return `option '${a[1].replace(/^-\w, /, '').replace(/ <value>$/, '')}' needs a value`;
   const p = /Unexpected argument '([^']+)'/.exec(msg);
   if (p) return `unexpected argument '${p[1]}' for 'lethe ${c.name}'; run 'lethe ${c.name} --help'`;
   const s = /Option '([^']+)' does not take an argument/.exec(msg);
@@ -154,7 +154,8 @@ function parseErrorMessage(e: unknown, c: CliCommand): string {
 /** Run the CLI; resolves with the exit code. */
 export async function runCli(argv: string[], io: CliIo = defaultIo, commands: readonly CliCommand[] = COMMANDS): Promise<number> {
   const fail = (code: number, message: string) => {
-    io.stderr(`lethe: ${message.replace(/\s*\n\s*/g, ' ').trim()}\n`);
+    // one line: the first line of the message (never a stack)
+    io.stderr(`lethe: ${message.trim().split('\n')[0].trim()}\n`);
     return code;
   };
   let current: CliCommand | null = null;
@@ -237,6 +238,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo, commands: re
     return 0;
   } catch (e) {
     if (e instanceof CliUsageError) return fail(2, e.message);
+    if (e instanceof CliFailure) return fail(1, e.message);
     if (e instanceof ApiError) return fail(e.code === 'invalid_argument' ? 2 : 1, e.message);
     const err = e as NodeJS.ErrnoException;
     if (err && typeof err === 'object' && typeof err.code === 'string' && err.message) {

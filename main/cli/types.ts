@@ -42,3 +42,11 @@ export class CliUsageError extends Error {
     this.name = 'CliUsageError';
   }
 }
+
+/** Thrown when a command ran but its outcome is a failure (e.g. verification found problems): exit code 1, message printed as is. */
+export class CliFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CliFailure';
+  }
+}

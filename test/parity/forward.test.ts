@@ -9,32 +9,10 @@ import * as ort from 'onnxruntime-node';
 import { encodeModel } from '../../main/engine/onnx/codec';
 import { type Model, numel } from '../../main/engine/onnx/ir';
 import { buildMlp, buildResnet18Cifar, buildSmallCnn, buildVitTiny, detectTrainable } from '../../main/engine/models';
-import { loadNpz, maxAbsDiff, runPy, saveNpz, seededFloats, tempDir, torchAvailable } from './helpers';
+import { loadNpz, maxAbsDiff, randomizeNormalization, runPy, saveNpz, seededFloats, tempDir, torchAvailable } from './helpers';
 
 const torch = torchAvailable();
 if (!torch.ok) console.warn(`[parity] SKIPPED: ${torch.why}`);
-
-/** Replace normalisation parameters and statistics with seeded random values (in place, new arrays). */
-export function randomizeNormalization(model: Model, seed: number): void {
-  const g = model.graph;
-  const role = new Map<string, 'scale' | 'bias' | 'mean' | 'var'>();
-  for (const n of g.nodes) {
-    if (n.op === 'BatchNormalization') {
-      role.set(n.inputs[1], 'scale').set(n.inputs[2], 'bias').set(n.inputs[3], 'mean').set(n.inputs[4], 'var');
-    } else if (n.op === 'LayerNormalization') {
-      role.set(n.inputs[1], 'scale');
-      if (n.inputs[2]) role.set(n.inputs[2], 'bias');
-    }
-  }
-  let k = seed;
-  for (const t of g.initializers) {
-    const r = role.get(t.name) ?? (t.name === 'cls_token' ? 'bias' : undefined);
-    if (!r) continue;
-    const n = numel(t.dims);
-    const [lo, hi] = r === 'scale' ? [0.5, 1.5] : r === 'var' ? [0.5, 2] : [-0.5, 0.5];
-    t.data = seededFloats(n, ++k, lo, hi);
-  }
-}
 
 const CASES: { name: string; build: () => Model; batch: number }[] = [
   { name: 'mlp 784-256-128-10', build: () => buildMlp({ seed: 1 }), batch: 16 },

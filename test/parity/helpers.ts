@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Npz, readNpz, writeNpz } from '../../main/engine/io/npz';
+import { type Model, numel } from '../../main/engine/onnx/ir';
 
 export const PYTHON = process.env.LETHE_PARITY_PYTHON ?? '/usr/bin/python3';
 export const PY_DIR = join(dirname(fileURLToPath(import.meta.url)), 'py');
@@ -71,3 +72,26 @@ export function seededFloats(n: number, seed: number, lo = -1, hi = 1): Float32A
   }
   return out;
 }
+
+/** Replace normalisation parameters and statistics with seeded random values (in place, new arrays). */
+export function randomizeNormalization(model: Model, seed: number): void {
+  const g = model.graph;
+  const role = new Map<string, 'scale' | 'bias' | 'mean' | 'var'>();
+  for (const n of g.nodes) {
+    if (n.op === 'BatchNormalization') {
+      role.set(n.inputs[1], 'scale').set(n.inputs[2], 'bias').set(n.inputs[3], 'mean').set(n.inputs[4], 'var');
+    } else if (n.op === 'LayerNormalization') {
+      role.set(n.inputs[1], 'scale');
+      if (n.inputs[2]) role.set(n.inputs[2], 'bias');
+    }
+  }
+  let k = seed;
+  for (const t of g.initializers) {
+    const r = role.get(t.name) ?? (t.name === 'cls_token' ? 'bias' : undefined);
+    if (!r) continue;
+    const n = numel(t.dims);
+    const [lo, hi] = r === 'scale' ? [0.5, 1.5] : r === 'var' ? [0.5, 2] : [-0.5, 0.5];
+    t.data = seededFloats(n, ++k, lo, hi);
+  }
+}
+

@@ -52,3 +52,34 @@ describe('getApi', () => {
     expect(createWebClient).toHaveBeenCalledTimes(1);
   });
 });
+
+describe('connection changes', () => {
+  it('forwards the web client stream state to listeners, and useConnection reloads after a drop', async () => {
+    const { getApi, onConnectionChange } = await freshClient();
+    const { createWebClient } = await import('../../preload/api/web-client');
+    const { useConnection } = await import('../../renderer/src/composables/use-connection');
+    const { effectScope } = await import('vue');
+    getApi();
+    const options = vi.mocked(createWebClient).mock.calls.at(-1)![0]!;
+    const seen: boolean[] = [];
+    const off = onConnectionChange((c) => seen.push(c));
+    const reload = vi.fn();
+    const scope = effectScope();
+    const { connected } = scope.run(() => useConnection(reload))!;
+
+    options.onConnectionChange!(true); // first connect: nothing to reload
+    expect(reload).not.toHaveBeenCalled();
+    options.onConnectionChange!(false);
+    expect(connected.value).toBe(false);
+    options.onConnectionChange!(true);
+    expect(connected.value).toBe(true);
+    expect(reload).toHaveBeenCalledTimes(1);
+    expect(seen).toEqual([true, false, true]);
+
+    off();
+    scope.stop();
+    options.onConnectionChange!(false);
+    expect(seen).toHaveLength(3);
+    expect(connected.value).toBe(true);
+  });
+});

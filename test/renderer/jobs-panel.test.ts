@@ -4,7 +4,7 @@ import { createPinia, setActivePinia } from 'pinia';
 import { createFakeApi, flush, makeJob, type FakeApi } from './fake-api';
 
 let api: FakeApi;
-vi.mock('../../renderer/src/api/client', () => ({ getApi: () => api, transportName: () => 'web' }));
+vi.mock('../../renderer/src/api/client', () => ({ getApi: () => api, transportName: () => 'web', onConnectionChange: () => () => {} }));
 
 const { default: JobsPanel } = await import('../../renderer/src/components/JobsPanel.vue');
 const { useJobsStore } = await import('../../renderer/src/stores/jobs');

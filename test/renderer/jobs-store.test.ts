@@ -4,7 +4,7 @@ import { ApiError } from '../../preload/api';
 import { createFakeApi, deferred, flush, makeJob, type FakeApi } from './fake-api';
 
 let api: FakeApi;
-vi.mock('../../renderer/src/api/client', () => ({ getApi: () => api, transportName: () => 'web' }));
+vi.mock('../../renderer/src/api/client', () => ({ getApi: () => api, transportName: () => 'web', onConnectionChange: () => () => {} }));
 
 const { useJobsStore } = await import('../../renderer/src/stores/jobs');
 const { useToastsStore } = await import('../../renderer/src/stores/toasts');
@@ -52,6 +52,10 @@ describe('jobs store', () => {
     api.emit('jobs.event', { type: 'state', job: makeJob({ state: 'failed', reason: 'The worker ran out of memory.' }) });
     expect(store.byId['job-1'].reason).toBe('The worker ran out of memory.');
     expect(store.runningCount).toBe(0);
+    expect(store.endedCount).toBe(1);
+    // a repeated end state (e.g. after a reconnect) is not a new ending
+    api.emit('jobs.event', { type: 'state', job: makeJob({ state: 'failed', reason: 'The worker ran out of memory.' }) });
+    expect(store.endedCount).toBe(1);
   });
 
   it('fetches a job it hears about only through a progress event', async () => {

@@ -4,7 +4,7 @@ import { ApiError, type Settings } from '../../preload/api';
 import { createFakeApi, DEFAULT_SETTINGS, type FakeApi } from './fake-api';
 
 let api: FakeApi;
-vi.mock('../../renderer/src/api/client', () => ({ getApi: () => api, transportName: () => 'web' }));
+vi.mock('../../renderer/src/api/client', () => ({ getApi: () => api, transportName: () => 'web', onConnectionChange: () => () => {} }));
 
 const { useSettingsStore } = await import('../../renderer/src/stores/settings');
 const { useAppStore } = await import('../../renderer/src/stores/app');

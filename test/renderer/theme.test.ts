@@ -6,7 +6,7 @@ import type { Settings } from '../../preload/api';
 import { createFakeApi, DEFAULT_SETTINGS, flush, type FakeApi } from './fake-api';
 
 let api: FakeApi;
-vi.mock('../../renderer/src/api/client', () => ({ getApi: () => api, transportName: () => 'web' }));
+vi.mock('../../renderer/src/api/client', () => ({ getApi: () => api, transportName: () => 'web', onConnectionChange: () => () => {} }));
 
 const { useTheme, resolveTheme } = await import('../../renderer/src/composables/use-theme');
 const { useSettingsStore } = await import('../../renderer/src/stores/settings');

@@ -32,7 +32,7 @@ export interface JobRunnerOptions {
   cancelTermAfterMs?: number;
   /** cancel: after this many ms, SIGKILL (default 4000) */
   cancelKillAfterMs?: number;
-  /** niceness added to worker processes (default 5; 0 keeps normal priority) */
+  /** niceness of worker processes (default 10: lower CPU priority than the backend; 0 keeps normal priority) */
   workerNice?: number;
   /** how often a running job's progress snapshot is written to its record (default 2000 ms) */
   persistProgressEveryMs?: number;
@@ -76,6 +76,7 @@ interface RunningJob {
 }
 
 const ETA_WINDOW_MS = 30_000;
+const JOB_STATES: JobState[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted'];
 
 function newJobId(): string {
   return `job-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
@@ -147,7 +148,7 @@ export class JobRunner extends EventEmitter {
     const now = new Date().toISOString();
     for (const r of records) {
       const d = r.data;
-      if (!d || typeof d !== 'object' || typeof d.kind !== 'string' || typeof d.state !== 'string') continue;
+      if (!d || typeof d !== 'object' || typeof d.kind !== 'string') continue;
       const info: JobInfo = {
         id: r.id,
         kind: d.kind,
@@ -163,6 +164,11 @@ export class JobRunner extends EventEmitter {
         resumable: !!d.resumable,
         attempt: Number.isInteger(d.attempt) ? d.attempt : 0,
       };
+      if (!JOB_STATES.includes(info.state)) {
+        info.state = 'failed';
+        info.reason = `Its stored state ${JSON.stringify(String(d.state).slice(0, 40))} is not one this Lethe knows.`;
+        info.endedAt = info.endedAt ?? now;
+      }
       const entry: JobEntry = { info, seq: Number.isFinite(d.seq) ? d.seq : this.nextSeq, checkpoint: r.blobs.checkpoint ?? null };
       this.nextSeq = Math.max(this.nextSeq, entry.seq + 1);
       this.jobs.set(r.id, entry);
@@ -462,7 +468,7 @@ export class JobRunner extends EventEmitter {
     // Workers run at a lower CPU priority so the backend (and the UI it serves) stays responsive.
     if (child.pid !== undefined && this.opts.workerNice !== 0) {
       try {
-        setPriority(child.pid, this.opts.workerNice ?? 5);
+        setPriority(child.pid, this.opts.workerNice ?? 10);
       } catch {
         /* not permitted on this system: run at normal priority */
       }

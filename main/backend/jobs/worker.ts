@@ -1,8 +1,9 @@
-// Job worker process entry (child_process.fork by the runner). Receives one 'start' message, runs
-// the registered JobHandler for its kind, streams progress (at most ~10 messages/s) and logs over
+// Job worker process entry (child_process.fork by the runner). For each 'start' message it runs
+// the registered JobHandler for the kind, streams progress (at most ~10 messages/s) and logs over
 // IPC, saves checkpoints as JSON blobs in the workspace (the runner records them in the job), and
-// reports the result or the error, then exits. If the runner goes away (IPC disconnect) the worker
-// exits at once, so a crashed backend leaves no orphans.
+// reports the result or the error. After a success it waits for the next job (the runner keeps a
+// warm pool); after an error or a cancel it exits, so a possibly broken state is never reused. If
+// the runner goes away (IPC disconnect) the worker exits at once: a crashed backend leaves no orphans.
 
 import type { JobProgress } from '../../../preload/api/jobs';
 import { openWorkspace } from '../workspace';
@@ -25,16 +26,18 @@ function send(msg: FromWorker): Promise<void> {
   });
 }
 
-const abort = new AbortController();
-const checkpointWaiters = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
-let started = false;
+let abort = new AbortController();
+let checkpointWaiters = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+let busy = false;
 
 process.on('disconnect', () => process.exit(3));
 
 process.on('message', (raw: unknown) => {
   const msg = raw as ToWorker;
-  if (msg?.type === 'start' && !started) {
-    started = true;
+  if (msg?.type === 'start' && !busy) {
+    busy = true;
+    abort = new AbortController();
+    checkpointWaiters = new Map();
     void runJob(msg);
   } else if (msg?.type === 'cancel') {
     abort.abort(new DOMException('The job was cancelled.', 'AbortError'));
@@ -114,7 +117,9 @@ async function runJob(start: WorkerStart): Promise<void> {
     const result = await handler.run(params, ctx);
     flush();
     await (ws as Workspace | null)?.close();
-    await finish({ type: 'result', result: result === undefined ? null : result }, 0);
+    if (timer) clearTimeout(timer);
+    busy = false;
+    await send({ type: 'result', result: result === undefined ? null : result });
   } catch (err) {
     flush();
     if (abort.signal.aborted) await finish({ type: 'cancelled' }, 0);

@@ -114,7 +114,7 @@ export const datasetImportCommand: CliCommand = {
           const now = Date.now();
           if (now - last < 500) return;
           last = now;
-          ctx.progress(`${p.message ?? 'importing'}: ${p.done} examples`);
+          ctx.progress(`importing: ${p.done} examples read${p.message ? ` (${p.message})` : ''}`);
         },
       });
       const d = await getDataset(ws, rec.id);

@@ -1,4 +1,5 @@
 import type { CliCommand } from '../types';
+import { CliFailure } from '../types';
 import { openWorkspace } from '../../backend/workspace';
 import { workspaceInfo } from '../../backend/services/app';
 
@@ -73,7 +74,7 @@ export const workspaceVerifyCommand: CliCommand = {
         ...result.mismatches.map((m) => `  ${m.item}: ${m.problem}`),
       ].join('\n');
       ctx.print(result, human);
-      if (!result.ok) throw new Error(`workspace verify found ${result.mismatches.length} problem(s)`);
+      if (!result.ok) throw new CliFailure(`workspace verify found ${result.mismatches.length} problem(s)`);
     } finally {
       process.off('SIGINT', onSigint);
     }

@@ -118,9 +118,6 @@ export function buildBackward(graph: Graph, opts: BuildBackwardOptions): Backwar
   } else {
     addGrad(opts.loss, b.constFill(lossType.dtype, (lossType.shape as number[] | null) ?? [], 1));
   }
-  if (!active.has(opts.loss)) {
-    // nothing flows; every wrt gets a zero gradient below
-  }
 
   const shapeCache = new Map<string, string>();
   const fwdNodes = g.nodes;
@@ -261,7 +258,7 @@ export function buildBackward(graph: Graph, opts: BuildBackwardOptions): Backwar
         if (di === 1) axes.push(i);
         else if (di === null || dO === null) dynamic = true;
       }
-      if (dynamic) return dynamicUnbroadcast(gname, inName, sOut.length, lead);
+      if (dynamic) return dynamicUnbroadcast(gname, inName, lead);
       if (axes.length === 0) return gname;
       const onlyLead = axes.every((a) => a < lead) && axes.length === lead;
       if (onlyLead) return reduceSum(gname, axes, false);
@@ -270,7 +267,7 @@ export function buildBackward(graph: Graph, opts: BuildBackwardOptions): Backwar
     }
 
     // axes where the input's runtime dim is 1 and the output's is not, found at run time
-    function dynamicUnbroadcast(gname: string, inName: string, rOut: number, lead: number): string {
+    function dynamicUnbroadcast(gname: string, inName: string, lead: number): string {
       let sIn = shapeOf(inName);
       if (lead > 0) sIn = b.op('Concat', [b.constI64(new Array(lead).fill(1)), sIn], { axis: 0 });
       const sOut = b.op('Shape', [gname]);
@@ -278,7 +275,6 @@ export function buildBackward(graph: Graph, opts: BuildBackwardOptions): Backwar
       const mask = b.op('And', [b.op('Equal', [sIn, one]), b.op('Not', [b.op('Equal', [sOut, one])])]);
       const axes = b.op('Reshape', [b.op('NonZero', [mask]), b.constI64([-1])]);
       const r = b.op('ReduceSum', [gname, axes], { keepdims: 1, noop_with_empty_axes: 1 }, 'rsum');
-      void rOut;
       return b.op('Reshape', [r, shapeOf(inName)], {}, 'unbc');
     }
   }

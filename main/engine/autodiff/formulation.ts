@@ -10,6 +10,12 @@ export interface Formulation {
   convWeightGrad: 'per-offset' | 'im2col';
   /** ReLU backward: 'greater-cast-mul' (gy * Cast(y > 0)) or 'where' (Where(y > 0, gy, 0)) */
   reluGrad: 'greater-cast-mul' | 'where';
+  /**
+   * MaxPool backward (both exact with ties):
+   * - 'indices-scatter': Indices output + ScatterElements(add) (asking for Indices slows MaxPool's kernel);
+   * - 'window-argmax': for non-overlapping 2-D windows, ArgMax per window + one-hot (others fall back to scatter).
+   */
+  maxPoolGrad: 'indices-scatter' | 'window-argmax';
   /** MaxPool directly after a ReLU read only by it: apply the ReLU mask on the pooled tensor before scattering */
   fuseReluMaxPool: boolean;
 }
@@ -17,6 +23,7 @@ export interface Formulation {
 export const FORMULATION: Formulation = {
   convWeightGrad: 'im2col',
   reluGrad: 'greater-cast-mul',
+  maxPoolGrad: 'window-argmax',
   fuseReluMaxPool: true,
 };
 

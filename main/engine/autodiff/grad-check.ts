@@ -7,7 +7,7 @@
 
 import * as ort from 'onnxruntime-node';
 import { encodeModel, makeModel } from '../onnx/codec';
-import { DTYPE_CODE, type Graph, type Tensor, type TypedArray, cloneGraph, numel } from '../onnx/ir';
+import { DTYPE_CODE, type Graph, type Tensor, type TypedArray, cloneGraph } from '../onnx/ir';
 import { buildBackward } from './backward';
 
 export interface GradCheckOptions {
@@ -239,5 +239,3 @@ function pickCoords(n: number, k: number, rand: () => number): number[] {
   while (s.size < k) s.add(Math.floor(rand() * n));
   return [...s].sort((a, b) => a - b);
 }
-
-export { numel };

@@ -8,7 +8,7 @@
 // trainer seeds it; 'identity' removes dropout (evaluation).
 
 import { GraphBuilder } from '../onnx/builder';
-import { DTYPE_CODE, type DType, type Graph, type Node, attrFloat, attrInt, cloneGraph, getAttr } from '../onnx/ir';
+import { DTYPE_CODE, type DType, type Graph, type Node, attrFloat, cloneGraph, getAttr } from '../onnx/ir';
 import { analyzeShapes, isStatic } from '../onnx/shape-infer';
 import { AutodiffError } from './backward';
 
@@ -134,7 +134,8 @@ export function lowerForTraining(graph: Graph, opts: LowerOptions): LoweredGraph
   }
 
   function lowerDropout(node: Node, where: string): void {
-    const [X, ratioIn, trainIn] = node.inputs;
+    // lowering means training semantics whatever the node's training_mode input says
+    const [X, ratioIn] = node.inputs;
     let ratio = getAttr(node, 'ratio', 'float') ?? 0.5;
     if (ratioIn) {
       const k = known.get(ratioIn);
@@ -142,8 +143,6 @@ export function lowerForTraining(graph: Graph, opts: LowerOptions): LoweredGraph
       ratio = k.values[0] as number;
     }
     if (!(ratio >= 0 && ratio < 1)) throw new AutodiffError(`${where}: dropout ratio ${ratio} must be in [0, 1)`);
-    void trainIn; // lowering means training semantics, whatever the node's training_mode says
-    void attrInt;
     const Y = node.outputs[0];
     const maskOut = node.outputs[1];
     if (opts.dropout === 'identity' || ratio === 0) {

@@ -111,7 +111,10 @@ export class PreviewSink implements ExampleSink {
     this.classCounts = { train: new Array(k).fill(0), test: new Array(k).fill(0), unsplit: new Array(k).fill(0) };
     this.rowElems = spec.sampleShape.reduce((a, b) => a * b, 1);
   }
-  private tally(label: number, split: SplitName | null) {
+  private seen = new Set<string>();
+  private tally(label: number, split: SplitName | null, id: string) {
+    if (this.seen.has(id)) throw new DatasetImportError('bad_value', `Duplicate example ID ${JSON.stringify(id)}.`);
+    this.seen.add(id);
     if (!Number.isInteger(label) || label < 0 || label >= this.spec.classNames.length)
       throw new DatasetImportError('label_range', `Label ${label} is outside 0..${this.spec.classNames.length - 1}.`);
     (split === null ? this.classCounts.unsplit : this.classCounts[split])[label]++;
@@ -120,15 +123,16 @@ export class PreviewSink implements ExampleSink {
   async add(ex: Parameters<ExampleSink['add']>[0]) {
     if (ex.x.length !== this.rowElems)
       throw new DatasetImportError('size_mismatch', `Example ${ex.id} has ${ex.x.length} values, expected ${this.rowElems}.`);
-    this.tally(ex.label, ex.split);
+    this.tally(ex.label, ex.split, ex.id);
     if (this.samples.length < this.maxSamples) this.samples.push({ id: ex.id, label: ex.label, split: ex.split, x: ex.x.slice() });
   }
   async addBlock(b: Parameters<ExampleSink['addBlock']>[0]) {
     const n = b.labels.length;
     for (let i = 0; i < n; i++) {
-      this.tally(b.labels[i], b.split);
+      const id = b.id(i);
+      this.tally(b.labels[i], b.split, id);
       if (this.samples.length < this.maxSamples)
-        this.samples.push({ id: b.id(i), label: b.labels[i], split: b.split, x: b.x.slice(i * this.rowElems, (i + 1) * this.rowElems) });
+        this.samples.push({ id, label: b.labels[i], split: b.split, x: b.x.slice(i * this.rowElems, (i + 1) * this.rowElems) });
     }
   }
 }

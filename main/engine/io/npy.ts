@@ -287,7 +287,7 @@ export function readNpy(bytes: Uint8Array, opts: NpyReadOptions = {}): NdArray {
   return { dtype, shape: [...shape], data: allocFor(dtype, bytes.subarray(dataStart)) };
 }
 
-const ARRAY_TYPE: Record<NpyDType, { ctor: Function; name: string }> = {
+const ARRAY_TYPE: Record<NpyDType, { ctor: abstract new (...args: never[]) => unknown; name: string }> = {
   float32: { ctor: Float32Array, name: 'Float32Array' },
   float64: { ctor: Float64Array, name: 'Float64Array' },
   float16: { ctor: Uint16Array, name: 'Uint16Array' },

@@ -101,9 +101,15 @@ export function listZip(bytes: Uint8Array, opts: ZipReadOptions = {}): ZipEntry[
       const len = u16(e + 2);
       if (id === 0x0001) {
         let q = e + 4;
-        if (size === 0xffffffff) (size = u64(q)), (q += 8);
-        if (compressedSize === 0xffffffff) (compressedSize = u64(q)), (q += 8);
-        if (localOffset === 0xffffffff) (localOffset = u64(q)), (q += 8);
+        if (size === 0xffffffff) {
+          size = u64(q);
+          q += 8;
+        }
+        if (compressedSize === 0xffffffff) {
+          compressedSize = u64(q);
+          q += 8;
+        }
+        if (localOffset === 0xffffffff) localOffset = u64(q);
       }
       e += 4 + len;
     }

@@ -141,9 +141,11 @@ function encodeTensor(t: Tensor & { name?: string }): Any {
   };
 }
 
-function decodeValueInfo(vi: Any, where: string): ValueInfo {
+function decodeValueInfo(vi: Any, where: string, requireType = false): ValueInfo {
   const tt = vi.type?.tensor_type;
   const name: string = vi.name ?? '';
+  // ONNX requires a type on the main graph's inputs and outputs; guessing float32 would change the model
+  if (requireType && !vi.type) throw new OnnxFormatError(`${where}: graph input/output '${name}' has no type`, 'bad_type');
   if (!tt) {
     const other = ['sequence_type', 'map_type', 'optional_type', 'sparse_tensor_type'].find((k) => vi.type?.[k]);
     // the IR only holds dense tensors; re-encoding a sequence/map value as a tensor would change the model
@@ -249,8 +251,8 @@ function decodeGraph(g: Any, ext: ExternalDataRef[], where: string, depth: numbe
   return {
     name: g.name ?? 'graph',
     nodes,
-    inputs: (g.input ?? []).map((v: Any) => decodeValueInfo(v, where)),
-    outputs: (g.output ?? []).map((v: Any) => decodeValueInfo(v, where)),
+    inputs: (g.input ?? []).map((v: Any) => decodeValueInfo(v, where, depth === 0)),
+    outputs: (g.output ?? []).map((v: Any) => decodeValueInfo(v, where, depth === 0)),
     initializers: (g.initializer ?? []).map((t: Any) => decodeTensor(t, ext, `${where}: initializer`)),
     valueInfo: (g.value_info ?? []).map((v: Any) => decodeValueInfo(v, where)),
   };

@@ -7,7 +7,7 @@
 
 import { closeSync, constants as fsc, fstatSync, lstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve, sep, win32 } from 'node:path';
+import { dirname, extname, isAbsolute, relative, resolve, sep, win32 } from 'node:path';
 import { OnnxFormatError, decodeModel, type ExternalDataRef } from './codec';
 import { type Model, allocTensorData, bytesPerElement, numel } from './ir';
 import { ModelValidationError, type ValidateOptions, type ValidationReport, VALIDATION_DEFAULTS, q, validateModel } from './validate';
@@ -132,7 +132,11 @@ export function scanOnnxWire(bytes: Uint8Array, limits: ScanLimits): { nodes: nu
   const bad = (msg: string): never => {
     throw new ModelValidationError('not_onnx', `not an ONNX model: ${msg}.`);
   };
+  // Every ONNX writer (protobuf serialises in field order) starts with ir_version (field 1, tag 0x08);
+  // without that start, running past the end says "not ONNX" rather than "truncated".
+  const looksOnnx = bytes[0] === 0x08;
   const truncated = (where: string): never => {
+    if (!looksOnnx) bad(`${where} runs past the end of the file, and the file does not start like an ONNX model`);
     throw new ModelValidationError('truncated', `the file is truncated: ${where} runs past the end of the file (${total} bytes).`);
   };
   const varint = (p: number, end: number, what: string): [number, number] => {
@@ -368,6 +372,29 @@ export async function loadModelFile(path: string, opts: Omit<LoadOptions, 'baseD
     const code = (e as NodeJS.ErrnoException).code;
     throw new ModelValidationError('io', `cannot read model file ${q(path)}: ${code === 'ENOENT' ? 'it does not exist' : (code ?? (e as Error).message)}.`);
   }
-  return loadModelBytes(bytes, { ...opts, baseDir: dirname(resolve(path)) });
+  try {
+    return loadModelBytes(bytes, { ...opts, baseDir: dirname(resolve(path)) });
+  } catch (e) {
+    // unrecognised bytes in a file named like a PyTorch/other checkpoint: say what to do
+    const ext = extname(path).toLowerCase();
+    if (e instanceof ModelValidationError && !e.format && (e.code === 'not_onnx' || e.code === 'truncated') && FOREIGN_EXTENSIONS[ext]) {
+      throw new ModelValidationError(e.code, `${e.message} The file name suggests ${FOREIGN_EXTENSIONS[ext]}: ${TORCH_EXPORT_HINT}.`, e.details, e.format);
+    }
+    throw e;
+  }
 }
+
+const FOREIGN_EXTENSIONS: Record<string, string> = {
+  '.pt': 'a PyTorch checkpoint',
+  '.pth': 'a PyTorch checkpoint',
+  '.pkl': 'a Python pickle',
+  '.pickle': 'a Python pickle',
+  '.ckpt': 'a training checkpoint',
+  '.bin': 'a PyTorch/Hugging Face weights file',
+  '.safetensors': 'a safetensors weights file',
+  '.h5': 'a Keras model',
+  '.keras': 'a Keras model',
+  '.pb': 'a TensorFlow graph',
+  '.tflite': 'a TensorFlow Lite model',
+};
 

@@ -79,7 +79,6 @@ export const VALIDATION_DEFAULTS = {
 
 /** Quote a name from a (possibly hostile) file for an error message: bounded length, no control characters. */
 export function q(name: string): string {
-  // eslint-disable-next-line no-control-regex
   let s = String(name).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   if (s.length > 80) s = `${s.slice(0, 77)}...`;
   return `'${s}'`;

@@ -3,6 +3,7 @@
 
 import type { Graph } from '../onnx/ir';
 import { buildBackward } from '../autodiff/backward';
+import { lowerForTraining } from '../autodiff/lower';
 
 export type BackwardFn = (
   graph: Graph,
@@ -18,7 +19,7 @@ export interface LoweredGraph {
 export type LowerFn = (graph: Graph, opts: { bnMomentum?: number; dropout: 'mask-inputs' | 'identity' }) => LoweredGraph;
 
 let defaultBackward: BackwardFn | null = (g, o) => buildBackward(g, { ...o, addGradOutputs: false });
-let defaultLower: LowerFn | null = null;
+let defaultLower: LowerFn | null = (g, o) => lowerForTraining(g, o);
 
 export function setAutodiff(fns: { backward?: BackwardFn; lower?: LowerFn }): void {
   if (fns.backward) defaultBackward = fns.backward;

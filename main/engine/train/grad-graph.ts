@@ -3,7 +3,7 @@
 // squared mini-batch gradients in JS) or 'abs' (SalUn weight saliency |grad|).
 
 import { type Model, type DType, type Dim, cloneGraph } from '../onnx/ir';
-import { builderFor, dataInputs, defaultLogits, mergeInto, promoteToInputs, requireOpset } from './graph-utils';
+import { builderFor, dataInputs, defaultLogits, mergeInto, promoteToInputs, trainingOpset, withOpset } from './graph-utils';
 import { emitCrossEntropy } from './loss';
 import { type BackwardFn, type LowerFn } from './deps';
 import { getBackward } from './deps';
@@ -40,7 +40,7 @@ export interface GradGraph {
 }
 
 export function buildGradGraph(model: Model, o: GradGraphOptions): GradGraph {
-  const opset = requireOpset(model);
+  const opset = trainingOpset(model);
   if (!o.params.length) throw new Error('no parameters given for the gradient graph');
   checkParams(model.graph, o.params, 'gradient parameters');
   const transform = o.transform ?? 'none';
@@ -89,7 +89,7 @@ export function buildGradGraph(model: Model, o: GradGraphOptions): GradGraph {
   ];
   g.name = `${model.graph.name || 'model'}_grad`;
   return {
-    model: { ...model, opsets: model.opsets.map((x) => ({ ...x })), metadata: { ...model.metadata, 'lethe.graph': `grad-${transform}` }, graph: g },
+    model: { ...model, opsets: withOpset(model, opset), metadata: { ...model.metadata, 'lethe.graph': `grad-${transform}` }, graph: g },
     dataInputs: dataSpecs,
     labels: STEP_IO.labels,
     weights,

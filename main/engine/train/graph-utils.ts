@@ -53,6 +53,22 @@ export function dataInputs(g: Graph): string[] {
   return g.inputs.filter((v) => !init.has(v.name)).map((v) => v.name);
 }
 
+/**
+ * The default-domain opset a training/gradient graph runs at: the model's own, raised to 16 when lower
+ * (backward graphs use ScatterElements with reduction='add', opset 16; ops used by opset 13-15 models
+ * keep their semantics at 16).
+ */
+export function trainingOpset(m: Model): number {
+  return Math.max(requireOpset(m), 16);
+}
+
+/** The model's opset list with the default domain set to `version`. */
+export function withOpset(m: Model, version: number): Model['opsets'] {
+  const out = m.opsets.map((o) => (o.domain === '' || o.domain === 'ai.onnx' ? { ...o, version } : { ...o }));
+  if (!out.some((o) => o.domain === '' || o.domain === 'ai.onnx')) out.push({ domain: '', version });
+  return out;
+}
+
 /** Require the default-domain opset Lethe's training graphs are written for. */
 export function requireOpset(m: Model): number {
   const v = defaultOpset(m);

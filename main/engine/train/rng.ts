@@ -1,10 +1,11 @@
 // Seeded random numbers for training: data order, dropout masks, noise.
 //
 // Generator: xoshiro128** 1.1 (Blackman & Vigna), 32-bit state words, seeded by SplitMix32 (the
-// 32-bit variant of SplitMix64's finaliser, constants 0x9e3779b9 / 0x85ebca6b / 0xc2b2ae35) over
-// (seed, stream). Every stream is a pure function of (seed, stream): the trainer derives the
-// permutation of epoch e from stream `1_000_000 + e` and the dropout masks of global step s from
-// stream `2 * 2^32 + s`, so a resumed run needs only (seed, epoch, step) to replay the exact sequence.
+// 32-bit variant of SplitMix64's finaliser, constants 0x9e3779b9 / 0x85ebca6b / 0xc2b2ae35) applied
+// along two hash chains over the words (seed lo, seed hi, stream lo, stream hi). Every stream is a
+// pure function of (seed, stream): the trainer derives the permutation of epoch e from stream
+// `1_000_000 + e` and the dropout masks of global step s from stream `2 * 2^32 + s`, so a resumed
+// run needs only (seed, epoch, step) to replay the exact sequence.
 
 export interface RngState {
   s: [number, number, number, number];
@@ -29,14 +30,18 @@ export class Rng {
     if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`seed must be a non-negative integer, got ${seed}`);
     if (!Number.isSafeInteger(stream) || stream < 0) throw new Error(`stream must be a non-negative integer, got ${stream}`);
     const words = [seed >>> 0, Math.floor(seed / 2 ** 32) >>> 0, stream >>> 0, Math.floor(stream / 2 ** 32) >>> 0];
-    let h = 0x6c657468; // 'leth'
-    const out: number[] = [];
+    // two independent 32-bit hash chains over all four words, so every state word depends on both
+    // seed and stream (64 bits of (seed, stream) distinguish streams)
+    let h1 = 0x6c657468; // 'leth'
+    let h2 = 0x9e3779b9;
     for (let i = 0; i < 4; i++) {
-      h = splitmix32(h ^ words[i]);
-      for (let j = 0; j <= i; j++) h = splitmix32(h + words[j]);
-      out.push(h);
+      h1 = splitmix32(h1 ^ words[i]);
+      h2 = splitmix32(h2 ^ words[3 - i]);
     }
-    [this.s0, this.s1, this.s2, this.s3] = out;
+    this.s0 = splitmix32(h1);
+    this.s1 = splitmix32(h2);
+    this.s2 = splitmix32(this.s0 ^ h2);
+    this.s3 = splitmix32(this.s1 ^ h1);
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
   }
 

@@ -10,7 +10,7 @@
 // Frozen parameters stay initializers (no gradient is computed for them and they never change).
 
 import { type Graph, type Model, type DType, type Dim, cloneGraph } from '../onnx/ir';
-import { builderFor, dataInputs, defaultLogits, mergeInto, promoteToInputs, requireOpset, usedNames, floatInitializers } from './graph-utils';
+import { builderFor, dataInputs, defaultLogits, mergeInto, promoteToInputs, trainingOpset, withOpset, usedNames, floatInitializers } from './graph-utils';
 import { emitCrossEntropy, type CrossEntropyOptions } from './loss';
 import { emitOptimizerScalars, emitParamUpdate, stateSlots, validateOptimizer, type OptimizerSpec } from './optimizers';
 import { getBackward, getLower, type BackwardFn, type LowerFn, type LoweredGraph } from './deps';
@@ -111,7 +111,7 @@ export function checkParams(g: Graph, names: string[], what: string): void {
 }
 
 export function buildTrainStep(model: Model, o: TrainStepOptions): TrainStepGraph {
-  const opset = requireOpset(model);
+  const opset = trainingOpset(model);
   validateOptimizer(o.optimizer);
   if (!o.trainable.length) throw new Error('nothing to train: the list of trainable parameters is empty');
   checkParams(model.graph, o.trainable, 'trainable parameters');
@@ -201,7 +201,7 @@ export function buildTrainStep(model: Model, o: TrainStepOptions): TrainStepGrap
   g.name = `${model.graph.name || 'model'}_train_step`;
 
   return {
-    model: { ...model, opsets: model.opsets.map((x) => ({ ...x })), metadata: { ...model.metadata, 'lethe.graph': 'train-step' }, graph: g },
+    model: { ...model, opsets: withOpset(model, opset), metadata: { ...model.metadata, 'lethe.graph': 'train-step' }, graph: g },
     dataInputs: dataSpecs,
     labels: STEP_IO.labels,
     weights,

@@ -2,11 +2,12 @@
 // whichever transport carries it: the Electron preload's named verbs (window.lethe) in the desktop
 // app, or the HTTP + server-sent-events client (preload/api/web-client.ts) in the browser build.
 
-import type { LetheApi } from '../../../preload/api';
+import type { LetheApi, Unsubscribe } from '../../../preload/api';
 import { apiFromBridge, type LetheBridge } from '../../../preload/api/bridge';
 import { createWebClient } from '../../../preload/api/web-client';
 
 let instance: LetheApi | null = null;
+const connectionListeners = new Set<(connected: boolean) => void>();
 
 function bridge(): LetheBridge | null {
   const lethe = (globalThis as { lethe?: unknown }).lethe;
@@ -16,7 +17,9 @@ function bridge(): LetheBridge | null {
 export function getApi(): LetheApi {
   if (!instance) {
     const b = bridge();
-    instance = b ? apiFromBridge(b) : createWebClient();
+    instance = b
+      ? apiFromBridge(b)
+      : createWebClient({ onConnectionChange: (connected) => connectionListeners.forEach((fn) => fn(connected)) });
   }
   return instance;
 }
@@ -24,4 +27,13 @@ export function getApi(): LetheApi {
 /** Which transport getApi() uses; shown in Settings. */
 export function transportName(): 'electron' | 'web' {
   return bridge() ? 'electron' : 'web';
+}
+
+/**
+ * Told when the web transport's event stream drops (false) or is back (true). Events sent while it
+ * was down are lost, so listeners reload what they show. IPC never drops, so this never fires there.
+ */
+export function onConnectionChange(listener: (connected: boolean) => void): Unsubscribe {
+  connectionListeners.add(listener);
+  return () => connectionListeners.delete(listener);
 }

@@ -25,6 +25,8 @@ export const useJobsStore = defineStore('jobs', () => {
   /** ids with a cancel or resume request in flight (buttons disabled meanwhile) */
   const pending = ref<Record<string, 'cancel' | 'resume'>>({});
   const loaded = ref(false);
+  /** increases each time a job reaches an end state; pages watch it to refresh what jobs produce */
+  const endedCount = ref(0);
   const error = ref<string | null>(null);
   let unsubscribe: Unsubscribe | null = null;
   let buffer: JobEvent[] | null = null;
@@ -43,7 +45,9 @@ export const useJobsStore = defineStore('jobs', () => {
 
   function apply(event: JobEvent): void {
     if (event.type === 'state') {
+      const before = byId.value[event.job.id]?.state;
       upsert(event.job);
+      if (!ACTIVE_STATES.includes(event.job.state) && (before === undefined || ACTIVE_STATES.includes(before))) endedCount.value++;
     } else if (event.type === 'progress') {
       const job = byId.value[event.id];
       if (job) {
@@ -103,6 +107,11 @@ export const useJobsStore = defineStore('jobs', () => {
     buffer = null;
   }
 
+  /** Show a job that another call submitted (e.g. datasets.import returns the job it queued). */
+  function track(job: JobInfo): void {
+    if (!byId.value[job.id]) upsert(job);
+  }
+
   async function submit(kind: string, params: unknown, title?: string): Promise<JobInfo | null> {
     try {
       const job = await getApi().call('jobs.submit', title === undefined ? { kind, params } : { kind, params, title });
@@ -150,6 +159,7 @@ export const useJobsStore = defineStore('jobs', () => {
     logs,
     pending,
     loaded,
+    endedCount,
     error,
     jobs,
     active,
@@ -157,6 +167,7 @@ export const useJobsStore = defineStore('jobs', () => {
     queuedCount,
     connect,
     disconnect,
+    track,
     submit,
     cancel,
     resume,

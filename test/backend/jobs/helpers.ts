@@ -49,14 +49,16 @@ export async function harness(opts: Partial<JobRunnerOptions> = {}, root = mkdte
       const t0 = Date.now();
       for (;;) {
         const j = await h.runner.get(id);
-        if (j && states.includes(j.state)) return j;
+        // the state event is emitted once the new state is durable: wait for it too
+        const ev = events.findLast((e) => e.type === 'state' && e.job.id === id);
+        if (j && states.includes(j.state) && ev?.type === 'state' && ev.job.state === j.state) return j;
         if (Date.now() - t0 > timeoutMs) throw new Error(`job ${id} did not reach ${states.join('/')} in ${timeoutMs} ms (state ${j?.state}, reason ${j?.reason})`);
         await new Promise((r) => setTimeout(r, 20));
       }
     },
     async untilProgress(id, minStep, timeoutMs = 30_000) {
       const t0 = Date.now();
-      while (!((await h.runner.get(id))?.progress?.step! >= minStep)) {
+      while (((await h.runner.get(id))?.progress?.step ?? -1) < minStep) {
         if (Date.now() - t0 > timeoutMs) throw new Error(`job ${id} did not reach step ${minStep}`);
         await new Promise((r) => setTimeout(r, 10));
       }

@@ -213,3 +213,48 @@ describe('restart', () => {
     await rejectsWith(h.runner.resume(f.id), 'conflict', /test.fail jobs do not support resuming/);
   });
 });
+
+describe('workers and concurrency', () => {
+  test('concurrency is respected; a worker is reused after a success, never after a failure; close leaves no process', async () => {
+    const h = await make({ concurrency: 2 });
+    const jobs = [];
+    for (let i = 0; i < 5; i++) jobs.push(await h.runner.submit({ kind: 'test.steps', params: { steps: 2, ms: 80 } }));
+    const pids = new Set<number>();
+    let maxRunning = 0;
+    const seen = setInterval(() => {
+      const p = Object.values(h.runner.workerPids());
+      maxRunning = Math.max(maxRunning, p.length);
+      for (const x of p) pids.add(x);
+    }, 5);
+    for (const j of jobs) expect((await h.until(j.id, ['succeeded', 'failed'])).state).toBe('succeeded');
+    const states = h.events.filter((e) => e.type === 'state');
+    // never more than 2 running at once, judged from the ordered state events too
+    let running = 0;
+    let peak = 0;
+    for (const e of states) {
+      if (e.type !== 'state') continue;
+      if (e.job.state === 'running') running++;
+      else if (e.job.state === 'succeeded') running--;
+      peak = Math.max(peak, running);
+    }
+    expect(peak).toBeLessThanOrEqual(2);
+    expect(maxRunning).toBeLessThanOrEqual(2);
+    // 5 jobs on at most 2 warm processes (a worker that succeeded takes the next job)
+    expect(pids.size).toBeLessThanOrEqual(2);
+    clearInterval(seen);
+    const f = await h.runner.submit({ kind: 'test.fail', params: { ms: 400 } });
+    await h.until(f.id, ['running']);
+    const failPid = h.runner.workerPids()[f.id]!;
+    expect(pids.has(failPid)).toBe(true); // it ran on a warm worker
+    await h.until(f.id, ['failed']);
+    expect(pidAlive(failPid)).toBe(false); // and that worker was not kept
+    const after = await h.runner.submit({ kind: 'test.steps', params: { steps: 1, ms: 10 } });
+    await h.until(after.id, ['running']);
+    pids.add(h.runner.workerPids()[after.id]!);
+    await h.until(after.id, ['succeeded']);
+    h.runner.setConcurrency(1);
+    expect(() => h.runner.setConcurrency(0)).toThrow(/concurrency must be a whole number from 1 to 64/);
+    await h.runner.close();
+    for (const pid of pids) expect(pidAlive(pid), `worker ${pid} still alive`).toBe(false);
+  });
+});

@@ -4,7 +4,6 @@
 import { describe, expect, it } from 'vitest';
 import { GRAD_RULES, gradCheck, lowerForTraining, setFormulation, type GradCheckOptions } from '../../../main/engine/autodiff';
 import { GraphBuilder, f } from '../../../main/engine/onnx/builder';
-import { tensorI64 } from '../../../main/engine/onnx/ir';
 import { type CheckCase, type Spec, distinct, makeTensor, opCase } from './helpers';
 import { prng } from '../../../main/engine/autodiff';
 
@@ -83,6 +82,8 @@ const CASES: Case[] = [
   { rule: 'Conv', name: 'im2col formulation, stride 2', setup: () => restore(setFormulation({ convWeightGrad: 'im2col' })), make: () => opCase('Conv', [I('x', [2, 3, 6, 6]), P('w', [4, 3, 3, 3])], { strides: [2, 2], pads: [1, 1, 1, 1] }) },
   // ---------------- pooling
   { rule: 'MaxPool', name: '2x2 stride 2', make: () => opCase('MaxPool', [I('x', [2, 2, 4, 4], { gen: distinctGen(64) })], { kernel_shape: [2, 2], strides: [2, 2] }) },
+  { rule: 'MaxPool', name: '2x2 stride 2, indices-scatter formulation', setup: () => restore(setFormulation({ maxPoolGrad: 'indices-scatter' })), make: () => opCase('MaxPool', [I('x', [2, 2, 4, 4], { gen: distinctGen(64) })], { kernel_shape: [2, 2], strides: [2, 2] }) },
+  { rule: 'MaxPool', name: '2x3 windows on 5x7 (cropped edge)', make: () => opCase('MaxPool', [I('x', [1, 2, 5, 7], { gen: distinctGen(70) })], { kernel_shape: [2, 3], strides: [2, 3] }) },
   { rule: 'MaxPool', name: '3x3 stride 2 pads 1 (overlapping)', make: () => opCase('MaxPool', [I('x', [1, 2, 5, 5], { gen: distinctGen(50) })], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }) },
   { rule: 'MaxPool', name: 'ceil_mode', make: () => opCase('MaxPool', [I('x', [1, 2, 5, 5], { gen: distinctGen(50) })], { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 }) },
   { rule: 'MaxPool', name: 'Relu -> MaxPool fusion', make: () => reluMaxPool() },
@@ -212,5 +213,3 @@ describe('gradient check of every derivative rule', () => {
     });
   }
 });
-
-export { tensorI64 };

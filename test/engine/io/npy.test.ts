@@ -189,7 +189,7 @@ print(json.dumps(out))
 `;
     const res = JSON.parse(execFileSync(PY, ['-c', script, dir], { encoding: 'utf8' }));
     expect(res.a[0]).toBe('int64');
-    expect(res.a[2]).toEqual([0, -1, 9223372036854775807, -9223372036854775808].map(Number));
+    expect(res.a[2]).toEqual([0n, -1n, 9223372036854775807n, -9223372036854775808n].map(Number));
     const npDtype: Record<string, string> = { float32: 'float32', float64: 'float64', int64: 'int64', int32: 'int32', int8: 'int8', uint8: 'uint8', bool: 'bool', float16: 'float16' };
     for (const f of ['b', 'c']) {
       for (const [k, arr] of Object.entries(s)) {

@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -172,37 +172,58 @@ describe('loadModelFile', () => {
     await expect(loadModelFile(join(dir, 'big.onnx'), { maxBytes: 100 })).rejects.toMatchObject({ code: 'too_large' });
   });
 
-  it('hash-before-load: the loaded bytes always match the recorded SHA-256 while the file is rewritten (20 rounds)', async () => {
+  it('adds an export hint when an unrecognised file is named like a checkpoint', async () => {
+    // a protocol-0 (text) pickle has no binary signature; its name still tells the user what to do
+    writeFileSync(join(dir, 'old.pth'), '(dp0\nS\'w\'\np1\nI1\ns.');
+    await expect(loadModelFile(join(dir, 'old.pth'))).rejects.toMatchObject({
+      code: 'not_onnx',
+      message: expect.stringMatching(/suggests a PyTorch checkpoint: export it to ONNX with torch\.onnx\.export/),
+    });
+  });
+
+  it('hash-before-load: the loaded bytes always match the recorded SHA-256 while the file is replaced (20 + 20 rounds)', async () => {
     const path = join(dir, 'racy.onnx');
     const versions = new Map<string, string>();
+    const versionBytes: Uint8Array[] = [];
     for (let v = 0; v < 6; v++) {
       const bytes = encodeModel(mlp(17, { version: String(v), pad: 'p'.repeat(v * 20_000) }));
       versions.set(createHash('sha256').update(bytes).digest('hex'), String(v));
+      versionBytes.push(bytes);
     }
-    const all = [...versions.entries()];
-    let stop = false;
-    const writer = (async () => {
-      for (let i = 0; !stop; i++) {
-        const bytes = encodeModel(mlp(17, { version: all[i % all.length][1], pad: 'p'.repeat(Number(all[i % all.length][1]) * 20_000) }));
-        await writeFile(path, bytes); // deliberately NOT atomic: readers may see partial files
+    await writeFile(path, versionBytes[0]);
+    // (a) the file is swapped atomically (rename) all the time: a loader that hashed one read and decoded
+    // another would pair a hash with the wrong model; every load must pair them right
+    // (b) the file is rewritten in place: torn reads must be classified errors, never mis-hashed models
+    for (const mode of ['rename', 'in-place'] as const) {
+      let stop = false;
+      const writer = (async () => {
+        for (let i = 1; !stop; i++) {
+          const bytes = versionBytes[i % versionBytes.length];
+          if (mode === 'rename') {
+            const tmp = `${path}.${i}.tmp`;
+            await writeFile(tmp, bytes);
+            await rename(tmp, path);
+          } else {
+            await writeFile(path, bytes);
+          }
+          await new Promise((r) => setImmediate(r));
+        }
+      })();
+      let loaded = 0;
+      for (let round = 0; round < 20; round++) {
+        try {
+          const r = await loadModelFile(path);
+          loaded++;
+          expect(versions.get(r.sha256)).toBe(r.model.metadata.version);
+        } catch (e) {
+          expect(e).toBeInstanceOf(ModelValidationError);
+          expect(mode).toBe('in-place');
+        }
       }
-    })();
-    await writeFile(path, encodeModel(mlp(17, { version: '0', pad: '' })));
-    let loaded = 0;
-    for (let round = 0; round < 20; round++) {
-      try {
-        const r = await loadModelFile(path);
-        loaded++;
-        // the recorded hash is of a complete version, and the decoded model is that same version
-        expect(versions.get(r.sha256)).toBe(r.model.metadata.version);
-      } catch (e) {
-        // a torn read must be classified, never mis-hashed
-        expect(e).toBeInstanceOf(ModelValidationError);
-      }
+      stop = true;
+      await writer;
+      if (mode === 'rename') expect(loaded).toBe(20);
     }
-    stop = true;
-    await writer;
-    expect(loaded).toBeGreaterThan(0);
   });
 });
 

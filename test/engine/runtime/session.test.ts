@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import type { InferenceSession } from 'onnxruntime-node';
 import { availableParallelism } from 'node:os';
 import { GraphBuilder } from '../../../main/engine/onnx/builder';
 import { encodeModel, makeModel } from '../../../main/engine/onnx/codec';
@@ -17,7 +18,7 @@ function gemmModel(): Uint8Array {
   return encodeModel(makeModel(b.toGraph()));
 }
 
-async function runGemm(session: import('onnxruntime-node').InferenceSession): Promise<number[]> {
+async function runGemm(session: InferenceSession): Promise<number[]> {
   const O = ort();
   const out = await session.run({ x: new O.Tensor('float32', Float32Array.from([1, 0, -1, 0, 1, 0]), [2, 3]) });
   return [...(out[session.outputNames[0]].data as Float32Array)];

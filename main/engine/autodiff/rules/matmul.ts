@@ -116,7 +116,6 @@ export const matmulRules: GradRule[] = [
         let r = g;
         if (axes.length) r = ctx.reduceSum(g, axes, true);
         if (axes.length || origRank === 1) r = ctx.b.op('Reshape', [r, ctx.shapeOf(x)]);
-        void Y;
         return r;
       }
     },

@@ -18,7 +18,7 @@ export const normRules: GradRule[] = [
       if (attrInt(c.node, 'training_mode', 0) === 1 || c.node.outputs.slice(1).some((o) => o)) {
         c.fail('BatchNormalization in training mode: call lowerForTraining() first (it rewrites it with batch statistics)');
       }
-      const [X, scale, bias, mean, varr] = c.node.inputs;
+      const [X, scale, , mean, varr] = c.node.inputs;
       const b = c.b;
       const gy = c.gy[0]!;
       const rank = c.shape(X).length;

@@ -30,14 +30,15 @@ function poolGeometry(c: GradContext) {
 
 export const poolRules: GradRule[] = [
   {
-    // Exact with ties: the gradient goes to the element MaxPool's Indices output points at (flat NCHW
-    // indices), scattered with reduction='add' (overlapping windows may pick the same element).
+    // Exact with ties: each window's gradient goes to ONE element, the first maximum in row-major window
+    // order (as PyTorch and ORT's Indices pick it); an equality mask would double-count ties.
+    // - 'indices-scatter': MaxPool's Indices output (flat NCHW) + ScatterElements(reduction='add'); general.
+    // - 'window-argmax': non-overlapping 2-D windows only: ArgMax over each window, one-hot, multiply.
     op: 'MaxPool',
     differentiable: [0],
     backward: (c) => {
       const X = c.node.inputs[0];
       const b = c.b;
-      const idx = c.forwardOutput(1, 'maxpool_indices');
       let g = c.gy[0]!;
       let target = X;
       const prod = c.producer(X);
@@ -47,14 +48,10 @@ export const poolRules: GradRule[] = [
         g = maskMul(c, g, b.op('Greater', [Y, c.scalar(0, Y)]));
         target = prod.inputs[0];
       }
-      const sx = c.shape(X);
-      const flatLen = isStatic(sx) ? c.i64([numel(sx)]) : b.op('Reshape', [b.op('Size', [X]), c.i64([1])]);
-      const zeros = b.op('ConstantOfShape', [flatLen], { value: { type: 'tensor', value: zeroOf(c.dtype(X)) } });
-      const flat = b.op('ScatterElements', [zeros, b.op('Reshape', [idx, c.i64([-1])]), b.op('Reshape', [g, c.i64([-1])])], {
-        axis: 0,
-        reduction: 'add',
-      });
-      const dx = b.op('Reshape', [flat, c.shapeOf(X)]);
+      const win = FORMULATION.maxPoolGrad === 'window-argmax' ? nonOverlapping(c) : null;
+      let dx: string;
+      if (win) dx = windowArgmaxGrad(c, g, win);
+      else dx = scatterGrad(c, g);
       if (target !== X) {
         c.addGrad(target, dx);
         return [null];
@@ -134,4 +131,62 @@ function zeroOf(dtype: string) {
   return dtype === 'float64'
     ? { dtype: 'float64' as const, dims: [1], data: new Float64Array(1) }
     : { dtype: 'float32' as const, dims: [1], data: new Float32Array(1) };
+}
+
+/** MaxPool backward through the Indices output and ScatterElements(add): exact for any geometry. */
+function scatterGrad(c: GradContext, g: string): string {
+  const b = c.b;
+  const X = c.node.inputs[0];
+  const idx = c.forwardOutput(1, 'maxpool_indices');
+  const sx = c.shape(X);
+  const flatLen = isStatic(sx) ? c.i64([numel(sx)]) : b.op('Reshape', [b.op('Size', [X]), c.i64([1])]);
+  const zeros = b.op('ConstantOfShape', [flatLen], { value: { type: 'tensor', value: zeroOf(c.dtype(X)) } });
+  const flat = b.op('ScatterElements', [zeros, b.op('Reshape', [idx, c.i64([-1])]), b.op('Reshape', [g, c.i64([-1])])], {
+    axis: 0,
+    reduction: 'add',
+  });
+  return b.op('Reshape', [flat, c.shapeOf(X)]);
+}
+
+interface Window {
+  C: number;
+  H: number;
+  W: number;
+  kh: number;
+  kw: number;
+  Ho: number;
+  Wo: number;
+}
+
+/** 2-D windows that tile the input without overlap or padding (kernel == stride), else null. */
+function nonOverlapping(c: GradContext): Window | null {
+  const sx = c.shape(c.node.inputs[0]);
+  if (sx.length !== 4 || !isStatic(sx.slice(1))) return null;
+  const geo = poolGeometry(c);
+  const { kernel: k, strides: s, dilations: d, pads: p } = geo;
+  if (k[0] !== s[0] || k[1] !== s[1] || d.some((v) => v !== 1) || p.some((v) => v !== 0)) return null;
+  const [, C, H, W] = sx as number[];
+  const [Ho, Wo] = geo.outSpatial;
+  if (Ho * k[0] > H || Wo * k[1] > W) return null; // ceil_mode windows hanging over the edge
+  return { C, H, W, kh: k[0], kw: k[1], Ho, Wo };
+}
+
+/** Exact max-pool backward for non-overlapping windows: ArgMax (first maximum) per window, one-hot, multiply. */
+function windowArgmaxGrad(c: GradContext, g: string, w: Window): string {
+  const b = c.b;
+  const X = c.node.inputs[0];
+  const { C, H, W, kh, kw, Ho, Wo } = w;
+  const kk = kh * kw;
+  const cropped = Ho * kh !== H || Wo * kw !== W;
+  const xc = cropped ? b.op('Slice', [X, c.i64([0, 0]), c.i64([Ho * kh, Wo * kw]), c.i64([2, 3])]) : X;
+  // [N, C, Ho, kh, Wo, kw] -> [N, C, Ho, Wo, kh*kw]
+  const x6 = b.op('Transpose', [b.op('Reshape', [xc, c.i64([-1, C, Ho, kh, Wo, kw])])], { perm: [0, 1, 2, 4, 3, 5] });
+  const am = b.op('ArgMax', [b.op('Reshape', [x6, c.i64([-1, C, Ho, Wo, kk])])], { axis: 4, keepdims: 1 });
+  const range = b.constI64(Array.from({ length: kk }, (_, i) => i));
+  const onehot = b.op('Cast', [b.op('Equal', [am, range])], { to: DTYPE_CODE[c.dtype(X)] });
+  const spread = b.op('Mul', [onehot, b.op('Unsqueeze', [g, c.i64([4])])]); // [N, C, Ho, Wo, kk]
+  const back = b.op('Transpose', [b.op('Reshape', [spread, c.i64([-1, C, Ho, Wo, kh, kw])])], { perm: [0, 1, 2, 4, 3, 5] });
+  let dx = b.op('Reshape', [back, c.i64([-1, C, Ho * kh, Wo * kw])]);
+  if (cropped) dx = b.op('Pad', [dx, c.i64([0, 0, 0, 0, 0, 0, H - Ho * kh, W - Wo * kw])], { mode: 'constant' });
+  return dx;
 }

@@ -1,7 +1,7 @@
 // Derivative rules for Softmax/LogSoftmax and ReduceSum/ReduceMean.
 
 import { DTYPE_CODE, attrInt, getAttr } from '../../onnx/ir';
-import { isStatic, numelDims } from '../../onnx/shape-infer';
+import { numelDims } from '../../onnx/shape-infer';
 import type { GradContext, GradRule } from '../types';
 
 /** Axes a Softmax-family node normalises over (opset >= 13: one axis; older: all axes from `axis` on). */
@@ -79,7 +79,6 @@ export const reduceRules: GradRule[] = [
         const ratio = c.b.op('Div', [c.b.op('Cast', [c.b.op('Size', [c.node.outputs[0]])], { to }), c.b.op('Cast', [c.b.op('Size', [X])], { to })]);
         g = c.b.op('Mul', [c.gy[0]!, ratio]);
       }
-      void isStatic;
       return [expandBack(c, g, axes)];
     },
   },

@@ -109,6 +109,33 @@ export function builtinInfo(name: string): BuiltinInfo {
  * (which must return an integer 0..255) and appended. Brackets, commas, whitespace and the `"data":`
  * key are skipped. Returns the values and their count.
  */
+/** Fast path for arrays of plain integers 0..255 (Fashion-MNIST): one tight pass, null if anything else shows up. */
+function scanIntPixels(buf: Uint8Array, start: number): Uint8Array | null {
+  const out = new Uint8Array(buf.length >>> 1);
+  let n = 0;
+  let v = 0;
+  let inNum = false;
+  const len = buf.length;
+  for (let i = start; i < len; i++) {
+    const c = buf[i];
+    const d = c - 0x30;
+    if (d >= 0 && d <= 9) {
+      v = v * 10 + d;
+      inNum = true;
+    } else if (c === 0x2c || c === 0x5d || c === 0x5b || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0x7d) {
+      if (inNum) {
+        if (v > 255) return null;
+        out[n++] = v;
+        v = 0;
+        inNum = false;
+      }
+      if (c === 0x7d) break;
+    } else return null;
+  }
+  if (inNum) return null;
+  return out.subarray(0, n);
+}
+
 export function scanJsonNumbers(buf: Uint8Array, conv: (v: number) => number, file: string): Uint8Array {
   // find the start of the "data" array
   const text = new TextDecoder().decode(buf.subarray(0, Math.min(buf.length, 64)));
@@ -116,6 +143,10 @@ export function scanJsonNumbers(buf: Uint8Array, conv: (v: number) => number, fi
   if (keyAt < 0) throw new DatasetImportError('bad_header', `${file}: no "data" array.`, file);
   let i = buf.indexOf(0x5b /* [ */, keyAt);
   if (i < 0) throw new DatasetImportError('bad_header', `${file}: no "data" array.`, file);
+  if (conv(255) === 255 && conv(7) === 7) {
+    const fast = scanIntPixels(buf, i);
+    if (fast) return fast;
+  }
   const out = new Uint8Array(buf.length >>> 1); // at least 2 bytes per number ("0,")
   let n = 0;
   const len = buf.length;

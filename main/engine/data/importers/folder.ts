@@ -152,7 +152,9 @@ export const folderImporter: Importer<FolderOptions> = {
       try {
         meta = await sharp(buf, { limitInputPixels: opts.maxPixels, failOn: 'error' }).metadata();
       } catch (err) {
-        throw new FileProblem('bad_image', `cannot read the image header (${(err as Error).message})`);
+        const msg = (err as Error).message;
+        if (/pixel limit/i.test(msg)) throw new FileProblem('too_large', `the image header declares more than ${opts.maxPixels} pixels (refused before decoding)`);
+        throw new FileProblem('bad_image', `cannot read the image header (${msg})`);
       }
       const w = meta.width ?? 0;
       const h = meta.height ?? 0;

@@ -120,7 +120,9 @@ function readGzipIdx(path: string, file: string, expectedNdims: number, maxBytes
     const headerNeed = 4 + 4 * expectedNdims;
     let head = Buffer.alloc(0);
     let parsed: { dims: number[]; headerBytes: number; dataBytes: number } | null = null;
-    let data: Uint8Array | null = null;
+    // chunks are kept as they arrive (no up-front allocation of the declared size), so a stream that
+    // claims a huge tensor but inflates to little costs only what it really inflates to
+    const chunks: Buffer[] = [];
     let got = 0;
     const fail = (err: unknown) => {
       if (settled) return;
@@ -144,7 +146,6 @@ function readGzipIdx(path: string, file: string, expectedNdims: number, maxBytes
         }
         if (head.length < headerNeed) return;
         parsed = parseHeader(head.subarray(0, headerNeed), expectedNdims, file, maxBytes);
-        data = new Uint8Array(parsed.dataBytes);
         c = head.subarray(headerNeed);
       }
       if (got + c.length > parsed.dataBytes)
@@ -153,7 +154,7 @@ function readGzipIdx(path: string, file: string, expectedNdims: number, maxBytes
           `${file}: the header (dims ${parsed.dims.join('x')}) requires exactly ${parsed.headerBytes + parsed.dataBytes} bytes but the decompressed file is longer (extra bytes at the end).`,
           file,
         );
-      data!.set(c, got);
+      if (c.length > 0) chunks.push(c);
       got += c.length;
     };
     gunzip.on('data', (chunk: Buffer) => {
@@ -179,7 +180,14 @@ function readGzipIdx(path: string, file: string, expectedNdims: number, maxBytes
           );
         settled = true;
         signal?.removeEventListener('abort', onAbort);
-        resolve({ dims: parsed.dims, data: data! });
+        const data = new Uint8Array(got);
+        let o = 0;
+        for (const ch of chunks) {
+          data.set(ch, o);
+          o += ch.length;
+        }
+        chunks.length = 0;
+        resolve({ dims: parsed.dims, data });
       } catch (e) {
         fail(e);
       }

@@ -1,0 +1,3 @@
+// Array file formats: NumPy .npy and .npz.
+export * from './npy';
+export * from './npz';

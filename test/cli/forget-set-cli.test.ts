@@ -1,0 +1,72 @@
+// Spawns the real CLI on a temp workspace: forget-set create/show/list, and the hash identity of the
+// same deletion-request list given as a text file and as a CSV file.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { idListSha256 } from '../../main/engine/data/hash';
+
+const ROOT = join(__dirname, '..', '..');
+const tmp = mkdtempSync(join(tmpdir(), 'lethe-cli-fs-'));
+const ws = join(tmp, 'ws');
+
+function lethe(args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'main/cli/index.ts'), '--workspace', ws, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('lethe forget-set', () => {
+  beforeAll(() => {
+    const lines = ['id,x1,x2,group,label'];
+    for (let i = 0; i < 120; i++) lines.push(`u${i},${i % 9},${(i * 7) % 13},${i % 2 ? 'a' : 'b'},${['cat', 'dog', 'fox'][i % 3]}`);
+    writeFileSync(join(tmp, 'toy.csv'), lines.join('\n'));
+    const r = lethe(['dataset', 'import', '--format', 'csv', '--source', join(tmp, 'toy.csv'), '--name', 'toy', '--id-column', 'id', '--test-fraction', '0.25', '--split-seed', '4']);
+    expect(r.code, r.stderr).toBe(0);
+  });
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('gives identical hashes for the same ID list from a text file and a CSV file', () => {
+    const show = JSON.parse(lethe(['--json', 'forget-set', 'create', '--dataset', 'toy', '--kind', 'class', '--classes', 'fox', '--name', 'all-fox']).stdout);
+    // pick training IDs from an existing set so every ID is a training example
+    const ids = JSON.parse(lethe(['--json', 'forget-set', 'show', show.id]).stdout).ids.slice(0, 6) as string[];
+    writeFileSync(join(tmp, 'requests.txt'), `# requests\n${ids.join('\r\n')}\n${ids[0]}\n`);
+    writeFileSync(join(tmp, 'requests.csv'), `ticket,id\n${ids.map((id, k) => `T${k},"${id}"`).join('\n')}\n`);
+    const a = lethe(['--json', 'forget-set', 'create', '--dataset', 'toy', '--kind', 'ids', '--ids-file', join(tmp, 'requests.txt'), '--name', 'from-text']);
+    const b = lethe(['--json', 'forget-set', 'create', '--dataset', 'toy', '--kind', 'ids', '--ids-file', join(tmp, 'requests.csv'), '--name', 'from-csv']);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    const ha = JSON.parse(a.stdout).idsSha256;
+    expect(ha).toBe(JSON.parse(b.stdout).idsSha256);
+    expect(ha).toBe(idListSha256(ids));
+    expect(JSON.parse(a.stdout).manifest.report.duplicateCount).toBe(1);
+
+    const human = lethe(['forget-set', 'show', 'from-csv']);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain(`ids sha256 ${ha}`);
+    expect(human.stdout).toMatch(/class\s+name\s+forget\s+retain/);
+
+    const list = JSON.parse(lethe(['--json', 'forget-set', 'list']).stdout) as { name: string }[];
+    expect(list.map((f) => f.name).sort()).toEqual(['all-fox', 'from-csv', 'from-text']);
+  });
+
+  it('creates random, filter and coreset sets, and reports bad requests clearly', () => {
+    const r = lethe(['--json', 'forget-set', 'create', '--dataset', 'toy', '--kind', 'random', '--count', '10%', '--stratify', '--seed', '2', '--name', 'r10']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).count).toBe(9);
+    const f = lethe(['--json', 'forget-set', 'create', '--dataset', 'toy', '--kind', 'filter', '--where', 'group=a', '--where', 'class in cat|dog', '--name', 'f1']);
+    expect(f.code, f.stderr).toBe(0);
+    expect(JSON.parse(f.stdout).manifest.forgetCounts[2]).toBe(0);
+    const c = lethe(['--json', 'forget-set', 'create', '--dataset', 'toy', '--kind', 'coreset', '--source', 'r10', '--fraction', '0.5', '--name', 'c1']);
+    expect(c.code, c.stderr).toBe(0);
+    expect(JSON.parse(c.stdout).count).toBe(5);
+
+    writeFileSync(join(tmp, 'bad.txt'), 'u1\nnot-an-id\n');
+    const bad = lethe(['forget-set', 'create', '--dataset', 'toy', '--kind', 'ids', '--ids-file', join(tmp, 'bad.txt'), '--name', 'bad']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^lethe: .*do not exist in the dataset \(first: not-an-id\)/);
+    const kind = lethe(['forget-set', 'create', '--dataset', 'toy', '--kind', 'psychic', '--name', 'x']);
+    expect(kind.code).toBe(2);
+    expect(kind.stderr).toMatch(/--kind must be one of/);
+  });
+});

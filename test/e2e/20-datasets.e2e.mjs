@@ -1,0 +1,29 @@
+// Datasets page against the real backend: the empty state's "Import Fashion-MNIST sample" runs a
+// dataset.import job that ends with the 70,000-example dataset listed. Runs after 10-shell, whose
+// empty-state checks need an empty workspace.
+import { assert, assertEqual, navigate } from './helpers.mjs';
+
+export const tests = [
+  {
+    name: 'Datasets: importing the Fashion-MNIST sample from the empty state lists 70,000 examples',
+    async run(ctx) {
+      const { page } = await ctx.open();
+      await navigate(page, 'datasets', 'Datasets');
+      await page.click('[data-testid="import-sample"]');
+      const row = await page.waitForSelector('#jobs-list [data-job-id] >> text=dataset.import', { timeout: 10_000 });
+      assert(row, 'no dataset.import job in the jobs panel');
+      const t0 = Date.now();
+      const table = await page.waitForSelector('[data-testid="dataset-table"]', { timeout: 120_000 });
+      ctx.log(`imported and listed in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      const cells = await table.$$eval('tbody tr', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent.trim())));
+      assertEqual(cells.length, 1, 'datasets listed');
+      assertEqual(cells[0][0], 'Fashion-MNIST', 'dataset name');
+      assertEqual(cells[0][2].replace(/\D/g, ''), '70000', 'examples');
+      assertEqual(cells[0][3].replace(/\D/g, ''), '60000', 'train examples');
+      assertEqual(cells[0][5], '10', 'classes');
+      await page.waitForSelector('#jobs-list [data-state="succeeded"]');
+      assertEqual((await page.textContent('nav [data-nav="datasets"] .count')).trim(), '1', 'sidebar dataset count');
+      await ctx.screenshot(page, 'datasets-imported-light');
+    },
+  },
+];

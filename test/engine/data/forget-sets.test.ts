@@ -1,0 +1,247 @@
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiError } from '../../../preload/api/common';
+import { validateArgs } from '../../../main/backend/validation';
+import {
+  createForgetSet,
+  deleteForgetSet,
+  getForgetSet,
+  listForgetSets,
+  markForgetSetUsed,
+  previewForgetSet,
+  renameForgetSet,
+} from '../../../main/backend/services/forget-sets';
+import { importDataset } from '../../../main/engine/data/import';
+import { idListSha256 } from '../../../main/engine/data/hash';
+import { scoresFromLogits } from '../../../main/engine/data/scorer';
+import { GraphBuilder } from '../../../main/engine/onnx/builder';
+import { encodeModel, makeModel } from '../../../main/engine/onnx/codec';
+import type { Workspace } from '../../../main/backend/workspace/types';
+import type { ForgetRuleInput } from '../../../preload/api/datasets';
+import { tempWorkspace } from './helpers';
+
+const N = 200;
+const COLORS = ['red', 'green', 'blue'];
+const feat = (i: number) => [i % 7, (i * 3) % 11];
+const label = (i: number) => i % 4;
+const isTest = (i: number) => i % 5 === 0;
+const trainIds = Array.from({ length: N }, (_, i) => i)
+  .filter((i) => !isTest(i))
+  .map((i) => `ex-${i}`);
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+const expectedHash = (ids: string[]) => sha([...new Set(ids)].sort().join('\n'));
+
+describe('forget-set builder', () => {
+  let w: Awaited<ReturnType<typeof tempWorkspace>>;
+  let ws: Workspace;
+  let datasetId: string;
+  const create = (name: string, rule: ForgetRuleInput, seed?: number) => createForgetSet(ws, { datasetId, name, rule, seed });
+
+  beforeAll(async () => {
+    w = await tempWorkspace();
+    ws = w.ws;
+    const lines = ['id,f1,f2,color,age,label,split'];
+    for (let i = 0; i < N; i++) lines.push(`ex-${i},${feat(i).join(',')},${COLORS[i % 3]},${i % 50},c${label(i)},${isTest(i) ? 'test' : 'train'}`);
+    const file = join(w.dir, 'toy.csv');
+    writeFileSync(file, lines.join('\n'));
+    const rec = await importDataset(ws, { format: 'csv', source: file, name: 'toy', options: { idColumn: 'id', splitColumn: 'split', featureColumns: ['f1', 'f2'] } });
+    datasetId = rec.id;
+  });
+  afterAll(async () => w.cleanup());
+
+  it('random: exact count, seeded and reproducible, stratified quotas, canonical hash', async () => {
+    const a = await previewForgetSet(ws, { datasetId, rule: { kind: 'random', count: 20 }, seed: 7 });
+    const b = await previewForgetSet(ws, { datasetId, rule: { kind: 'random', count: 20 }, seed: 7 });
+    const c = await previewForgetSet(ws, { datasetId, rule: { kind: 'random', count: 20 }, seed: 8 });
+    expect(a.count).toBe(20);
+    expect(a.idsSha256).toBe(b.idsSha256);
+    expect(a.idsSha256).not.toBe(c.idsSha256);
+    expect(a.retainCount).toBe(trainIds.length - 20);
+    const s = await create('rand-strat', { kind: 'random', fraction: 0.25, stratify: true }, 3);
+    expect(s.manifest.forgetCounts).toEqual([10, 10, 10, 10]);
+    expect(s.manifest.seed).toBe(3);
+    const full = await getForgetSet(ws, s.id);
+    expect(full.ids).toHaveLength(40);
+    expect(full.manifest.idsSha256).toBe(expectedHash(full.ids!));
+    expect(full.ids!.every((id) => trainIds.includes(id))).toBe(true);
+    // retain = train \ forget, with its own canonical hash
+    const retain = trainIds.filter((id) => !full.ids!.includes(id));
+    expect(full.manifest.retain.count).toBe(retain.length);
+    expect(full.manifest.retain.idsSha256).toBe(expectedHash(retain));
+    expect(full.manifest.forgetCounts.map((f, k) => f + full.manifest.retainCounts[k])).toEqual([40, 40, 40, 40]);
+    // the stored ids blob is the canonical byte string itself
+    const rec = await ws.getRecord('forgetSets', s.id);
+    expect(rec!.blobs.ids.sha256).toBe(full.manifest.idsSha256);
+    const bitmap = await ws.getBlob(rec!.blobs.retain.sha256);
+    let ones = 0;
+    for (let i = 0; i < N; i++) ones += (bitmap[i >> 3] >> (i & 7)) & 1;
+    expect(ones).toBe(retain.length);
+  });
+
+  it('class, subclass and filter rules select exactly the matching training examples', async () => {
+    const cls = await previewForgetSet(ws, { datasetId, rule: { kind: 'class', classes: ['c1', 3] } });
+    expect(cls.forgetCounts).toEqual([0, 40, 0, 40]);
+    const sub = await create('sub-red-c2', { kind: 'subclass', class: 'c2', column: 'color', value: 'red' });
+    const want = trainIds.filter((id) => {
+      const i = Number(id.slice(3));
+      return label(i) === 2 && COLORS[i % 3] === 'red';
+    });
+    expect(sub.manifest.idsSha256).toBe(expectedHash(want));
+    const rng = await previewForgetSet(ws, { datasetId, rule: { kind: 'subclass', class: 0, column: 'age', min: 10, max: 19 } });
+    expect(rng.count).toBe(trainIds.filter((id) => label(Number(id.slice(3))) === 0 && Number(id.slice(3)) % 50 >= 10 && Number(id.slice(3)) % 50 <= 19).length);
+    const filt = await previewForgetSet(ws, {
+      datasetId,
+      rule: {
+        kind: 'filter',
+        predicates: [
+          { column: 'color', op: 'in', values: ['green', 'blue'] },
+          { column: 'age', op: 'range', max: 4 },
+        ],
+      },
+    });
+    const wantF = trainIds.filter((id) => {
+      const i = Number(id.slice(3));
+      return COLORS[i % 3] !== 'red' && i % 50 <= 4;
+    });
+    expect(filt.idsSha256).toBe(expectedHash(wantF));
+    await expect(previewForgetSet(ws, { datasetId, rule: { kind: 'filter', predicates: [{ column: 'nope', op: 'eq', value: 1 }] } })).rejects.toThrow(/no metadata column 'nope'/);
+    await expect(previewForgetSet(ws, { datasetId, rule: { kind: 'class', classes: ['zebra'] } })).rejects.toThrow(/no class 'zebra'/);
+  });
+
+  it('ids: the same list as CSV and as text gives identical hashes; missing, duplicate and test IDs are reported', async () => {
+    const ids = ['ex-3', 'ex-101', 'ex-42', 'ex-7', 'ex-3'];
+    const text = '# deletion requests\r\nex-3\nex-101\n\n  ex-42  \nex-7\nex-3\n';
+    const csv = 'request,id,date\nr1,ex-3,2024-01-01\nr2,"ex-101",2024-01-02\nr3,ex-42,x\nr4,ex-7,y\nr5,ex-3,z\n';
+    const a = await create('ids-text', { kind: 'ids', text });
+    const b = await create('ids-csv', { kind: 'ids', csv });
+    const c = await create('ids-list', { kind: 'ids', ids });
+    expect(a.manifest.idsSha256).toBe(b.manifest.idsSha256);
+    expect(a.manifest.idsSha256).toBe(c.manifest.idsSha256);
+    expect(a.manifest.idsSha256).toBe(idListSha256(['ex-101', 'ex-3', 'ex-42', 'ex-7']));
+    expect(a.manifest.report.duplicates).toEqual(['ex-3']);
+    // an unknown ID fails by default, naming it; with skip it is reported
+    const bad = 'ex-3\nex-9999\nex-5\n'; // ex-5 is a test example
+    const err = await previewForgetSet(ws, { datasetId, rule: { kind: 'ids', text: bad } }).catch((e) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).code).toBe('invalid_argument');
+    expect((err as ApiError).message).toMatch(/ex-9999/);
+    expect((err as ApiError).message).toMatch(/test examples/);
+    const skip = await previewForgetSet(ws, { datasetId, rule: { kind: 'ids', text: bad, onMissing: 'skip' } });
+    expect(skip.count).toBe(1);
+    expect(skip.report.missing).toEqual(['ex-9999']);
+    expect(skip.report.notInTrain).toEqual(['ex-5']);
+    // manual selection from the gallery behaves like a strict ID list
+    const m = await create('manual-1', { kind: 'manual', ids: ['ex-7', 'ex-42', 'ex-101', 'ex-3'] });
+    expect(m.manifest.idsSha256).toBe(a.manifest.idsSha256);
+  });
+
+  it('coreset: a seeded fraction of another forget set', async () => {
+    const src = await create('cls-1', { kind: 'class', classes: [1] });
+    const core = await create('core', { kind: 'coreset', source: 'cls-1', fraction: 0.1 }, 5);
+    const srcIds = (await getForgetSet(ws, src.id)).ids!;
+    const coreIds = (await getForgetSet(ws, core.id)).ids!;
+    expect(coreIds).toHaveLength(4);
+    expect(coreIds.every((id) => srcIds.includes(id))).toBe(true);
+    const again = await previewForgetSet(ws, { datasetId, rule: { kind: 'coreset', source: src.id, fraction: 0.1 }, seed: 5 });
+    expect(again.idsSha256).toBe(core.manifest.idsSha256);
+  });
+
+  it('sequential: each step retains train minus every request so far', async () => {
+    const s1 = await create('req-1', { kind: 'ids', ids: ['ex-1', 'ex-2', 'ex-3'] });
+    const s2 = await create('req-2', { kind: 'ids', ids: ['ex-3', 'ex-4'] });
+    const s3 = await create('req-3', { kind: 'ids', ids: ['ex-6'] });
+    const seq = await create('requests', { kind: 'sequential', steps: ['req-1', s2.id, 'req-3'], at: ['2024-01-01T00:00:00Z', '2024-02-01T00:00:00Z', '2024-03-01T00:00:00Z'] });
+    const steps = seq.manifest.sequence!.steps;
+    expect(steps.map((s) => [s.count, s.newCount, s.cumulativeCount, s.retainCount])).toEqual([
+      [3, 3, 3, 157],
+      [2, 1, 4, 156],
+      [1, 1, 5, 155],
+    ]);
+    expect(steps[1].retainIdsSha256).toBe(expectedHash(trainIds.filter((id) => !['ex-1', 'ex-2', 'ex-3', 'ex-4'].includes(id))));
+    expect(seq.manifest.count).toBe(5);
+    expect(steps[0].idsSha256).toBe(s1.manifest.idsSha256);
+    void s3;
+    // a step of a sequential set cannot be deleted while the sequence exists
+    await expect(deleteForgetSet(ws, 'req-2')).rejects.toMatchObject({ code: 'conflict' });
+  });
+
+  it('is immutable once a run uses it: delete and rename are refused with conflict', async () => {
+    const fs1 = await create('to-lock', { kind: 'random', count: 5 }, 1);
+    await renameForgetSet(ws, fs1.id, 'to-lock-renamed');
+    await markForgetSetUsed(ws, 'to-lock-renamed', 'run-1');
+    await markForgetSetUsed(ws, fs1.id, 'run-1'); // idempotent
+    const got = await getForgetSet(ws, fs1.id, false);
+    expect(got.manifest.lockedBy).toEqual(['run-1']);
+    expect(got.locked).toBe(true);
+    expect(got.ids).toBeUndefined();
+    await expect(deleteForgetSet(ws, fs1.id)).rejects.toMatchObject({ code: 'conflict' });
+    await expect(renameForgetSet(ws, fs1.id, 'x')).rejects.toMatchObject({ code: 'conflict' });
+    // names are unique
+    await expect(create('to-lock-renamed', { kind: 'random', count: 5 })).rejects.toMatchObject({ code: 'conflict' });
+    const unlocked = await create('deletable', { kind: 'random', count: 5 });
+    await deleteForgetSet(ws, unlocked.id);
+    expect((await listForgetSets(ws)).some((f) => f.id === unlocked.id)).toBe(false);
+  });
+
+  it('worst-case: scores every training example with the original model (ONNX) and keeps the top N', async () => {
+    // logits = x @ W + b for a 2-feature, 4-class linear model
+    const W = [0.5, -0.2, 0.1, 0.3, -0.4, 0.25, 0.05, -0.1];
+    const bias = [0.1, 0, -0.1, 0.05];
+    const g = new GraphBuilder();
+    const x = g.input('input', 'float32', ['N', 2]);
+    const w = g.constF(W, [2, 4]);
+    const b = g.constF(bias, [4]);
+    const out = g.op('Add', [g.op('MatMul', [x, w]), b]);
+    g.addNode('Identity', [out], ['logits']);
+    g.output('logits', 'float32', ['N', 4]);
+    const model = join(w0(), 'linear.onnx');
+    writeFileSync(model, encodeModel(makeModel(g.toGraph('linear'))));
+    for (const metric of ['loss', 'margin', 'memorization-proxy'] as const) {
+      const p = await previewForgetSet(ws, { datasetId, rule: { kind: 'worst-case', metric, count: 10, model: { path: model } } });
+      // independent computation in the test
+      const train = trainIds.map((id) => Number(id.slice(3)));
+      const logits = new Float64Array(train.length * 4);
+      train.forEach((i, k) => {
+        const [a, c] = feat(i);
+        for (let j = 0; j < 4; j++) logits[k * 4 + j] = a * W[j] + c * W[4 + j] + bias[j];
+      });
+      const s = scoresFromLogits(logits, 4, train.map(label), metric);
+      const order = train.map((_, k) => k).sort((p1, p2) => (metric === 'margin' ? s[p1] - s[p2] : s[p2] - s[p1]) || train[p1] - train[p2]);
+      const want = order.slice(0, 10).map((k) => `ex-${train[k]}`);
+      // float32 inference vs float64 here: compare the scores, and the chosen set away from ties
+      expect(p.scores!.chosen).toHaveLength(10);
+      expect(p.scores!.scored).toBe(train.length);
+      const byId = new Map(train.map((i, k) => [`ex-${i}`, s[k]]));
+      for (const ch of p.scores!.chosen) expect(ch.score).toBeCloseTo(byId.get(ch.id)!, 4);
+      const cut = s[order[9]];
+      for (const id of want) if (Math.abs(byId.get(id)! - cut) > 1e-4) expect(p.sampleIds).toContain(id);
+      expect(p.scores!.definition.length).toBeGreaterThan(20);
+    }
+    const saved = await create('hardest', { kind: 'worst-case', metric: 'loss', count: 10, model: { path: model } });
+    expect(saved.manifest.scores!.model.sha256).toMatch(/^[0-9a-f]{64}$/);
+    await expect(previewForgetSet(ws, { datasetId, rule: { kind: 'worst-case', metric: 'loss', count: 10, model: { path: join(w0(), 'nope.onnx') } } })).rejects.toMatchObject({
+      code: 'not_found',
+    });
+  });
+
+  it('API argument schemas refuse malformed rules with a plain message', () => {
+    const bad: unknown[] = [
+      { datasetId: 'x', rule: { kind: 'nope' } },
+      { datasetId: 'x', rule: { kind: 'random', count: -1 } },
+      { datasetId: 'x', rule: { kind: 'class', classes: [] } },
+      { datasetId: 'x', rule: { kind: 'ids', ids: 'ex-1' } },
+      { datasetId: 'x', rule: { kind: 'worst-case', metric: 'entropy', count: 1, model: {} } },
+      { datasetId: 'x', rule: { kind: 'random', count: 1, extra: true } },
+      { datasetId: 'x', rule: { kind: 'random', count: 1 }, seed: -3 },
+    ];
+    for (const args of bad) expect(() => validateArgs('forgetSets.preview', args)).toThrow(ApiError);
+    expect(validateArgs('forgetSets.preview', { datasetId: 'x', rule: { kind: 'random', fraction: 0.1, stratify: true } })).toBeTruthy();
+  });
+
+  function w0() {
+    return w.dir;
+  }
+});

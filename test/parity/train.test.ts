@@ -1,0 +1,161 @@
+// Training parity with PyTorch: loss, gradients of every trainable parameter, 3 SGD-momentum steps and
+// BatchNorm running statistics, for the built-in MLP, small CNN, ResNet-18-CIFAR (batch 8) and a small
+// ViT, and for a real torch.onnx.export model with BatchNorm and a depthwise-separable block (eval-mode
+// and training-mode exports). The reference is PyTorch float64; each comparison must be within a fixed
+// floor or within 4x PyTorch's own float32 error on the same quantity (float32 conditioning, see
+// PERFORMANCE-NOTES.md), whichever is larger.
+
+import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeModel, encodeModel } from '../../main/engine/onnx/codec';
+import { type Model, numel } from '../../main/engine/onnx/ir';
+import { buildMlp, buildResnet18Cifar, buildSmallCnn, buildVitTiny, detectTrainable, normalizeImportedModel } from '../../main/engine/models';
+import { type Npz } from '../../main/engine/io/npz';
+import { loadNpz, randomizeNormalization, runPy, saveNpz, seededFloats, tempDir, torchAvailable } from './helpers';
+
+const torch = torchAvailable();
+if (!torch.ok) console.warn(`[parity] SKIPPED: ${torch.why}`);
+
+const LR = 0.05;
+const MOMENTUM = 0.9;
+const STEPS = 3;
+
+interface Case {
+  name: string;
+  twin: 'lethe' | 'dwresnet';
+  batch: number;
+  model: (exportDir: string) => Model;
+}
+
+const CASES: Case[] = [
+  { name: 'mlp 784-256-128-10', twin: 'lethe', batch: 16, model: () => buildMlp({ seed: 11 }) },
+  { name: 'small cnn', twin: 'lethe', batch: 16, model: () => buildSmallCnn({ seed: 12 }) },
+  { name: 'resnet18-cifar (batch 8)', twin: 'lethe', batch: 8, model: () => buildResnet18Cifar({ seed: 13 }) },
+  { name: 'vit (dim 32, depth 2)', twin: 'lethe', batch: 8, model: () => buildVitTiny({ seed: 14, dim: 32, depth: 2, heads: 4 }) },
+  { name: 'torch export: depthwise-separable ResNet, eval mode, opset 17', twin: 'dwresnet', batch: 8, model: (d) => decodeModel(readFileSync(join(d, 'dwresnet_op17_eval.onnx'))).model },
+  { name: 'torch export: depthwise-separable ResNet, training mode, opset 13', twin: 'dwresnet', batch: 8, model: (d) => decodeModel(readFileSync(join(d, 'dwresnet_op13_train.onnx'))).model },
+];
+
+/** Relative error of `ours` against the float64 reference, and PyTorch float32's own relative error. */
+function relErr(ours: ArrayLike<number>, ref64: ArrayLike<number>, ref32: ArrayLike<number>): { ours: number; torch32: number; scale: number } {
+  expect(ours.length).toBe(ref64.length);
+  let d = 0;
+  let d32 = 0;
+  let scale = 0;
+  for (let i = 0; i < ref64.length; i++) {
+    d = Math.max(d, Math.abs(ours[i] - ref64[i]));
+    d32 = Math.max(d32, Math.abs(ref32[i] - ref64[i]));
+    scale = Math.max(scale, Math.abs(ref64[i]));
+  }
+  const s = Math.max(scale, 1e-12);
+  return { ours: d / s, torch32: d32 / s, scale };
+}
+
+const sub = (a: ArrayLike<number>, b: ArrayLike<number>) => Float64Array.from({ length: a.length }, (_, i) => a[i] - b[i]);
+
+describe.skipIf(!torch.ok)(`training parity with PyTorch (${torch.why})`, () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let autodiff: typeof import('../../main/engine/autodiff');
+  let train: typeof import('../../main/engine/train');
+  beforeAll(async () => {
+    tmp = tempDir();
+    runPy('export_models.py', [tmp.dir]);
+    autodiff = await import('../../main/engine/autodiff');
+    train = await import('../../main/engine/train');
+  });
+  afterAll(() => tmp.cleanup());
+
+  for (const c of CASES) {
+    it(c.name, async () => {
+      const raw = c.model(tmp.dir);
+      if (c.twin === 'lethe') randomizeNormalization(raw, 200);
+      const model = normalizeImportedModel(raw).model;
+      const modelFile = join(tmp.dir, 'train-model.onnx');
+      writeFileSync(modelFile, encodeModel(raw));
+      const exampleShape = model.graph.inputs[0].shape!.slice(1).map((d) => (typeof d === 'number' ? d : NaN));
+      if (exampleShape.some(Number.isNaN)) throw new Error('test model needs static example dims');
+      const classes = model.graph.outputs[0].shape![1] as number;
+      const x = seededFloats(c.batch * numel(exampleShape), 31, 0, 1);
+      const y = BigInt64Array.from({ length: c.batch }, (_, i) => BigInt((i * 7) % classes));
+      saveNpz(join(tmp.dir, 'batch.npz'), {
+        x: { dtype: 'float32', shape: [c.batch, ...exampleShape], data: x },
+        y: { dtype: 'int64', shape: [c.batch], data: y },
+      });
+      const spec = { model: modelFile, twin: c.twin, batch: join(tmp.dir, 'batch.npz'), lr: LR, momentum: MOMENTUM, steps: STEPS, out: join(tmp.dir, 'ref.npz') };
+      writeFileSync(join(tmp.dir, 'spec.json'), JSON.stringify(spec));
+      runPy('train_ref.py', [join(tmp.dir, 'spec.json')], 300_000);
+      const ref: Npz = loadNpz(spec.out);
+      const r = (k: string) => {
+        const a = ref[k];
+        if (!a) throw new Error(`reference lacks '${k}'`);
+        return a.data as unknown as ArrayLike<number>;
+      };
+
+      const report = detectTrainable(model);
+      const params = report.trainable;
+      const torchParams = Object.keys(ref).filter((k) => k.startsWith('f64::param::')).map((k) => k.slice('f64::param::'.length));
+      expect([...params].sort()).toEqual(torchParams.sort());
+      const ds = train.makeDataset(x, [c.batch, ...exampleShape], y);
+
+      // 1. loss and gradients of the first batch (BatchNorm with batch statistics, as in model.train())
+      const g = await train.computeGradients(model, ds, { params, mode: 'train', threads: 2, lower: autodiff.lowerForTraining });
+      const loss64 = r('f64::loss');
+      expect(Math.abs(g.loss - loss64[0])).toBeLessThan(2e-6 * Math.max(1, Math.abs(loss64[0])));
+      let worstGrad = { name: '', ours: 0, torch32: 0 };
+      for (const p of params) {
+        const e = relErr(g.grads[p], r(`f64::grad::${p}`), r(`f32::grad::${p}`));
+        if (e.scale < 1e-9) continue; // a gradient that is exactly zero in PyTorch too
+        if (e.ours > worstGrad.ours) worstGrad = { name: p, ours: e.ours, torch32: e.torch32 };
+        expect(e.ours, `gradient of ${p}: lethe rel err ${e.ours.toExponential(2)}, torch32 ${e.torch32.toExponential(2)}`).toBeLessThan(Math.max(2e-4, 4 * e.torch32));
+      }
+
+      // 2. three SGD-momentum steps, driven by the Trainer, from the same weights on the same batch
+      const trainer = await train.Trainer.create({
+        model,
+        trainable: params,
+        optimizer: { kind: 'sgd', momentum: MOMENTUM },
+        lr: LR,
+        batchSize: c.batch,
+        seed: 0,
+        shuffle: false,
+        threads: 2,
+        lower: autodiff.lowerForTraining,
+      });
+      const before = Object.fromEntries(Object.entries(trainer.weights()).map(([k, v]) => [k, new Float32Array(v)]));
+      const losses: number[] = [];
+      let stats1: Record<string, Float32Array> = {};
+      for (let s = 0; s < STEPS; s++) {
+        losses.push((await trainer.trainStep(x, y, c.batch, exampleShape, undefined, LR)).loss);
+        if (s === 0) stats1 = Object.fromEntries(Object.entries(trainer.weights()).filter(([k]) => !params.includes(k)).map(([k, v]) => [k, new Float32Array(v)]));
+      }
+      for (let s = 0; s < STEPS; s++) expect(Math.abs(losses[s] - loss64[s]), `loss at step ${s + 1}`).toBeLessThan(2e-5 * Math.max(1, Math.abs(loss64[s])));
+      const after = trainer.weights();
+      let worstStep = { name: '', ours: 0 };
+      for (const p of params) {
+        // compare the displacement p3 - p0 (a comparison of p3 alone would hide update errors)
+        const e = relErr(sub(after[p], before[p]), sub(r(`f64::param::${p}`), before[p]), sub(r(`f32::param::${p}`), before[p]));
+        if (e.scale < 1e-9) continue;
+        if (e.ours > worstStep.ours) worstStep = { name: p, ours: e.ours };
+        expect(e.ours, `3-step displacement of ${p}: lethe ${e.ours.toExponential(2)}, torch32 ${e.torch32.toExponential(2)}`).toBeLessThan(Math.max(5e-4, 4 * e.torch32));
+      }
+
+      // 3. BatchNorm running statistics (PyTorch: momentum 0.1, unbiased batch variance)
+      const statNames = Object.keys(ref).filter((k) => k.startsWith('f64::stat1::')).map((k) => k.slice('f64::stat1::'.length));
+      let worstStat = 0;
+      for (const sname of statNames) {
+        expect(stats1[sname], `running statistic ${sname} not tracked by the trainer`).toBeDefined();
+        const e1 = relErr(sub(stats1[sname], before[sname]), sub(r(`f64::stat1::${sname}`), before[sname]), sub(r(`f32::stat1::${sname}`), before[sname]));
+        const e3 = relErr(sub(after[sname], before[sname]), sub(r(`f64::stat::${sname}`), before[sname]), sub(r(`f32::stat::${sname}`), before[sname]));
+        worstStat = Math.max(worstStat, e1.ours, e3.ours);
+        expect(e1.ours, `running stat ${sname} after 1 step`).toBeLessThan(Math.max(2e-4, 4 * e1.torch32));
+        expect(e3.ours, `running stat ${sname} after ${STEPS} steps`).toBeLessThan(Math.max(5e-4, 4 * e3.torch32));
+      }
+      if (c.name.includes('resnet') || c.twin === 'dwresnet') expect(statNames.length).toBeGreaterThan(0);
+      console.log(
+        `[parity] ${c.name}: loss ${losses.map((l) => l.toFixed(5)).join(' → ')}; worst grad rel err ${worstGrad.ours.toExponential(2)} (${worstGrad.name}; torch32 ${worstGrad.torch32.toExponential(2)}); ` +
+          `worst 3-step rel err ${worstStep.ours.toExponential(2)} (${worstStep.name}); ${statNames.length} running stats, worst rel err ${worstStat.toExponential(2)}`,
+      );
+    });
+  }
+});
