@@ -32,7 +32,7 @@ function renameOwnRequire(): Plugin {
       const walk = (node: unknown, skip?: unknown): void => {
         if (!node || typeof node !== 'object') return;
         if (Array.isArray(node)) return node.forEach((n) => walk(n));
-        const n = node as Record<string, any>;
+        const n = node as { type?: string; name?: string; start: number; computed?: boolean } & Record<string, unknown>;
         if (n.type === 'Identifier' && n.name === 'require' && n !== skip) spots.push(n.start);
         for (const [k, v] of Object.entries(n)) {
           if (k === 'property' && n.type === 'MemberExpression' && !n.computed) continue;

@@ -3,6 +3,8 @@
 // Without one (CI machines, offline installs that denied electron's download), build the renderer
 // for the browser and serve it on 127.0.0.1: main/server/serve.ts prints the URL to open.
 // Extra arguments go to the app, e.g. `npm start -- --workspace ./my-ws`.
+// Environment: LETHE_NO_ELECTRON=1 forces the browser path; LETHE_STATIC_DIR builds and serves the
+// browser UI from another folder than out/renderer.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -48,6 +50,17 @@ if (electron) {
   launch(electron, [root, ...args]);
 } else {
   process.stderr.write('lethe: no Electron binary here; serving the same UI in your browser instead.\n');
-  run('building the UI (vite build -c vite.web.config.ts)', node, [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '-c', 'vite.web.config.ts', '--logLevel', 'warn']);
-  launch(node, ['--import', 'tsx', path.join(root, 'main', 'server', 'serve.ts'), ...args]);
+  const outDir = path.resolve(process.env.LETHE_STATIC_DIR || path.join(root, 'out', 'renderer'));
+  run('building the UI (vite build -c vite.web.config.ts)', node, [
+    path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'),
+    'build',
+    '-c',
+    'vite.web.config.ts',
+    '--outDir',
+    outDir,
+    '--emptyOutDir',
+    '--logLevel',
+    'warn',
+  ]);
+  launch(node, ['--import', 'tsx', path.join(root, 'main', 'server', 'serve.ts'), '--static', outDir, ...args]);
 }

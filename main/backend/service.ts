@@ -117,11 +117,10 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
     if (settings.loadProblem) log(`lethe: ${settings.loadProblem}; using default settings`);
     const s = settings.get();
     const makeRunner: NonNullable<BackendOptions['createJobRunner']> = options.createJobRunner ?? createJobRunnerDefault;
-    runner = await makeRunner({
-      workspace,
-      concurrency: s.jobConcurrency,
-      settings: { executionProvider: s.executionProvider, intraOpThreads: s.intraOpThreads },
-    });
+    // The runner reads this object each time it starts a job, so settings.update below reaches
+    // every job started afterwards (running jobs keep what they started with).
+    const jobSettings = { executionProvider: s.executionProvider, intraOpThreads: s.intraOpThreads };
+    runner = await makeRunner({ workspace, concurrency: s.jobConcurrency, settings: jobSettings });
     const jobs = runner;
     const hub = new EventHub();
     const onJobEvent = (e: JobEvent) => hub.emit('jobs.event', e, log);
@@ -133,6 +132,8 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
       'settings.get': async () => settings.get(),
       'settings.update': async (patch) => {
         const next = await settings.update(patch);
+        jobSettings.executionProvider = next.executionProvider;
+        jobSettings.intraOpThreads = next.intraOpThreads;
         if (patch.jobConcurrency !== undefined) jobs.setConcurrency?.(next.jobConcurrency);
         return next;
       },

@@ -45,7 +45,7 @@ export function registerAppProtocol(protocol: ProtocolLike, net: NetLike, render
     let file = resolveAppPath(rendererDir, request.url);
     if (!file) return notFound();
     try {
-      let real = await fs.realpath(file);
+      const real = await fs.realpath(file);
       const root = await realRoot;
       if (!real.startsWith(root + path.sep)) return notFound();
       if (!(await fs.stat(real)).isFile()) return notFound();

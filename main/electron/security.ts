@@ -130,6 +130,7 @@ export const APP_RESPONSE_HEADERS: Readonly<Record<string, string>> = Object.fre
 
 /** Minimal shape of a WebContents that hardenWebContents needs (so tests can pass a fake). */
 export interface HardenableContents {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Electron's overloads take differently typed listeners
   on(event: string, listener: (...args: any[]) => void): unknown;
   setWindowOpenHandler(handler: (details: { url: string }) => { action: 'deny' } | { action: 'allow' }): void;
 }

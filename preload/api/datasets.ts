@@ -50,7 +50,10 @@ export interface DatasetManifestInfo {
     location: string;
     builtin?: string;
     options: Record<string, unknown>;
+    /** every source file (for sources of more than 1000 files: the first 1000, see fileList) */
     files: { path: string; size: number; sha256: string }[];
+    /** all source files in `sha256sum` format, stored as the record's blob 'sourceFiles' */
+    fileList?: { sha256: string; count: number; totalBytes: number };
   };
   arrays: { x: DatasetArrayInfo; y: DatasetArrayInfo; split: DatasetArrayInfo; ids: DatasetArrayInfo };
   metadata: DatasetMetadataColumn[];

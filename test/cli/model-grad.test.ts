@@ -1,7 +1,9 @@
 // `lethe model grad` on real torch.onnx.export'ed models matches PyTorch's gradients.
 // test/engine/train/py/export_grad_reference.py builds the models, exports them (opset 13 and 17),
 // and writes a batch plus PyTorch's float64 loss and gradients keyed by initializer name.
-// Tolerance: per tensor, max |lethe - torch| <= 1e-4 * max |torch| (relative to the tensor's scale).
+// Tolerance: per tensor, max |lethe - torch| <= 1e-4 * max(max |torch| of the tensor, 1e-3 * the largest
+// gradient of the model). The floor matters only for gradients that are zero in exact arithmetic
+// (a conv bias followed by training-mode BatchNorm: torch gives ~1e-17, float32 ~1e-8).
 
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -51,6 +53,8 @@ describe.skipIf(!torchOk)('lethe model grad vs PyTorch', () => {
       expect(Object.keys(got).filter((k) => k !== 'loss').sort()).toEqual(torchKeys);
       const tl = (ref.loss.data as Float64Array)[0];
       expect(Math.abs((got.loss.data as Float32Array)[0] - tl)).toBeLessThan(1e-5 * Math.max(1, Math.abs(tl)));
+      let globalScale = 0;
+      for (const k of torchKeys) for (const v of ref[k].data as Float64Array) globalScale = Math.max(globalScale, Math.abs(v));
       for (const k of torchKeys) {
         const a = got[k].data as Float32Array;
         const b = ref[k].data as Float64Array;
@@ -61,7 +65,7 @@ describe.skipIf(!torchOk)('lethe model grad vs PyTorch', () => {
           maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
           scale = Math.max(scale, Math.abs(b[i]));
         }
-        expect(maxDiff / Math.max(scale, 1e-12), `${k}: max diff ${maxDiff}, scale ${scale}`).toBeLessThan(1e-4);
+        expect(maxDiff / Math.max(scale, 1e-3 * globalScale), `${k}: max diff ${maxDiff}, scale ${scale}`).toBeLessThan(1e-4);
       }
     });
   }

@@ -44,10 +44,10 @@ const read = (p: string) => readFileSync(p, 'utf8');
 
 /** A fake webContents recording the guards hardenWebContents attaches. */
 function fakeContents() {
-  const listeners = new Map<string, (...a: any[]) => void>();
+  const listeners = new Map<string, (...a: unknown[]) => void>();
   let openHandler: ((d: { url: string }) => { action: string }) | null = null;
   return {
-    on: (e: string, l: (...a: any[]) => void) => listeners.set(e, l),
+    on: (e: string, l: (...a: never[]) => void) => listeners.set(e, l as (...a: unknown[]) => void),
     setWindowOpenHandler: (h: typeof openHandler) => (openHandler = h),
     fire(e: string, url: string) {
       let prevented = false;

@@ -11,15 +11,18 @@ import { createFakeRunner } from './fake-runner';
 import { ipcRig, LONG_JOB, SHORT_JOB, waitFor, webRig } from './harness';
 import type { Rig } from './harness';
 
+// One fake Electron per test file, shared by the real preload and the real main/electron/ipc.ts.
+const mocked = vi.hoisted(() => ({ fake: null as FakeElectron | null }));
 vi.mock('electron', async () => {
   const { createFakeElectron } = await import('./fake-electron');
-  return createFakeElectron();
+  mocked.fake = createFakeElectron();
+  return mocked.fake;
 });
 
 let fake: FakeElectron;
 beforeAll(async () => {
-  fake = (await import('electron')) as unknown as FakeElectron;
-  await import('../../preload/index'); // the real preload: calls contextBridge.exposeInMainWorld
+  await import('../../preload/index'); // the real preload (its 'electron' import creates the fake)
+  fake = mocked.fake!;
 });
 
 async function rejection(p: Promise<unknown>): Promise<ApiError> {

@@ -113,6 +113,7 @@ export class JobRunner extends EventEmitter {
   private readonly retiring = new Set<PooledWorker>();
   private readonly exitWaiters: (() => void)[] = [];
   private concurrency: number;
+  private settings: { executionProvider: string; intraOpThreads: number };
   private nextSeq = 1;
   private closing = false;
   private closed = false;
@@ -126,6 +127,7 @@ export class JobRunner extends EventEmitter {
     this.entry = opts.workerEntry ?? defaultWorkerEntry();
     this.kindModules = opts.kindModules ?? [];
     this.concurrency = JobRunner.checkConcurrency(opts.concurrency);
+    this.settings = { ...opts.settings };
   }
 
   static async create(opts: JobRunnerOptions): Promise<JobRunner> {
@@ -309,6 +311,11 @@ export class JobRunner extends EventEmitter {
     return resumed;
   }
 
+  /** execution settings handed to jobs started from now on (running jobs keep theirs) */
+  setSettings(settings: { executionProvider: string; intraOpThreads: number }): void {
+    this.settings = { executionProvider: settings.executionProvider, intraOpThreads: settings.intraOpThreads };
+  }
+
   setConcurrency(n: number): void {
     this.concurrency = JobRunner.checkConcurrency(n);
     this.schedule();
@@ -417,7 +424,7 @@ export class JobRunner extends EventEmitter {
       params: info.params,
       workspaceRoot: this.ws.root,
       checkpoint,
-      settings: this.opts.settings,
+      settings: this.settings,
       kindModules: this.kindModules,
     };
     this.sendTo(run, start);

@@ -83,7 +83,7 @@ export class WorkspaceLock {
         if (pidAlive(holder.pid)) {
           throw new ApiError(
             'conflict',
-            `The workspace at ${dirname(path)} is in use by another Lethe process (pid ${holder.pid}); close it or choose another workspace.`,
+            `The workspace at ${dirname(path)} is in use by another Lethe process (pid ${holder.pid}); close it or choose another workspace. If no Lethe is running, delete ${path}.`,
           );
         }
       } else {

@@ -5,25 +5,28 @@ export interface Formulation {
   /**
    * Conv weight gradient:
    * - 'per-offset': unfold (Pad + strided Slice) and one Gemm/MatMul per kernel offset, then stack;
-   * - 'im2col': the same slices concatenated into one column matrix and a single Gemm/MatMul.
+   * - 'im2col': the same slices concatenated into one column matrix and a single Gemm/MatMul;
+   * - 'unfold-conv': the column matrix made by ONE depthwise Conv with one-hot kernels (handles pads,
+   *   strides and dilations itself), then a batched MatMul per sample summed over the batch.
    */
-  convWeightGrad: 'per-offset' | 'im2col';
+  convWeightGrad: 'per-offset' | 'im2col' | 'unfold-conv';
   /** ReLU backward: 'greater-cast-mul' (gy * Cast(y > 0)) or 'where' (Where(y > 0, gy, 0)) */
   reluGrad: 'greater-cast-mul' | 'where';
   /**
    * MaxPool backward (both exact with ties):
    * - 'indices-scatter': Indices output + ScatterElements(add) (asking for Indices slows MaxPool's kernel);
+   * - 'indices-unpool': Indices + MaxUnpool where windows do not overlap (indices unique), else scatter;
    * - 'window-argmax': for non-overlapping 2-D windows, ArgMax per window + one-hot (others fall back to scatter).
    */
-  maxPoolGrad: 'indices-scatter' | 'window-argmax';
+  maxPoolGrad: 'indices-scatter' | 'indices-unpool' | 'window-argmax';
   /** MaxPool directly after a ReLU read only by it: apply the ReLU mask on the pooled tensor before scattering */
   fuseReluMaxPool: boolean;
 }
 
 export const FORMULATION: Formulation = {
-  convWeightGrad: 'im2col',
+  convWeightGrad: 'unfold-conv',
   reluGrad: 'greater-cast-mul',
-  maxPoolGrad: 'window-argmax',
+  maxPoolGrad: 'indices-scatter',
   fuseReluMaxPool: true,
 };
 

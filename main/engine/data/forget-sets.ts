@@ -481,7 +481,11 @@ export async function resolveRule(reader: DatasetReader, rule: ForgetRule, seed:
       let min = Infinity;
       let max = -Infinity;
       let sum = 0;
-      for (const s of scores) ((min = Math.min(min, s)), (max = Math.max(max, s)), (sum += s));
+      for (const s of scores) {
+        min = Math.min(min, s);
+        max = Math.max(max, s);
+        sum += s;
+      }
       const r = (x: number) => Math.round(x * 1e6) / 1e6;
       return {
         indices: sortAsc(top.map((k2) => pool[k2])),

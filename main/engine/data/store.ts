@@ -93,7 +93,10 @@ export interface DatasetManifest {
     location: string;
     builtin?: string;
     options: Record<string, unknown>;
+    /** every source file (for sources of more than 1000 files: the first 1000, see fileList) */
     files: SourceFileInfo[];
+    /** all source files in `sha256sum` format ('<sha256>  <path>' lines, UTF-8), stored as blob 'sourceFiles' */
+    fileList?: { sha256: string; count: number; totalBytes: number };
   };
   arrays: { x: ArrayInfo; y: ArrayInfo; split: ArrayInfo; ids: ArrayInfo };
   metadata: MetadataColumnInfo[];
@@ -415,7 +418,11 @@ export class DatasetWriter {
           blobs[`meta:${i}`] = ref;
           let min = Infinity;
           let max = -Infinity;
-          for (const x of v) if (!Number.isNaN(x)) ((min = Math.min(min, x)), (max = Math.max(max, x)));
+          for (const x of v) {
+            if (Number.isNaN(x)) continue;
+            min = Math.min(min, x);
+            max = Math.max(max, x);
+          }
           metadata.push({
             name: col.name,
             type: 'number',
@@ -440,6 +447,14 @@ export class DatasetWriter {
           });
         }
       }
+      const source = { ...opts.source };
+      if (source.files.length > 1000) {
+        const text = source.files.map((f) => `${f.sha256}  ${f.path}`).join('\n') + '\n';
+        const ref = await ws.putBlob(new TextEncoder().encode(text));
+        blobs.sourceFiles = ref;
+        source.fileList = { sha256: ref.sha256, count: source.files.length, totalBytes: source.files.reduce((a, f) => a + f.size, 0) };
+        source.files = source.files.slice(0, 1000);
+      }
       const manifest: DatasetManifest = {
         format: 'lethe.dataset/1',
         name: opts.name,
@@ -453,7 +468,7 @@ export class DatasetWriter {
         splits,
         counts,
         idScheme: this.spec.idScheme,
-        source: opts.source,
+        source,
         arrays: {
           x: info(blobs.x, this.spec.xDtype, [n, ...this.spec.sampleShape]),
           y: info(blobs.y, 'int32', [n]),

@@ -36,6 +36,8 @@ export interface LoadedModel {
   model: Model;
   /** SHA-256 of exactly the bytes decoded. */
   sha256: string;
+  /** The exact bytes that were hashed and decoded (store these, never re-read the file: no TOCTOU). */
+  bytes: Uint8Array;
   byteLength: number;
   warnings: string[];
   report: ValidationReport;
@@ -277,7 +279,11 @@ function readExternal(refs: ExternalDataRef[], baseDir: string | undefined, maxB
     } catch {
       throw extErr(ref, 'it cannot be resolved');
     }
-    if (real !== candidate || !real.startsWith(realBase + sep)) throw extErr(ref, 'its path goes through a symbolic link or leaves the model folder');
+    // case-insensitive file systems (Windows, macOS) may report a different letter case for the same file
+    const fold = (x: string) => (process.platform === 'win32' || process.platform === 'darwin' ? x.toLowerCase() : x);
+    if (fold(real) !== fold(candidate) || !fold(real).startsWith(fold(realBase + sep))) {
+      throw extErr(ref, 'its path goes through a symbolic link or leaves the model folder');
+    }
     if (ref.offset + length > st.size) throw extErr(ref, `offset ${ref.offset} + length ${length} is beyond the end of the file (${st.size} bytes)`);
     let fd: number;
     try {
@@ -346,7 +352,7 @@ function loadInner(bytes: Uint8Array, opts: LoadOptions): LoadedModel {
   const report = validateModel(model, opts);
   const warnings = [...report.warnings];
   if (external.length) warnings.push(`${external.length} tensor(s) were read from external data files and inlined.`);
-  return { model, sha256, byteLength: bytes.length, warnings, report, externalData: external };
+  return { model, sha256, bytes, byteLength: bytes.length, warnings, report, externalData: external };
 }
 
 /**

@@ -129,7 +129,7 @@ describe('buildBackward', () => {
     }
   });
 
-  it.each(['window-argmax', 'indices-scatter'] as const)('MaxPool backward is exact with ties (%s): each window sends its gradient to exactly one maximal element, the first', async (form) => {
+  it.each(['window-argmax', 'indices-scatter', 'indices-unpool'] as const)('MaxPool backward is exact with ties (%s): each window sends its gradient to exactly one maximal element, the first', async (form) => {
     const prev = setFormulation({ maxPoolGrad: form });
     // flat backgrounds with many equal maxima (the case an equality mask gets wrong)
     const vals = [0, 0, 1, 1, 0, 0, 1, 1, 2, 2, 0, 0, 2, 2, 0, 0, 5, 5, 5, 5, 5, 5, 5, 5, 3, 0, 0, 0, 0, 3, 0, 0];

@@ -13,7 +13,10 @@ function records(n: number, variant: 10 | 100, seed: number, labelOf?: (i: numbe
     const o = i * rec;
     const [coarse, fine] = labelOf ? labelOf(i) : [i % 20, i % (variant === 10 ? 10 : 100)];
     if (variant === 10) out[o] = fine;
-    else ((out[o] = coarse), (out[o + 1] = fine));
+    else {
+      out[o] = coarse;
+      out[o + 1] = fine;
+    }
     for (let p = o + rec - 3072; p < o + rec; p++) {
       s = (Math.imul(s, 1103515245) + 12345) >>> 0;
       out[p] = s >>> 24;

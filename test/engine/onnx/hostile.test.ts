@@ -3,7 +3,7 @@
 // created for it in a child process, so a native crash is caught) or as a classified
 // ModelValidationError; never an uncaught exception, never a crash, each within 10 s.
 //
-// Seed: LETHE_FUZZ_SEED (default fixed). More byte-flip cases: LETHE_FUZZ_FLIPS (default 200).
+// Seed: LETHE_FUZZ_SEED (default fixed). More byte-flip cases: LETHE_FUZZ_FLIPS (default 1500).
 
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { fork, execFileSync, type ChildProcess } from 'node:child_process';
@@ -25,7 +25,7 @@ import { writeNpz } from '../../../main/engine/io/npz';
 type Any = any;
 
 const SEED = Number(process.env.LETHE_FUZZ_SEED ?? 20261124) >>> 0;
-const FLIPS = Number(process.env.LETHE_FUZZ_FLIPS ?? 200);
+const FLIPS = Number(process.env.LETHE_FUZZ_FLIPS ?? 1500);
 const CASE_LIMIT_MS = 10_000;
 
 function mulberry32(a: number) {
@@ -303,6 +303,67 @@ const F: [string, number, (m: Any) => void][] = [
   ['graph name empty', 0, (m) => (m.graph.name = '')],
 ];
 for (const [name, si, f] of F) add('field', name, mutate(SEEDS[si], f));
+
+// random structural mutations: valid protobuf, odd content (the surface where onnxruntime has crashed)
+const EXTREMES = [-(2 ** 62), -(2 ** 31), -1, 0, 1, 2, 3, 7, 2 ** 31 - 1, 2 ** 31, 2 ** 53 - 1];
+const pick = <T>(a: T[]): T => a[randInt(a.length)];
+const STRUCTURAL: [string, (m: Any) => void][] = [
+  ['dim', (m) => {
+    const vi = pick([...(m.graph.input ?? []), ...(m.graph.output ?? [])]);
+    const dims = vi?.type?.tensor_type?.shape?.dim;
+    if (dims?.length) dims[randInt(dims.length)] = rnd() < 0.3 ? { dim_param: 'Q' } : { dim_value: pick(EXTREMES) };
+  }],
+  ['init-dims', (m) => {
+    const t = pick(m.graph.initializer ?? []) as Any;
+    if (t) t.dims = Array.from({ length: randInt(4) }, () => pick([0, 1, 2, 3, 6, 8, -1]));
+  }],
+  ['attr-int', (m) => {
+    const n = pick(m.graph.node) as Any;
+    const a = n && pick(n.attribute ?? []) as Any;
+    if (a?.ints?.length) a.ints[randInt(a.ints.length)] = pick(EXTREMES);
+    else if (a) a.i = pick(EXTREMES);
+  }],
+  ['swap-inputs', (m) => {
+    const n = pick(m.graph.node) as Any;
+    if (n?.input?.length > 1) n.input.reverse();
+  }],
+  ['rewire', (m) => {
+    const names = [...m.graph.input.map((v: Any) => v.name), ...m.graph.initializer.map((t: Any) => t.name)];
+    const n = pick(m.graph.node) as Any;
+    if (n?.input?.length) n.input[randInt(n.input.length)] = pick(names);
+  }],
+  ['drop-node', (m) => m.graph.node.splice(randInt(m.graph.node.length), 1)],
+  ['dup-node', (m) => m.graph.node.length && m.graph.node.push(pick(m.graph.node))],
+  ['op-swap', (m) => {
+    const n = pick(m.graph.node) as Any;
+    if (n) n.op_type = pick(['Relu', 'Conv', 'Gemm', 'MatMul', 'Reshape', 'Softmax', 'MaxPool', 'Concat', 'Gather', 'Slice', 'Pad', 'Transpose', 'Expand', 'Tile', 'ConvTranspose', 'TopK', 'Resize']);
+  }],
+  ['elem-type', (m) => {
+    const vi = pick([...m.graph.input, ...m.graph.output]) as Any;
+    if (vi?.type?.tensor_type) vi.type.tensor_type.elem_type = randInt(17);
+  }],
+  ['data-type', (m) => {
+    const t = pick(m.graph.initializer ?? []) as Any;
+    if (t) t.data_type = pick([1, 2, 3, 6, 7, 9, 10, 11]);
+  }],
+  ['drop-attr', (m) => {
+    const n = pick(m.graph.node) as Any;
+    if (n?.attribute?.length) n.attribute.splice(randInt(n.attribute.length), 1);
+  }],
+  ['opset', (m) => (m.opset_import[0].version = 7 + randInt(15))],
+];
+for (let i = 0; i < 300; i++) {
+  const si = randInt(SEEDS.length);
+  const applied: string[] = [];
+  const bytes = mutate(SEEDS[si], (m) => {
+    for (let k = 1 + randInt(3); k > 0; k--) {
+      const [name, f] = pick(STRUCTURAL);
+      applied.push(name);
+      f(m);
+    }
+  });
+  add('structural', `seed ${si}: ${applied.join('+')} #${i}`, bytes);
+}
 
 // resource bombs
 add('bomb', 'declared input shape product 1e12', mutate(SEEDS[0], (m) => (m.graph.input[0].type.tensor_type.shape.dim = [{ dim_value: 1e6 }, { dim_value: 1e6 }])));

@@ -215,6 +215,7 @@ describe('loadModelFile', () => {
           const r = await loadModelFile(path);
           loaded++;
           expect(versions.get(r.sha256)).toBe(r.model.metadata.version);
+          expect(createHash('sha256').update(r.bytes).digest('hex')).toBe(r.sha256);
         } catch (e) {
           expect(e).toBeInstanceOf(ModelValidationError);
           expect(mode).toBe('in-place');

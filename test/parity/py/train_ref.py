@@ -58,7 +58,7 @@ def main():
             losses.append(loss.item())
             if step == 0:
                 for k, v in net.named_parameters():
-                    out[f"{p}::grad::{k}"] = from_torch_layout(net, k, v.grad.detach().numpy())
+                    out[f"{p}::grad::{k}"] = from_torch_layout(net, k, v.grad.detach().numpy().copy())
             opt.step()
             if step == 0:
                 for k, v in net.named_buffers():
@@ -66,7 +66,7 @@ def main():
                         out[f"{p}::stat1::{k}"] = v.detach().numpy().copy()
         out[f"{p}::loss"] = np.array(losses)
         for k, v in net.named_parameters():
-            out[f"{p}::param::{k}"] = from_torch_layout(net, k, v.detach().numpy())
+            out[f"{p}::param::{k}"] = from_torch_layout(net, k, v.detach().numpy().copy())
         for k, v in net.named_buffers():
             if not k.endswith("num_batches_tracked"):
                 out[f"{p}::stat::{k}"] = v.detach().numpy().copy()

@@ -77,6 +77,8 @@ function convWeightGrad(c: GradContext, gy: string, X: string, g: ConvGeometry, 
   const spatialAxes = kernel.map((_, i) => i + 2);
   const perm01 = [1, 0, ...spatialAxes];
 
+  if (FORMULATION.convWeightGrad === 'unfold-conv') return unfoldConvWeightGrad(c, gy, X, g, sw);
+
   // padded input with channels first: [C, N, *Sp]
   let xp = X;
   if (pads.some((p) => p !== 0)) {
@@ -127,5 +129,35 @@ function convWeightGrad(c: GradContext, gy: string, X: string, g: ConvGeometry, 
   const parts = offsets.map((off) => b.op('MatMul', [sliceAt(off), g3t])); // [g, Cg, Mg]
   const stacked = KK === 1 ? parts[0] : b.op('Concat', parts.map((p) => b.op('Reshape', [p, c.i64([group, Cg, Mg, 1])])), { axis: 3 });
   const t = b.op('Transpose', [b.op('Reshape', [stacked, c.i64([group, Cg, Mg, KK])])], { perm: [0, 2, 1, 3] }); // [g, Mg, Cg, KK]
+  return b.op('Reshape', [t, c.i64(sw)]);
+}
+
+/**
+ * Weight gradient with the unfold done by one depthwise Conv whose kernels are one-hot (one output
+ * channel per input channel and kernel offset): cols[n, c*KK + k, o] = xpad[n, c, o*s + k*d].
+ * Then dW[g] = sum_n cols[n, g] . gy[n, g]^T with a batched MatMul and a ReduceSum over the batch.
+ */
+function unfoldConvWeightGrad(c: GradContext, gy: string, X: string, g: ConvGeometry, sw: number[]): string {
+  const b = c.b;
+  const { kernel, strides, dilations, pads, group, outSpatial } = g;
+  const [M, Cg] = sw;
+  const C = Cg * group;
+  const Mg = M / group;
+  const KK = kernel.reduce((a, k) => a * k, 1);
+  const onehot = new Float64Array(C * KK * KK);
+  for (let ch = 0; ch < C; ch++) for (let k = 0; k < KK; k++) onehot[(ch * KK + k) * KK + k] = 1;
+  const dt = c.dtype(X);
+  const kname = b.initializer(b.fresh('unfold_kernel'), {
+    dtype: dt,
+    dims: [C * KK, 1, ...kernel],
+    data: dt === 'float64' ? onehot : Float32Array.from(onehot),
+  });
+  const O = outSpatial.reduce((a, o) => a * o, 1);
+  const cols = b.op('Conv', [X, kname], { kernel_shape: kernel, strides, dilations, pads, group: C }); // [N, C*KK, *O]
+  const cols4 = b.op('Reshape', [cols, c.i64([-1, group, Cg * KK, O])]);
+  const gyT = b.op('Transpose', [b.op('Reshape', [gy, c.i64([-1, group, Mg, O])])], { perm: [0, 1, 3, 2] }); // [N, g, O, Mg]
+  const per = b.op('MatMul', [cols4, gyT]); // [N, g, Cg*KK, Mg]
+  const dw = c.reduceSum(per, [0], false); // [g, Cg*KK, Mg]
+  const t = b.op('Transpose', [dw], { perm: [0, 2, 1] }); // [g, Mg, Cg*KK]
   return b.op('Reshape', [t, c.i64(sw)]);
 }

@@ -48,9 +48,10 @@ export const poolRules: GradRule[] = [
         g = maskMul(c, g, b.op('Greater', [Y, c.scalar(0, Y)]));
         target = prod.inputs[0];
       }
-      const win = FORMULATION.maxPoolGrad === 'window-argmax' ? nonOverlapping(c) : null;
+      const win = FORMULATION.maxPoolGrad === 'indices-scatter' ? null : nonOverlapping(c);
       let dx: string;
-      if (win) dx = windowArgmaxGrad(c, g, win);
+      if (win && FORMULATION.maxPoolGrad === 'window-argmax') dx = windowArgmaxGrad(c, g, win);
+      else if (win) dx = unpoolGrad(c, g);
       else dx = scatterGrad(c, g);
       if (target !== X) {
         c.addGrad(target, dx);
@@ -146,6 +147,14 @@ function scatterGrad(c: GradContext, g: string): string {
     reduction: 'add',
   });
   return b.op('Reshape', [flat, c.shapeOf(X)]);
+}
+
+/** Non-overlapping windows: every index is unique, so MaxUnpool (a plain scatter) is exact. */
+function unpoolGrad(c: GradContext, g: string): string {
+  const X = c.node.inputs[0];
+  const idx = c.forwardOutput(1, 'maxpool_indices');
+  const geo = poolGeometry(c);
+  return c.b.op('MaxUnpool', [g, idx, c.shapeOf(X)], { kernel_shape: geo.kernel, strides: geo.strides });
 }
 
 interface Window {

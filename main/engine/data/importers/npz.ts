@@ -133,9 +133,10 @@ export const npzImporter: Importer<NpzOptions> = {
     const s = x.shape;
     if (x.dtype === 'uint8' && (s.length === 3 || s.length === 4)) {
       kind = 'image';
-      if (s.length === 3) ((sampleShape = [s[1], s[2], 1]), (data = x.data as Uint8Array));
-      else if ([1, 3, 4].includes(s[3])) ((sampleShape = [s[1], s[2], s[3]]), (data = x.data as Uint8Array));
-      else if ([1, 3].includes(s[1])) {
+      if (s.length === 3 || [1, 3, 4].includes(s[3])) {
+        sampleShape = s.length === 3 ? [s[1], s[2], 1] : [s[1], s[2], s[3]];
+        data = x.data as Uint8Array;
+      } else if ([1, 3].includes(s[1])) {
         const [, C, H, W] = s;
         sampleShape = [H, W, C];
         const src = x.data as Uint8Array;

@@ -1,0 +1,144 @@
+// model.train: train a model (registered name or .onnx file) on NPZ data with the Trainer, streaming
+// progress (step, loss, ETA). Resumable: a checkpoint (weights, optimizer state, BatchNorm statistics,
+// epoch/step; the RNG streams are derived from seed/epoch/step) is stored as a workspace blob every
+// `checkpointEvery` steps and at each epoch end; a resumed job continues from it and ends with the
+// same bytes as an uninterrupted run (CPU, same threads).
+
+import { z } from 'zod';
+import { ApiError } from '../../../../preload/api/common';
+import type { JobContext, JobHandler } from '../types';
+import type { TrainParams } from '../../services/models';
+
+const num = z.number().finite();
+const optimizerSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('sgd'), momentum: num.min(0).lt(1).optional(), nesterov: z.boolean().optional(), weightDecay: num.min(0).optional() }).strict(),
+  z.object({ kind: z.literal('adam'), beta1: num.optional(), beta2: num.optional(), eps: num.optional(), weightDecay: num.min(0).optional() }).strict(),
+  z.object({ kind: z.literal('adamw'), beta1: num.optional(), beta2: num.optional(), eps: num.optional(), weightDecay: num.min(0).optional() }).strict(),
+]);
+const scheduleSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('constant') }).strict(),
+  z.object({ kind: z.literal('step'), stepSize: z.number().int().positive(), gamma: num.positive().optional() }).strict(),
+  z.object({ kind: z.literal('multistep'), milestones: z.array(z.number().int().nonnegative()), gamma: num.positive().optional() }).strict(),
+  z.object({ kind: z.literal('cosine'), tMax: z.number().int().nonnegative(), etaMin: num.min(0).optional() }).strict(),
+]);
+
+export const modelTrainSchema = z
+  .object({
+    model: z.string().min(1),
+    data: z.string().min(1),
+    test: z.string().min(1).optional(),
+    epochs: z.number().int().positive().max(100_000),
+    batchSize: z.number().int().positive().max(1_000_000),
+    lr: num.min(0),
+    optimizer: optimizerSchema,
+    schedule: scheduleSchema.optional(),
+    scheduleUnit: z.enum(['epoch', 'step']).optional(),
+    warmup: z.object({ length: z.number().int().nonnegative(), startFactor: num.gt(0).max(1).optional() }).strict().optional(),
+    labelSmoothing: num.min(0).max(1).optional(),
+    seed: z.number().int().nonnegative(),
+    threads: z.number().int().positive().max(1024).optional(),
+    provider: z.enum(['cpu', 'cuda', 'webgpu', 'dml', 'coreml']).optional(),
+    trainable: z.array(z.string()).optional(),
+    frozen: z.array(z.string()).optional(),
+    out: z.string().min(1).optional(),
+    saveAs: z.string().min(1).optional(),
+    checkpointEvery: z.number().int().positive().optional(),
+  })
+  .strict()
+  .refine((p) => p.out !== undefined || p.saveAs !== undefined, { message: 'needs out (a file) or saveAs (a model name) so the trained model is kept' });
+
+export type ModelTrainParams = TrainParams & { checkpointEvery?: number };
+
+export interface ModelTrainResult {
+  model: string;
+  saved: { name: string; sha256: string } | null;
+  out: { path: string; sha256: string } | null;
+  epochs: number;
+  steps: number;
+  epochLosses: number[];
+  testAccuracy: number | null;
+  provider: string;
+  threads: number;
+  fallbackReason: string | null;
+  seconds: number;
+  resumedFromStep: number | null;
+}
+
+interface StoredCheckpoint {
+  blob: string;
+  globalStep: number;
+  epoch: number;
+}
+
+export const modelTrain: JobHandler<ModelTrainParams, ModelTrainResult> = {
+  kind: 'model.train',
+  description: 'Train a model on NPZ data (resumable from its last checkpoint)',
+  resumable: true,
+  validate(params: unknown): ModelTrainParams {
+    const r = modelTrainSchema.safeParse(params);
+    if (!r.success) {
+      const issue = r.error.issues[0];
+      throw new ApiError('invalid_argument', `model.train: '${issue.path.join('.') || 'params'}' ${issue.message.toLowerCase()}.`);
+    }
+    return r.data as ModelTrainParams;
+  },
+  async run(params: ModelTrainParams, ctx: JobContext): Promise<ModelTrainResult> {
+    const { openWorkspace } = await import('../../workspace');
+    const { trainModel } = await import('../../services/models');
+    const ws = await openWorkspace(ctx.workspaceRoot, { mode: 'worker' });
+    try {
+      let resumeFrom: Uint8Array | null = null;
+      const ck = ctx.checkpoint as StoredCheckpoint | null;
+      if (ck && typeof ck.blob === 'string') {
+        resumeFrom = await ws.getBlob(ck.blob);
+        ctx.log('info', `Resuming from the checkpoint at step ${ck.globalStep} (epoch ${ck.epoch}).`);
+      }
+      let last = 0;
+      const r = await trainModel(
+        ws,
+        { ...params, threads: params.threads ?? ctx.settings.intraOpThreads ?? 1, provider: params.provider ?? (ctx.settings.executionProvider as TrainParams['provider']) },
+        {
+          signal: ctx.signal,
+          resumeFrom,
+          checkpointEvery: params.checkpointEvery ?? 200,
+          onStep: (s) => {
+            const now = Date.now();
+            if (now - last < 200 && s.globalStep !== s.totalSteps) return;
+            last = now;
+            ctx.progress({
+              step: s.globalStep,
+              total: s.totalSteps,
+              fraction: s.totalSteps ? s.globalStep / s.totalSteps : null,
+              loss: s.loss,
+              etaSeconds: s.etaSeconds,
+              message: `epoch ${s.epoch + 1}, step ${s.stepInEpoch}/${s.stepsPerEpoch}, lr ${s.lr.toPrecision(3)}`,
+            });
+          },
+          onEpoch: (e) => ctx.log('info', `Epoch ${e.epoch}: mean loss ${e.meanLoss.toFixed(4)} (${e.seconds.toFixed(1)} s).`),
+          saveCheckpoint: async (bytes, c) => {
+            const blob = await ws.putBlob(bytes);
+            const stored: StoredCheckpoint = { blob: blob.sha256, globalStep: c.globalStep, epoch: c.epoch };
+            await ctx.saveCheckpoint(stored);
+          },
+        },
+      );
+      if (r.fit.fallbackReason) ctx.log('warn', r.fit.fallbackReason);
+      return {
+        model: params.model,
+        saved: r.saved ? { name: r.saved.name, sha256: r.saved.sha256 } : null,
+        out: r.out,
+        epochs: r.fit.epochs,
+        steps: r.fit.globalStep,
+        epochLosses: r.fit.epochLosses,
+        testAccuracy: r.testAccuracy,
+        provider: r.fit.provider,
+        threads: r.fit.threads,
+        fallbackReason: r.fit.fallbackReason,
+        seconds: r.fit.seconds,
+        resumedFromStep: r.resumedFromStep,
+      };
+    } finally {
+      await ws.close();
+    }
+  },
+};
