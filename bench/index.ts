@@ -13,7 +13,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -73,6 +73,8 @@ function ortVersion(): string {
   const require = createRequire(import.meta.url);
   return (require('onnxruntime-node/package.json') as { version: string }).version;
 }
+
+const loadStart = loadavg()[0];
 
 async function main(): Promise<void> {
   const torchEnvs: TorchEnv[] = [];
@@ -196,6 +198,8 @@ function render(rows: Row[], envs: TorchEnv[], main: TorchEnv | null, letheRss: 
   md.push(`Machine: ${cpuModel()}, ${cpus().length} cores, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB; Node ${process.versions.node}; onnxruntime-node ${ortVersion()}; ` +
     `references: ${envs.map((e) => e.label).join('; ') || 'none'}. Date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`);
   md.push('');
+  md.push(`1-minute load average: ${loadStart.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end (${cpus().length} cores: above ~${cpus().length} other work competed, and ratios are less reliable).`);
+  md.push('');
   md.push('Samples/s (higher is better). Ratio = Lethe / PyTorch' + (main ? ` ${main.version} (the main reference)` : '') + '.');
   md.push('');
   md.push(`| ${head.join(' | ')} |`);
@@ -215,7 +219,7 @@ function render(rows: Row[], envs: TorchEnv[], main: TorchEnv | null, letheRss: 
     md.push('| op | ms/step | share | kernels/step |', '| --- | --- | --- | --- |');
     for (const o of p.ops.slice(0, 10)) md.push(`| ${o.op} | ${o.ms.toFixed(1)} | ${(o.share * 100).toFixed(1)}% | ${o.calls.toFixed(0)} |`);
   }
-  const text = [table, '', rssLine, ...trainNote, ...profiles.map((p) => `${p.name} step profile: ` + p.ops.slice(0, 6).map((o) => `${o.op} ${(o.share * 100).toFixed(0)}%`).join(', '))].join('\n');
+  const text = [table, '', `load average ${loadStart.toFixed(1)} -> ${loadavg()[0].toFixed(1)}`, rssLine, ...trainNote, ...profiles.map((p) => `${p.name} step profile: ` + p.ops.slice(0, 6).map((o) => `${o.op} ${(o.share * 100).toFixed(0)}%`).join(', '))].join('\n');
   return { table: text, markdown: md.join('\n') };
 }
 

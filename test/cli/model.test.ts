@@ -5,6 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { writeNpz } from '../../main/engine/io/npz';
 import { loadModelFile } from '../../main/engine/onnx/load';
 import { evaluateModel, makeDataset } from '../../main/engine/train';
@@ -136,6 +138,13 @@ describe('lethe model', () => {
     const loaded = await loadModelFile(out1);
     const ev = await evaluateModel(loaded.model, makeDataset(t.x, [60, 20], t.y));
     expect(ev.accuracy).toBeCloseTo(res.testAccuracy, 12);
+
+    // a standalone ONNX file: ONNX's own checker (Debian python3-onnx) accepts it, with full shape inference
+    if (existsSync('/usr/bin/python3') && spawnSync('/usr/bin/python3', ['-c', 'import onnx'], { encoding: 'utf8' }).status === 0) {
+      const chk = spawnSync('/usr/bin/python3', ['-c', 'import onnx,sys; m=onnx.load(sys.argv[1]); onnx.checker.check_model(m, full_check=True); print(len(m.graph.input))', out1], { encoding: 'utf8' });
+      expect(chk.stderr).toBe('');
+      expect(chk.stdout.trim()).toBe('1');
+    }
 
     // same command again: byte-identical model file
     const out2 = join(dir, 'trained2.onnx');

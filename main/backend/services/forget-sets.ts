@@ -88,9 +88,21 @@ export async function scorerForModel(ws: Workspace, model: Record<string, unknow
       return await OnnxExampleScorer.create(bytes, { modelId: rec.id, blob: key, sha256: rec.blobs[key].sha256 }, { norm });
     }
     if (typeof model.path === 'string') {
-      const { sha256File } = await import('../../engine/data/hash');
-      const h = await sha256File(model.path);
-      return await OnnxExampleScorer.create(model.path, { path: model.path, sha256: h.sha256 }, { norm });
+      // the same validation as 'lethe model import' (size, dims, ops; external data refused) before ORT sees it
+      const { loadModelFile, ModelValidationError } = await import('../../engine/onnx/load');
+      let loaded;
+      try {
+        loaded = await loadModelFile(model.path);
+      } catch (e) {
+        if (e instanceof ModelValidationError) {
+          if (/does not exist/.test(e.message)) throw new ApiError('not_found', `The model file ${model.path} does not exist.`);
+          throw new ApiError('invalid_argument', `The model ${model.path} cannot be used for scoring: ${e.message}`);
+        }
+        throw e;
+      }
+      if (loaded.externalData.length > 0)
+        throw new ApiError('invalid_argument', `The model ${model.path} keeps its weights in external files; export it with the weights embedded to score with it.`);
+      return await OnnxExampleScorer.create(loaded.bytes, { path: model.path, sha256: loaded.sha256 }, { norm });
     }
   } catch (e) {
     if (e instanceof ApiError) throw e;

@@ -26,7 +26,7 @@ export interface Formulation {
 export const FORMULATION: Formulation = {
   convWeightGrad: 'unfold-conv',
   reluGrad: 'greater-cast-mul',
-  maxPoolGrad: 'indices-scatter',
+  maxPoolGrad: 'indices-unpool',
   fuseReluMaxPool: true,
 };
 

@@ -1,6 +1,7 @@
 // Import orchestration: run an importer into the store (importDataset) or into a PreviewSink
 // (previewImport: full validation, class histogram and a few samples, nothing written).
 
+import { join } from 'node:path';
 import type { Workspace } from '../../backend/workspace/types';
 import { DatasetImportError, asImportError } from './errors';
 import { getImporter, DATASET_FORMATS } from './importers';
@@ -63,7 +64,7 @@ export async function importDataset(
       signal: run.signal,
       progress: run.progress,
       limits,
-      open: (spec: DatasetSpec) => (writer = new DatasetWriter(spec, limits)),
+      open: (spec: DatasetSpec) => (writer = new DatasetWriter(spec, limits, join(ws.root, 'tmp'))),
     });
     if (!writer) throw new DatasetImportError('empty', 'The source holds no examples.');
     const w = writer as DatasetWriter;

@@ -185,9 +185,14 @@ export class DatasetWriter {
   private hasUnassigned = false;
   readonly warnings: string[] = [];
 
+  /**
+   * @param tmpRoot where the temporary sample file goes; importDataset passes the workspace's tmp/
+   *   folder (emptied when the workspace is opened, so a killed import leaves nothing behind)
+   */
   constructor(
     readonly spec: DatasetSpec,
     private limits: ImportLimits = DEFAULT_LIMITS,
+    private tmpRoot: string = tmpdir(),
   ) {
     if (spec.classNames.length < 1) throw new DatasetImportError('bad_option', 'A dataset needs at least one class.');
     if (spec.sampleShape.some((d) => !Number.isInteger(d) || d < 1))
@@ -209,7 +214,7 @@ export class DatasetWriter {
 
   private async ensureFile() {
     if (this.fd === null) {
-      this.dir = await mkdtemp(join(tmpdir(), 'lethe-import-'));
+      this.dir = await mkdtemp(join(this.tmpRoot, 'lethe-import-')).catch(() => mkdtemp(join(tmpdir(), 'lethe-import-')));
       this.fd = openSync(join(this.dir, 'x.bin'), 'w');
     }
   }

@@ -153,7 +153,9 @@ export function scanOnnxWire(bytes: Uint8Array, limits: ScanLimits): { nodes: nu
     }
     return bad(`${what} is a malformed varint`);
   };
-  type Kind = 'model' | 'graph' | 'node' | 'attr';
+  // functions (ModelProto 25, nodes in field 7) and training_info (ModelProto 20, graphs in fields 1-2)
+  // are dropped by the decoder, but protobufjs still decodes them: their nodes count too
+  type Kind = 'model' | 'graph' | 'node' | 'attr' | 'function' | 'training';
   const scan = (start: number, end: number, kind: Kind, depth: number): void => {
     let p = start;
     while (p < end) {
@@ -187,7 +189,10 @@ export function scanOnnxWire(bytes: Uint8Array, limits: ScanLimits): { nodes: nu
           const s = p;
           p += len;
           if (kind === 'model' && field === 7) scan(s, p, 'graph', depth);
-          else if (kind === 'graph' && field === 1) {
+          else if (kind === 'model' && field === 25) scan(s, p, 'function', depth);
+          else if (kind === 'model' && field === 20) scan(s, p, 'training', depth);
+          else if (kind === 'training' && (field === 1 || field === 2)) scan(s, p, 'graph', depth);
+          else if ((kind === 'graph' && field === 1) || (kind === 'function' && field === 7)) {
             if (++nodes > limits.maxNodes) {
               throw new ModelValidationError('too_large', `the model has more than ${limits.maxNodes} nodes.`);
             }

@@ -12,8 +12,8 @@ export const OPSET_RANGE = {
 /** ai.onnx.ml opset versions accepted. */
 export const ML_OPSET_RANGE = { min: 1, max: 5 } as const;
 
-/** Model IR versions accepted (3 = ONNX 1.0 style initializer-as-input ... 10 = ONNX 1.16). */
-export const IR_VERSION_RANGE = { min: 3, max: 10 } as const;
+/** Model IR versions accepted (3 = ONNX 1.0/1.1 ... 10 = ONNX 1.16, 11 = ONNX 1.18; onnxruntime 1.30 reads all). */
+export const IR_VERSION_RANGE = { min: 3, max: 11 } as const;
 
 export const DEFAULT_DOMAIN = '';
 export const ML_DOMAIN = 'ai.onnx.ml';

@@ -21,6 +21,8 @@ export interface TrainerCheckpoint {
   tensors: Record<string, Float32Array>;
   /** mean loss of each finished epoch */
   epochLosses: number[];
+  /** running loss sum and example count of the unfinished epoch (null at an epoch boundary) */
+  partialEpoch: { sum: number; count: number } | null;
 }
 
 const MAGIC = 'LETHECK1';
@@ -44,6 +46,7 @@ export function encodeCheckpoint(c: TrainerCheckpoint): Uint8Array {
     stepInEpoch: c.stepInEpoch,
     globalStep: c.globalStep,
     epochLosses: c.epochLosses,
+    partialEpoch: c.partialEpoch,
     tensors: entries,
     dataSha256: createHash('sha256').update(dataBytes).digest('hex'),
   };
@@ -92,5 +95,7 @@ export function decodeCheckpoint(bytes: Uint8Array): TrainerCheckpoint {
     globalStep: h.globalStep,
     tensors,
     epochLosses: Array.isArray(h.epochLosses) ? h.epochLosses.map(Number) : [],
+    partialEpoch:
+      h.partialEpoch && Number.isFinite(h.partialEpoch.sum) && Number.isFinite(h.partialEpoch.count) ? { sum: h.partialEpoch.sum, count: h.partialEpoch.count } : null,
   };
 }

@@ -121,6 +121,8 @@ export class Trainer {
   private batchBufs = new Map<number, { x: Float32Array; y: BigInt64Array; w: Float32Array }>();
   private sched: LrScheduleOptions;
   private numClasses: number | undefined;
+  /** running loss sum and example count of the unfinished epoch */
+  private partialEpoch: { sum: number; cnt: number } | null = null;
 
   private constructor(
     readonly opts: TrainerOptions,
@@ -343,8 +345,6 @@ export class Trainer {
     };
   }
 
-  private partialEpoch: { sum: number; cnt: number } | null = null;
-
   /** Current trainable parameters and running statistics (the arrays themselves; do not mutate). */
   weights(): Record<string, Float32Array> {
     const w: Record<string, Float32Array> = {};
@@ -358,6 +358,15 @@ export class Trainer {
     const p = this.step.params.find((x) => x.name === param);
     if (!p) throw new Error(`'${param}' is not a trainable parameter`);
     return Object.fromEntries(p.state.map((s) => [s.slot, this.state.get(s.input)!]));
+  }
+
+  /** Replace the 0/1 mask of a masked parameter (e.g. a new SalUn saliency mask). */
+  setMask(param: string, mask: Float32Array): void {
+    const cur = this.masks.get(param);
+    if (!cur) throw new Error(`'${param}' was not created as a masked parameter (pass a mask for it to Trainer.create)`);
+    if (!(mask instanceof Float32Array) || mask.length !== cur.length) throw new Error(`mask for '${param}' must be a Float32Array of ${cur.length} values`);
+    for (let i = 0; i < mask.length; i++) if (mask[i] !== 0 && mask[i] !== 1) throw new Error(`mask for '${param}' must hold only 0 and 1 (value ${mask[i]} at ${i})`);
+    this.masks.set(param, new Float32Array(mask));
   }
 
   /** Replace a parameter's values (e.g. to start from other weights). */
@@ -390,7 +399,6 @@ export class Trainer {
     for (const [k, v] of this.params) tensors[`param/${k}`] = new Float32Array(v);
     for (const p of this.step.params) for (const s of p.state) tensors[`state/${p.name}/${s.slot}`] = new Float32Array(this.state.get(s.input)!);
     for (const [k, v] of this.stats) tensors[`stat/${k}`] = new Float32Array(v);
-    const partial = this.partialEpoch ?? { sum: 0, cnt: 0 };
     return {
       version: 1,
       fingerprint: this.fingerprint,
@@ -399,7 +407,8 @@ export class Trainer {
       stepInEpoch: this.stepInEpoch,
       globalStep: this.globalStep,
       tensors,
-      epochLosses: [...this.epochLosses, ...(this.stepInEpoch > 0 ? [partial.sum, partial.cnt] : [])],
+      epochLosses: [...this.epochLosses],
+      partialEpoch: this.stepInEpoch > 0 && this.partialEpoch ? { sum: this.partialEpoch.sum, count: this.partialEpoch.cnt } : null,
     };
   }
 
@@ -420,14 +429,8 @@ export class Trainer {
     this.epoch = c.epoch;
     this.stepInEpoch = c.stepInEpoch;
     this.globalStep = c.globalStep;
-    if (c.stepInEpoch > 0) {
-      const l = c.epochLosses;
-      this.partialEpoch = { sum: l[l.length - 2], cnt: l[l.length - 1] };
-      this.epochLosses = l.slice(0, -2);
-    } else {
-      this.partialEpoch = null;
-      this.epochLosses = [...c.epochLosses];
-    }
+    this.epochLosses = [...c.epochLosses];
+    this.partialEpoch = c.stepInEpoch > 0 && c.partialEpoch ? { sum: c.partialEpoch.sum, cnt: c.partialEpoch.count } : null;
   }
 
   async dispose(): Promise<void> {

@@ -222,6 +222,12 @@ describe('forget-set builder', () => {
     }
     const saved = await create('hardest', { kind: 'worst-case', metric: 'loss', count: 10, model: { path: model } });
     expect(saved.manifest.scores!.model.sha256).toMatch(/^[0-9a-f]{64}$/);
+    // the same model registered in the workspace (record 'models', blob 'model') gives the same set
+    const bytes = encodeModel(makeModel(g.toGraph('linear')));
+    await ws.putRecord('models', 'lin', { name: 'lin' }, { model: await ws.putBlob(bytes) });
+    const viaRecord = await previewForgetSet(ws, { datasetId, rule: { kind: 'worst-case', metric: 'loss', count: 10, model: { modelId: 'lin' } } });
+    expect(viaRecord.idsSha256).toBe(saved.manifest.idsSha256);
+    expect(viaRecord.scores!.model).toMatchObject({ modelId: 'lin', blob: 'model' });
     await expect(previewForgetSet(ws, { datasetId, rule: { kind: 'worst-case', metric: 'loss', count: 10, model: { path: join(w0(), 'nope.onnx') } } })).rejects.toMatchObject({
       code: 'not_found',
     });

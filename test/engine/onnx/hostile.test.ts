@@ -372,6 +372,12 @@ add('bomb', 'initializer claims 1e12 elements without data', mutate(SEEDS[0], (m
 add('bomb', 'initializer claims 1.6e9 floats with 4 bytes of data', mutate(SEEDS[0], (m) => ((m.graph.initializer[0].dims = [40000, 40000]), (m.graph.initializer[0].raw_data = new Uint8Array(4)))));
 add('bomb', 'initializer of 1.2e9 elements just over the element limit', mutate(SEEDS[0], (m) => ((m.graph.initializer[0].dims = [40000, 30000]), (m.graph.initializer[0].raw_data = new Uint8Array(0)))));
 add('bomb', '1e6 nodes built cheaply', manyNodes(1_000_000));
+add('bomb', '1e6 nodes in a model-local function', (() => {
+  const node = Uint8Array.from(fieldLen(7, [...str(1, 'a'), ...str(2, 'b'), ...str(4, 'Relu')]));
+  const body = new Uint8Array(node.length * 1_000_000);
+  for (let i = 0; i < 1_000_000; i++) body.set(node, i * node.length);
+  return concat([SEEDS[0], [...varint((25 << 3) | 2), ...varint(body.length)], body]);
+})());
 add('bomb', 'huge raw_data length claim (2^40)', concat([[0x08, 8], fieldLen(8, [0x10, 17]), [0x3a, ...varint(100)], [0x2a, ...varint(60)], [0x08, 6, 0x10, 1, 0x6a, ...varint(2 ** 40)], new Uint8Array(40)]));
 add('bomb', 'graph length claim 2^50', concat([[0x08, 8, 0x3a, ...varint(2 ** 50)], new Uint8Array(100)]));
 add('bomb', 'file above maxBytes', SEEDS[1], { maxBytes: 256 });
@@ -685,6 +691,7 @@ describe('hostile ONNX models', () => {
     }
     for (const k of ['valid', 'valid with ./', 'valid in sub-folder', 'valid with offset', 'constant tensor valid', 'file: valid']) want(`external/${k}`, 'loaded');
     want('bomb/1e6 nodes built cheaply', 'too_large');
+    want('bomb/1e6 nodes in a model-local function', 'too_large');
     want('bomb/declared input shape product 1e12', 'bad_dims');
     want('bomb/initializer claims 1e12 elements without data', 'too_large');
     want('bomb/file above maxBytes', 'too_large');

@@ -90,6 +90,25 @@ describe('loadModelBytes', () => {
     expect(codeOf(() => loadModelBytes(encodeModel(makeModel(b.toGraph(), 20))))).toBe('loaded');
   });
 
+  it('accepts ai.onnx.ml operators when the domain is imported, and the explicit ai.onnx domain name', async () => {
+    const b = new GraphBuilder();
+    b.input('x', 'float32', ['N', 3]);
+    b.addNode('Normalizer', ['x'], ['y'], { norm: 'L1' }, 'ai.onnx.ml');
+    b.output(b.op('Relu', ['y']), 'float32', ['N', 3]);
+    const m = makeModel(b.toGraph());
+    expect(codeOf(() => loadModelBytes(encodeModel(m)))).toMatch(/^opset: .*ai\.onnx\.ml domain, which the model does not import/);
+    m.opsets.push({ domain: 'ai.onnx.ml', version: 3 });
+    m.graph.nodes[1].domain = 'ai.onnx';
+    const r = loadModelBytes(encodeModel(m));
+    const s = await createSession(encodeModel(r.model), { intraOpThreads: 1 });
+    const O = ort();
+    const out = await s.session.run({ x: new O.Tensor('float32', Float32Array.from([1, -1, 2]), [1, 3]) });
+    expect([...(out[s.session.outputNames[0]].data as Float32Array)].map((v) => +v.toFixed(4))).toEqual([0.25, 0, 0.5]);
+    await s.session.release();
+    m.opsets[1].version = 9;
+    expect(codeOf(() => loadModelBytes(encodeModel(m)))).toMatch(/^opset: .*ai\.onnx\.ml opset 9/);
+  });
+
   it('classifies graph defects precisely', () => {
     const seed = encodeModel(mlp());
     const cases: [string, (m: Any) => void, RegExp][] = [

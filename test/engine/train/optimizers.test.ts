@@ -92,6 +92,30 @@ describe('optimizer updates match torch.optim semantics (float64 JS reference)',
     expect(moved).toBe(mask.reduce((a, b) => a + b, 0));
   });
 
+  it("reduction 'sum' with signed per-example weights gives gradient ascent (GA / NegGrad+)", async () => {
+    const model = tinyMlp(dims, 3);
+    const tr = await Trainer.create({ model, trainable: PARAMS, optimizer: { kind: 'sgd' }, lr: 0.1, batchSize: N, seed: 0, loss: { exampleWeights: true, reduction: 'sum' } });
+    const { x, y } = batches(1)[0];
+    const w = new Float32Array(N).fill(-1 / N);
+    const out = await tr.trainStep(x, BigInt64Array.from(y.map(BigInt)), N, [dims.d], w, 0.1);
+    const ref = initWeights(model);
+    const r = refLossGrad(ref, dims, x, y, N);
+    expect(out.loss).toBeCloseTo(-r.loss, 5);
+    for (const p of PARAMS) {
+      for (let i = 0; i < ref[p].length; i++) ref[p][i] += 0.1 * r.grads[p][i];
+      expect(maxRelErr(tr.weights()[p], ref[p]), p).toBeLessThan(2e-5);
+    }
+    // a zero mask set later freezes a parameter completely
+    await tr.dispose();
+    const W1 = model.graph.initializers.find((t) => t.name === 'W1')!.data as Float32Array;
+    const t2 = await Trainer.create({ model, trainable: PARAMS, optimizer: { kind: 'sgd', momentum: 0.9 }, lr: 0.1, batchSize: N, seed: 0, masks: { W1: new Float32Array(W1.length).fill(1) } });
+    t2.setMask('W1', new Float32Array(W1.length));
+    await t2.trainStep(x, BigInt64Array.from(y.map(BigInt)), N, [dims.d]);
+    expect(Array.from(t2.weights().W1)).toEqual(Array.from(W1));
+    expect(() => t2.setMask('W2', new Float32Array(12))).toThrow(/not created as a masked parameter/);
+    await t2.dispose();
+  });
+
   it('frozen parameters never change and are not graph inputs', async () => {
     const model = tinyMlp(dims, 3);
     const tr = await Trainer.create({ model, frozen: ['W1', 'b1'], trainable: PARAMS, optimizer: { kind: 'sgd', momentum: 0.9 }, lr: 0.5, batchSize: N, seed: 0 });

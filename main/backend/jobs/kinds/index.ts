@@ -7,10 +7,11 @@ import { pathToFileURL } from 'node:url';
 import type { JobHandler } from '../types';
 import { diagnosticsStress } from './diagnostics-stress';
 import { datasetImport } from './dataset-import';
+import { modelTrain } from './model-train';
 import { workspaceVerify } from './workspace-verify';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const JOB_KINDS: JobHandler<any, any>[] = [workspaceVerify, diagnosticsStress, datasetImport];
+export const JOB_KINDS: JobHandler<any, any>[] = [workspaceVerify, diagnosticsStress, datasetImport, modelTrain];
 
 function isHandler(v: unknown): v is JobHandler {
   const h = v as JobHandler | null;

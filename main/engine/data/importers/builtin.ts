@@ -192,6 +192,7 @@ async function importNpmPerClass(
   conv: (v: number) => number,
   idPrefix: string,
   ctx: ImportContext,
+  expected: number,
 ): Promise<{ files: SourceFileInfo[]; sink: ReturnType<ImportContext['open']> }> {
   const sink = ctx.open({
     kind: 'image',
@@ -217,7 +218,7 @@ async function importNpmPerClass(
     const n = px.length / 784;
     await sink.addBlock({ x: px, labels: new Int32Array(n).fill(c), split: null, id: (i) => `${idPrefix}${c}-${i}` });
     done += n;
-    ctx.progress?.({ done, total: null, message: `class ${c}` });
+    ctx.progress?.({ done, total: Math.max(done, expected), message: `class ${c}` });
   }
   return { files, sink };
 }
@@ -236,10 +237,10 @@ export const builtinImporter: Importer<Record<string, unknown>> = {
       return { ...out, resolvedOptions: { builtin: b.name } };
     }
     if (b.name === 'fashion-mnist-sample') {
-      const { files, sink } = await importNpmPerClass(b.location!, 10, FASHION_MNIST_CLASSES, (v) => v, 'c', ctx);
+      const { files, sink } = await importNpmPerClass(b.location!, 10, FASHION_MNIST_CLASSES, (v) => v, 'c', ctx, b.examples);
       return { sink, files, resolvedOptions: { builtin: b.name } };
     }
-    const { files, sink } = await importNpmPerClass(b.location!, 10, MNIST_CLASSES, (v) => Math.round(v * 255), 'd', ctx);
+    const { files, sink } = await importNpmPerClass(b.location!, 10, MNIST_CLASSES, (v) => Math.round(v * 255), 'd', ctx, b.examples);
     return { sink, files, resolvedOptions: { builtin: b.name } };
   },
 };
