@@ -14,6 +14,7 @@ import type { JobEvent, JobInfo, JobState, JobSubmit } from '../../preload/api/j
 import { appInfo, SettingsStore, workspaceInfo } from './services/app';
 import { closeReaders, datasetHandlers } from './services/datasets';
 import { forgetSetHandlers } from './services/forget-sets';
+import { modelHandlers } from './services/models-api';
 import { isMethodName, validateArgs } from './validation';
 import type { Workspace } from './workspace/types';
 import { openWorkspace as openWorkspaceDefault } from './workspace';
@@ -149,6 +150,7 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
       'jobs.kinds': async () => jobs.kinds(),
       ...datasetHandlers({ workspace, submitJob: (job) => jobs.submit(job) }),
       ...forgetSetHandlers({ workspace }),
+      ...modelHandlers({ workspace, submitJob: (job) => jobs.submit(job) }),
     };
 
     let closed = false;

@@ -8,6 +8,7 @@ import { ApiError } from '../../preload/api/common';
 import type { ArgsOf, MethodName } from '../../preload/api/index';
 import { API_METHODS } from '../../preload/api/index';
 import { datasetArgSchemas } from './services/datasets-schemas';
+import { modelArgSchemas } from './services/models-api';
 
 /** Limits applied to every argument object before its schema runs. */
 export const ARG_LIMITS = {
@@ -106,6 +107,7 @@ export const argSchemas = {
   'jobs.resume': z.object({ id }).strict(),
   'jobs.kinds': empty,
   ...datasetArgSchemas,
+  ...modelArgSchemas,
 } satisfies { [M in MethodName]: z.ZodType<ArgsOf<M>, z.ZodTypeDef, unknown> };
 
 function describeIssue(issue: z.ZodIssue): string {

@@ -8,14 +8,16 @@
 import type { AppMethods } from './app';
 import type { JobEvents, JobMethods } from './jobs';
 import type { DatasetMethods } from './datasets';
+import type { ModelMethods } from './models';
 import type { Unsubscribe } from './common';
 
 export * from './common';
 export type * from './app';
 export type * from './jobs';
 export type * from './datasets';
+export type * from './models';
 
-export interface ApiMethods extends AppMethods, JobMethods, DatasetMethods {}
+export interface ApiMethods extends AppMethods, JobMethods, DatasetMethods, ModelMethods {}
 export interface ApiEvents extends JobEvents {}
 
 export type MethodName = keyof ApiMethods;
@@ -49,6 +51,14 @@ export const API_METHODS = [
   'forgetSets.preview',
   'forgetSets.create',
   'forgetSets.delete',
+  'models.list',
+  'models.get',
+  'models.architectures',
+  'models.create',
+  'models.import',
+  'models.export',
+  'models.train',
+  'models.delete',
 ] as const satisfies readonly MethodName[];
 
 export const API_EVENTS = ['jobs.event'] as const satisfies readonly EventName[];

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idListSha256 } from '../../main/engine/data/hash';
+import { openWorkspace } from '../../main/backend/workspace';
+import { DatasetReader, type DatasetManifest } from '../../main/engine/data/store';
 
 const ROOT = join(__dirname, '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 'lethe-cli-fs-'));
@@ -14,6 +16,19 @@ const ws = join(tmp, 'ws');
 function lethe(args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'main/cli/index.ts'), '--workspace', ws, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+async function trainIds(n: number): Promise<string[]> {
+  const w = await openWorkspace(ws);
+  try {
+    const rec = (await w.listRecords<DatasetManifest>('datasets'))[0];
+    const r = await DatasetReader.open(w, rec);
+    const ids = r.splitIndices('train').slice(0, n).map((i) => r.ids[i]);
+    await r.close();
+    return ids;
+  } finally {
+    await w.close();
+  }
 }
 
 describe('lethe forget-set', () => {
@@ -26,10 +41,9 @@ describe('lethe forget-set', () => {
   });
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-  it('gives identical hashes for the same ID list from a text file and a CSV file', () => {
-    const show = JSON.parse(lethe(['--json', 'forget-set', 'create', '--dataset', 'toy', '--kind', 'class', '--classes', 'fox', '--name', 'all-fox']).stdout);
-    // pick training IDs from an existing set so every ID is a training example
-    const ids = JSON.parse(lethe(['--json', 'forget-set', 'show', show.id]).stdout).ids.slice(0, 6) as string[];
+  it('gives identical hashes for the same ID list from a text file and a CSV file', async () => {
+    // pick training IDs (the split is seeded) by reading the workspace in-process between CLI runs
+    const ids = await trainIds(6);
     writeFileSync(join(tmp, 'requests.txt'), `# requests\n${ids.join('\r\n')}\n${ids[0]}\n`);
     writeFileSync(join(tmp, 'requests.csv'), `ticket,id\n${ids.map((id, k) => `T${k},"${id}"`).join('\n')}\n`);
     const a = lethe(['--json', 'forget-set', 'create', '--dataset', 'toy', '--kind', 'ids', '--ids-file', join(tmp, 'requests.txt'), '--name', 'from-text']);
@@ -46,8 +60,8 @@ describe('lethe forget-set', () => {
     expect(human.stdout).toContain(`ids sha256 ${ha}`);
     expect(human.stdout).toMatch(/class\s+name\s+forget\s+retain/);
 
-    const list = JSON.parse(lethe(['--json', 'forget-set', 'list']).stdout) as { name: string }[];
-    expect(list.map((f) => f.name).sort()).toEqual(['all-fox', 'from-csv', 'from-text']);
+    const list = JSON.parse(lethe(['--json', 'forget-set', 'list', '--dataset', 'toy']).stdout) as { name: string; idsSha256: string }[];
+    expect(list.map((f) => f.name).sort()).toEqual(['from-csv', 'from-text']);
   });
 
   it('creates random, filter and coreset sets, and reports bad requests clearly', () => {

@@ -110,17 +110,18 @@ export const tests = [
       const { page } = await ctx.open();
       await navigate(page, 'settings', 'Settings');
       const lightBg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      const saved = page.waitForResponse((r) => r.url().endsWith('/api/call/settings.update') && r.ok());
       await page.click('[data-theme-option="dark"]');
       await waitFor(() => page.evaluate(() => document.documentElement.dataset.theme === 'dark'), { message: 'html[data-theme] did not become dark' });
+      await saved; // the backend has stored it before the reload
       const darkBg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
       assert(darkBg !== lightBg, `background did not change (${lightBg} -> ${darkBg})`);
-      await page.waitForTimeout(300); // let the settings.update round trip finish before reloading
       await page.reload();
       await page.waitForSelector('.page-header h1:text-is("Settings")');
       await waitFor(() => page.evaluate(() => document.documentElement.dataset.theme === 'dark'), { message: 'dark theme lost on reload' });
       assertEqual(await page.getAttribute('[data-theme-option="dark"]', 'aria-checked'), 'true', 'Dark is checked after reload');
       await page.click('[data-testid="jobs-toggle"]');
-      await page.waitForSelector('#jobs-list [data-job-id]');
+      await page.waitForSelector('#jobs-list', { state: 'visible' });
       await ctx.screenshot(page, 'settings-dark');
       await navigate(page, 'datasets', 'Datasets');
       await ctx.screenshot(page, 'datasets-dark');
@@ -130,9 +131,10 @@ export const tests = [
       await waitFor(() => page.evaluate(() => document.documentElement.dataset.theme === 'light'), { message: "'system' did not follow prefers-color-scheme: light" });
       await page.emulateMedia({ colorScheme: 'dark' });
       await waitFor(() => page.evaluate(() => document.documentElement.dataset.theme === 'dark'), { message: "'system' did not follow prefers-color-scheme: dark" });
+      const restored = page.waitForResponse((r) => r.url().endsWith('/api/call/settings.update') && r.ok());
       await page.click('[data-theme-option="light"]');
       await waitFor(() => page.evaluate(() => document.documentElement.dataset.theme === 'light'), { message: 'light theme did not come back' });
-      await page.waitForTimeout(300);
+      await restored;
     },
   },
   {

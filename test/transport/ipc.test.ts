@@ -38,7 +38,7 @@ function keyPaths(obj: object): string[] {
 describe('the preload surface', () => {
   it('exposes exactly one global, lethe, with exactly these verbs', () => {
     expect(Object.keys(fake.exposed)).toEqual(['lethe']);
-    expect(Object.keys(fake.exposed.lethe as object).sort()).toEqual(['app', 'datasets', 'forgetSets', 'jobs', 'settings', 'workspace']);
+    expect(Object.keys(fake.exposed.lethe as object).sort()).toEqual(['app', 'datasets', 'forgetSets', 'jobs', 'models', 'settings', 'workspace']);
     const lethe = fake.exposed.lethe as LetheBridge;
     // Pinned: adding a method to the contract must update this list on purpose.
     expect(keyPaths(lethe)).toEqual([
@@ -64,6 +64,14 @@ describe('the preload surface', () => {
       'jobs.onEvent',
       'jobs.resume',
       'jobs.submit',
+      'models.architectures',
+      'models.create',
+      'models.delete',
+      'models.export',
+      'models.get',
+      'models.import',
+      'models.list',
+      'models.train',
       'settings.get',
       'settings.update',
       'workspace.info',

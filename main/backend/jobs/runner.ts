@@ -67,7 +67,7 @@ interface RunningJob {
   cancelRequested: boolean;
   killedAfterCancel: boolean;
   timers: NodeJS.Timeout[];
-  samples: { t: number; step: number }[];
+  samples: { t: number; step: number; fraction: number | null }[];
   stderrTail: string;
   lastPersist: number;
   persistTimer: NodeJS.Timeout | null;
@@ -579,16 +579,21 @@ export class JobRunner extends EventEmitter {
     }
   }
 
-  /** seconds left from the step rate over the last ETA_WINDOW_MS of this attempt */
+  /** seconds left from the progress rate (fraction, else steps) over the last ETA_WINDOW_MS of this attempt */
   private eta(run: RunningJob, p: JobProgress): number | null {
     const t = Date.now();
-    run.samples.push({ t, step: p.step });
+    run.samples.push({ t, step: p.step, fraction: p.fraction });
     while (run.samples.length > 2 && t - run.samples[0]!.t > ETA_WINDOW_MS) run.samples.shift();
-    if (p.total === null || run.samples.length < 2) return null;
+    if (run.samples.length < 2) return null;
     const first = run.samples[0]!;
     const dt = (t - first.t) / 1000;
+    if (dt <= 0) return null;
+    if (p.fraction !== null && first.fraction !== null) {
+      const df = p.fraction - first.fraction;
+      return df > 0 ? Math.max(0, (1 - p.fraction) / (df / dt)) : null;
+    }
     const ds = p.step - first.step;
-    if (dt <= 0 || ds <= 0) return null;
+    if (p.total === null || ds <= 0) return null;
     return Math.max(0, (p.total - p.step) / (ds / dt));
   }
 

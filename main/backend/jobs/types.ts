@@ -5,7 +5,7 @@ import type { JobProgress } from '../../../preload/api/jobs';
 
 export interface JobContext {
   jobId: string;
-  /** absolute workspace root; open it with openWorkspace(root) inside the worker */
+  /** absolute workspace root; open it with openWorkspace(root, { mode: 'worker' }) inside the worker (the runner holds the lock) */
   workspaceRoot: string;
   /** aborted when the user cancels; long loops must check it at least every ~100 ms of work */
   signal: AbortSignal;

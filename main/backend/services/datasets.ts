@@ -205,6 +205,7 @@ export async function listExamples(ws: Workspace, q: ExamplesQuery): Promise<Exa
     const cs = new Set(q.classes.map((c) => resolveClass(rec.data, c)));
     tests.push((i) => cs.has(reader.labels[i]));
   }
+  await reader.loadFeatureColumns((q.filters ?? []).map((f) => f.column));
   for (const f of q.filters ?? []) tests.push(predicateFn(reader, f as Predicate));
   if (q.forgetSet) {
     const fsRec = await findForgetSet(ws, q.forgetSet.id);

@@ -311,10 +311,11 @@ export function predicateFn(reader: DatasetReader, p: Predicate): (i: number) =>
     const hi = p.max ?? Infinity;
     return (i) => reader.labels[i] >= lo && reader.labels[i] <= hi;
   }
-  const col = reader.metadata.find((c) => c.name === p.column);
+  const feature = reader.featureColumns.get(p.column);
+  const col = feature ? { name: p.column, type: 'number' as const, numbers: feature } : reader.metadata.find((c) => c.name === p.column);
   if (!col)
     throw bad(
-      `The dataset has no metadata column '${p.column}'; available: ${['class', ...reader.metadata.map((c) => c.name)].join(', ')}.`,
+      `The dataset has no metadata column '${p.column}'; available: ${['class', ...reader.metadata.map((c) => c.name), ...(reader.manifest.featureNames ?? [])].slice(0, 40).join(', ')}.`,
     );
   if (col.type === 'number') {
     const v = col.numbers!;
@@ -387,6 +388,9 @@ function countOf(n: number, count: number | undefined, fraction: number | undefi
 
 export async function resolveRule(reader: DatasetReader, rule: ForgetRule, seed: number, deps: ResolveDeps): Promise<Resolution> {
   const m = reader.manifest;
+  // predicates may name tabular feature columns as well as metadata columns
+  if (rule.kind === 'filter') await reader.loadFeatureColumns(rule.predicates.map((p) => p.column));
+  if (rule.kind === 'subclass') await reader.loadFeatureColumns([rule.column]);
   const sortAsc = (a: number[]) => a.sort((x, y) => x - y);
   switch (rule.kind) {
     case 'random': {

@@ -693,6 +693,25 @@ export class DatasetReader {
     return { x: data, exampleShape: dims.slice(1), y, n: indices.length };
   }
 
+  /** tabular feature columns loaded by loadFeatureColumns (for filters on features) */
+  readonly featureColumns = new Map<string, Float64Array>();
+
+  /** Load whole feature columns of a tabular dataset (one pass over the rows, in chunks). */
+  async loadFeatureColumns(names: readonly string[]): Promise<void> {
+    const feats = this.record.data.featureNames ?? [];
+    const want = names.filter((n) => feats.includes(n) && !this.featureColumns.has(n));
+    if (want.length === 0) return;
+    const cols = want.map((n) => ({ k: feats.indexOf(n), v: new Float64Array(this.count) }));
+    const F = this.rowElems;
+    const step = Math.max(1, Math.floor((4 << 20) / this.rowBytes));
+    for (let s = 0; s < this.count; s += step) {
+      const idx = Array.from({ length: Math.min(step, this.count - s) }, (_, i) => s + i);
+      const rows = (await this.readRows(idx)) as Float32Array;
+      for (let r = 0; r < idx.length; r++) for (const c of cols) c.v[s + r] = rows[r * F + c.k];
+    }
+    want.forEach((n, i) => this.featureColumns.set(n, cols[i].v));
+  }
+
   /** indices of a split (0 = train, 1 = test) in storage order */
   splitIndices(split: SplitName): number[] {
     const code = SPLIT_CODE[split];

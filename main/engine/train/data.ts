@@ -61,3 +61,10 @@ export function gatherBatch(
     if (wOut) wOut[i - start] = ds.weights ? ds.weights[j] : 1;
   }
 }
+
+/** Largest label in the data (-1 when empty). */
+export function maxLabel(ds: ArrayDataset): number {
+  let m = -1;
+  for (let i = 0; i < ds.n; i++) m = Math.max(m, Number(ds.y[i]));
+  return m;
+}

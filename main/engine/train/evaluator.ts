@@ -3,7 +3,7 @@
 import type { Model } from '../onnx/ir';
 import { buildEvalGraph, type EvalGraphOptions } from './eval-graph';
 import { openSession, ort, type SessionSettings } from './session';
-import { type ArrayDataset, exampleSize, gatherBatch } from './data';
+import { type ArrayDataset, exampleSize, gatherBatch, maxLabel, validateDataset } from './data';
 
 export interface EvaluationResult {
   n: number;
@@ -30,6 +30,8 @@ export interface EvaluateOptions extends SessionSettings, Pick<EvalGraphOptions,
 export async function evaluateModel(model: Model, ds: ArrayDataset, o: EvaluateOptions = {}): Promise<EvaluationResult> {
   const bs = o.batchSize ?? 256;
   if (!Number.isInteger(bs) || bs < 1) throw new Error(`batch size must be a positive integer, got ${bs}`);
+  validateDataset(ds);
+  const top = maxLabel(ds);
   const eg = buildEvalGraph(model, { logits: o.logits, features: o.features === true ? undefined : o.features ? o.features : null });
   if (eg.dataInputs.length !== 1) throw new Error(`evaluation needs a model with exactly one data input, this one has ${eg.dataInputs.length}`);
   const inputName = eg.dataInputs[0].name;
@@ -59,6 +61,7 @@ export async function evaluateModel(model: Model, ds: ArrayDataset, o: EvaluateO
       const lg = out[eg.outputs.logits];
       if (!numClasses) {
         numClasses = lg.dims[1] as number;
+        if (top >= numClasses) throw new Error(`the data has label ${top}, but the model has only ${numClasses} classes`);
         logits = new Float32Array(ds.n * numClasses);
       }
       logits.set(lg.data as Float32Array, start * numClasses);

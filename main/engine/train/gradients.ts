@@ -7,6 +7,7 @@ import { detectTrainable, normalizeTrainingExport } from '../models/import';
 import { buildGradGraph, type GradGraphOptions } from './grad-graph';
 import { openSession, ort, type SessionSettings } from './session';
 import { type ArrayDataset, exampleSize, gatherBatch, validateDataset } from './data';
+import { defaultLogits } from './graph-utils';
 
 export interface GradientOptions extends SessionSettings, Omit<GradGraphOptions, 'params' | 'paramsAsInputs'> {
   /** default: detectTrainable's trainable initializers */
@@ -30,8 +31,10 @@ export interface GradientResult {
 }
 
 export async function computeGradients(model: Model, ds: ArrayDataset, o: GradientOptions = {}): Promise<GradientResult> {
-  validateDataset(ds);
   const m = normalizeTrainingExport(model).model;
+  const logitsOut = m.graph.outputs.find((v) => v.name === (o.logits ?? defaultLogits(m.graph)));
+  const c = logitsOut?.shape?.[1];
+  validateDataset(ds, typeof c === 'number' ? c : undefined);
   const params = o.params ?? detectTrainable(m).trainable;
   const gg = buildGradGraph(m, { ...o, params });
   if (gg.dataInputs.length !== 1) throw new Error(`gradients need a model with exactly one data input, this one has ${gg.dataInputs.length}`);

@@ -258,3 +258,21 @@ describe('workers and concurrency', () => {
     for (const pid of pids) expect(pidAlive(pid), `worker ${pid} still alive`).toBe(false);
   });
 });
+
+describe('diagnostics.stress with large matrices', () => {
+  test('reports progress inside a long iteration, with an ETA from the progress rate', async () => {
+    const h = await make({ concurrency: 1 });
+    const job = await h.runner.submit({ kind: 'diagnostics.stress', params: { iterations: 2, size: 640 } });
+    const t0 = Date.now();
+    while (progressOf(h.events, job.id).filter((p) => p.step === 0).length < 4) {
+      if (Date.now() - t0 > 60_000) throw new Error('no progress inside the first iteration');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const inner = progressOf(h.events, job.id).filter((p) => p.step === 0);
+    expect(inner.at(-1)!.message).toMatch(/^iteration 1\/2: \d+% done$/);
+    expect(inner.at(-1)!.fraction!).toBeGreaterThan(inner[0]!.fraction!);
+    expect(inner.at(-1)!.fraction!).toBeLessThan(0.5);
+    expect(inner.some((p) => typeof p.etaSeconds === 'number' && p.etaSeconds > 0)).toBe(true);
+    expect((await h.runner.cancel(job.id)).state).toBe('cancelled');
+  });
+});

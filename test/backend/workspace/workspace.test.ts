@@ -327,6 +327,31 @@ describe('atomic rename', () => {
   });
 });
 
+describe('file-system faults', () => {
+  test('a persistent rename failure rejects the write, keeps the previous version and leaves no temp file', async () => {
+    const { promises: fsp } = await import('node:fs');
+    const root = newRoot();
+    const ws = await openWs(root);
+    const v1 = await ws.putRecord('runs', 'r', { v: 1 });
+    const real = fsp.rename;
+    let calls = 0;
+    fsp.rename = (async () => {
+      calls++;
+      throw Object.assign(new Error('EBUSY: resource busy'), { code: 'EBUSY' });
+    }) as typeof fsp.rename;
+    try {
+      await expect(ws.putRecord('runs', 'r', { v: 2 })).rejects.toThrow('EBUSY');
+    } finally {
+      fsp.rename = real;
+    }
+    expect(calls).toBeGreaterThan(1); // retried before giving up
+    expect(await ws.getRecord('runs', 'r')).toEqual(v1);
+    expect(readdirSync(join(root, 'records/runs'))).toEqual(['r.json']);
+    // and the store keeps working once the fault is gone
+    expect((await ws.putRecord('runs', 'r', { v: 3 })).revision).toBe(2);
+  });
+});
+
 describe('defaultWorkspaceRoot', () => {
   test('LETHE_WORKSPACE wins, then the OS app-data folder', () => {
     expect(defaultWorkspaceRoot({ LETHE_WORKSPACE: '/data/ws' }, 'linux', '/home/u')).toBe('/data/ws');

@@ -131,32 +131,35 @@ describe('buildBackward', () => {
 
   it.each(['window-argmax', 'indices-scatter', 'indices-unpool'] as const)('MaxPool backward is exact with ties (%s): each window sends its gradient to exactly one maximal element, the first', async (form) => {
     const prev = setFormulation({ maxPoolGrad: form });
-    // flat backgrounds with many equal maxima (the case an equality mask gets wrong)
-    const vals = [0, 0, 1, 1, 0, 0, 1, 1, 2, 2, 0, 0, 2, 2, 0, 0, 5, 5, 5, 5, 5, 5, 5, 5, 3, 0, 0, 0, 0, 3, 0, 0];
-    const cs = opCase('MaxPool', [{ name: 'x', dims: [1, 2, 4, 4], kind: 'input', data: vals }], { kernel_shape: [2, 2], strides: [2, 2] });
-    const g: Graph = { ...cs.graph };
-    const gy = f32([1, 2, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8]);
-    const bw = buildBackward(
-      { ...g, nodes: [...g.nodes, { op: 'Mul', inputs: ['y0', 'r'], outputs: ['m'], attrs: {} }, { op: 'ReduceSum', inputs: ['m'], outputs: ['loss'], attrs: { keepdims: { type: 'int', value: 0 } } }], initializers: [...g.initializers, { name: 'r', ...gy }] },
-      { loss: 'loss', wrt: ['x'] },
-    );
-    const out = await run(bw.graph, cs.feeds);
-    const dx = out[bw.grads.x].data as Float32Array;
-    const x = Float32Array.from(vals);
-    let total = 0;
-    for (let c = 0; c < 2; c++)
-      for (let wy = 0; wy < 2; wy++)
-        for (let wx = 0; wx < 2; wx++) {
-          const idx = [0, 1].flatMap((dy) => [0, 1].map((dx_) => c * 16 + (2 * wy + dy) * 4 + 2 * wx + dx_));
-          const mx = Math.max(...idx.map((i) => x[i]));
-          const got = idx.filter((i) => dx[i] !== 0);
-          expect(got.length).toBe(1); // one element, not every tied one
-          expect(got[0]).toBe(idx.find((i) => x[i] === mx)); // the first maximum in row-major order, as PyTorch
-          expect(dx[got[0]]).toBe(gy.data[c * 4 + wy * 2 + wx]);
-          total += dx[got[0]];
-        }
-    expect(total).toBe(36);
-    setFormulation(prev);
+    try {
+      // flat backgrounds with many equal maxima (the case an equality mask gets wrong)
+      const vals = [0, 0, 1, 1, 0, 0, 1, 1, 2, 2, 0, 0, 2, 2, 0, 0, 5, 5, 5, 5, 5, 5, 5, 5, 3, 0, 0, 0, 0, 3, 0, 0];
+      const cs = opCase('MaxPool', [{ name: 'x', dims: [1, 2, 4, 4], kind: 'input', data: vals }], { kernel_shape: [2, 2], strides: [2, 2] });
+      const g: Graph = { ...cs.graph };
+      const gy = f32([1, 2, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8]);
+      const bw = buildBackward(
+        { ...g, nodes: [...g.nodes, { op: 'Mul', inputs: ['y0', 'r'], outputs: ['m'], attrs: {} }, { op: 'ReduceSum', inputs: ['m'], outputs: ['loss'], attrs: { keepdims: { type: 'int', value: 0 } } }], initializers: [...g.initializers, { name: 'r', ...gy }] },
+        { loss: 'loss', wrt: ['x'] },
+      );
+      const out = await run(bw.graph, cs.feeds);
+      const dx = out[bw.grads.x].data as Float32Array;
+      const x = Float32Array.from(vals);
+      let total = 0;
+      for (let c = 0; c < 2; c++)
+        for (let wy = 0; wy < 2; wy++)
+          for (let wx = 0; wx < 2; wx++) {
+            const idx = [0, 1].flatMap((dy) => [0, 1].map((dx_) => c * 16 + (2 * wy + dy) * 4 + 2 * wx + dx_));
+            const mx = Math.max(...idx.map((i) => x[i]));
+            const got = idx.filter((i) => dx[i] !== 0);
+            expect(got.length).toBe(1); // one element, not every tied one
+            expect(got[0]).toBe(idx.find((i) => x[i] === mx)); // the first maximum in row-major order, as PyTorch
+            expect(dx[got[0]]).toBe(gy.data[c * 4 + wy * 2 + wx]);
+            total += dx[got[0]];
+          }
+      expect(total).toBe(36);
+    } finally {
+      setFormulation(prev);
+    }
   });
 
   it('BatchNormalization training lowering: output and running statistics match a float64 reference (PyTorch semantics)', async () => {

@@ -112,6 +112,6 @@ async function bench(name: string, net: Net, N: number, reps: number, variants: 
   }
 }
 
-const conv = [{ convWeightGrad: 'per-offset' }, { convWeightGrad: 'im2col' }, { convWeightGrad: 'unfold-conv' }] as Variant[];
-await bench('small CNN', smallCnn(128), 128, 15, [...conv, { maxPoolGrad: 'window-argmax' }, { maxPoolGrad: 'indices-unpool' }, { fuseReluMaxPool: false }]);
+const conv = [{}, { convWeightGrad: 'per-offset' }, { convWeightGrad: 'im2col' }] as Variant[]; // {} = defaults
+await bench('small CNN', smallCnn(128), 128, 15, [...conv, { maxPoolGrad: 'indices-scatter' }, { maxPoolGrad: 'window-argmax' }, { fuseReluMaxPool: false }]);
 if (!process.argv.includes('--cnn-only')) await bench('ResNet basic block 64ch 32x32', resnetBlock(64), 64, 5, conv);

@@ -108,6 +108,9 @@ describe('forget-set builder', () => {
     });
     expect(filt.idsSha256).toBe(expectedHash(wantF));
     await expect(previewForgetSet(ws, { datasetId, rule: { kind: 'filter', predicates: [{ column: 'nope', op: 'eq', value: 1 }] } })).rejects.toThrow(/no metadata column 'nope'/);
+    // tabular feature columns can be filtered too
+    const byFeature = await previewForgetSet(ws, { datasetId, rule: { kind: 'filter', predicates: [{ column: 'f1', op: 'range', min: 5 }, { column: 'f2', op: 'eq', value: 0 }] } });
+    expect(byFeature.idsSha256).toBe(expectedHash(trainIds.filter((id) => feat(Number(id.slice(3)))[0] >= 5 && feat(Number(id.slice(3)))[1] === 0)));
     await expect(previewForgetSet(ws, { datasetId, rule: { kind: 'class', classes: ['zebra'] } })).rejects.toThrow(/no class 'zebra'/);
   });
 

@@ -56,7 +56,7 @@ describe.skipIf(!fashionMnistAvailable())('Fashion-MNIST small CNN (acceptance)'
       expect(loaded.sha256).toBe(saved.sha256);
       // no training inputs left: only the image input
       expect(loaded.model.graph.inputs.map((v) => v.name)).toEqual(['input']);
-      const fresh = await evaluateModel(loaded.model, test, { batchSize: 1000, threads: 1 });
+      const fresh = await evaluateModel(loaded.model, test, { batchSize: 1000, threads: res.threads });
       expect(fresh.accuracy).toBe(ev.accuracy);
       expect(Array.from(fresh.pred)).toEqual(Array.from(ev.pred));
     } finally {

@@ -70,6 +70,13 @@ describe('evaluation graph', () => {
     expect(buildEvalGraph(model, { withLabels: false, features: null }).model.graph.outputs.map((o) => o.name)).toEqual([EVAL_IO.logits, EVAL_IO.pred]);
     expect(() => buildEvalGraph(model, { features: 'nope' })).toThrow(/feature value 'nope' is not in the model/);
   });
+
+  it('refuses labels outside the model classes instead of scoring them as zero loss', async () => {
+    const model = tinyMlp(dims, 5);
+    const ds = makeDataset(new Float32Array(2 * dims.d), [2, dims.d], Int32Array.from([0, 3]));
+    await expect(evaluateModel(model, ds)).rejects.toThrow(/the data has label 3, but the model has only 3 classes/);
+    await expect(computeGradients(model, ds, { params: ['W1'] })).rejects.toThrow(/label 1 is 3; labels must be integers in \[0, 3\)/);
+  });
 });
 
 describe('gradient graphs', () => {

@@ -2,7 +2,7 @@
 // mid-run with a checkpoint, and a resumed run that ends byte-identical to an uninterrupted one.
 
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { modelTrain, type ModelTrainParams } from '../../../main/backend/jobs/kinds/model-train';
@@ -83,8 +83,13 @@ describe("job kind 'model.train'", () => {
     };
     const part = modelTrain.validate({ ...base, out: join(dir, 'resumed.onnx') }) as ModelTrainParams;
     await expect(modelTrain.run(part, b.ctx)).rejects.toMatchObject({ name: 'AbortError' });
-    const last = b.saved.at(-1) as { globalStep: number; blob: string };
+    const last = b.saved.at(-1) as { globalStep: number; file: string };
     expect(last.globalStep).toBe(10);
+    const ckFile = join(root, last.file);
+    const good = readFileSync(ckFile);
+    writeFileSync(ckFile, Buffer.concat([good.subarray(0, good.length - 1), Buffer.from([good[good.length - 1] ^ 1])]));
+    await expect(modelTrain.run(part, ctxDouble(new AbortController().signal, last).ctx)).rejects.toThrow(/was modified or corrupted; it cannot be resumed/);
+    writeFileSync(ckFile, good);
 
     const c = ctxDouble(new AbortController().signal, last);
     const rc = await modelTrain.run(part, c.ctx);
@@ -93,5 +98,6 @@ describe("job kind 'model.train'", () => {
     expect(c.logs.join('\n')).toMatch(/Resuming from the checkpoint at step 10/);
     expect(readFileSync(join(dir, 'resumed.onnx')).equals(readFileSync(join(dir, 'full.onnx')))).toBe(true);
     expect(rc.epochLosses).toEqual(ra.epochLosses);
+    expect(existsSync(ckFile)).toBe(false); // removed once the job succeeded
   });
 });

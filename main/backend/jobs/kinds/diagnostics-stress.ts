@@ -62,7 +62,14 @@ const yieldNow = () => new Promise<void>((r) => setImmediate(r));
  * every 20 ms so a cancel message is seen promptly even for large sizes; the yield time is excluded
  * from the measured compute time.
  */
-export async function matmulTimed(a: Float32Array, b: Float32Array, c: Float32Array, n: number, signal: AbortSignal): Promise<number> {
+export async function matmulTimed(
+  a: Float32Array,
+  b: Float32Array,
+  c: Float32Array,
+  n: number,
+  signal: AbortSignal,
+  onRows?: (rowsDone: number) => void,
+): Promise<number> {
   c.fill(0);
   let computeMs = 0;
   let sliceStart = performance.now();
@@ -76,6 +83,7 @@ export async function matmulTimed(a: Float32Array, b: Float32Array, c: Float32Ar
     const now = performance.now();
     if (now - sliceStart > 20) {
       computeMs += now - sliceStart;
+      onRows?.(i + 1);
       await yieldNow();
       throwIfAborted(signal);
       sliceStart = performance.now();
@@ -119,7 +127,10 @@ export const diagnosticsStress: JobHandler<StressParams, StressResult> = {
     let lastCheckpoint = performance.now();
     for (let it = start; it < iterations; it++) {
       throwIfAborted(ctx.signal);
-      const ms = await matmulTimed(a, b, c, n, ctx.signal);
+      // large sizes take seconds per iteration: report progress inside the iteration too
+      const ms = await matmulTimed(a, b, c, n, ctx.signal, (rows) =>
+        ctx.progress({ step: it, total: iterations, fraction: (it + rows / n) / iterations, message: `iteration ${it + 1}/${iterations}: ${Math.round((100 * rows) / n)}% done` }),
+      );
       const g = flop / (Math.max(ms, 1e-3) * 1e-3) / 1e9;
       gflops.push(g);
       ctx.progress({ step: it + 1, total: iterations, message: `iteration ${it + 1}/${iterations}: ${g.toFixed(2)} GFLOP/s (${n}×${n} float32 matmul)` });

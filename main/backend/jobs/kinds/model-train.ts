@@ -1,8 +1,10 @@
 // model.train: train a model (registered name or .onnx file) on NPZ data with the Trainer, streaming
 // progress (step, loss, ETA). Resumable: a checkpoint (weights, optimizer state, BatchNorm statistics,
-// epoch/step; the RNG streams are derived from seed/epoch/step) is stored as a workspace blob every
-// `checkpointEvery` steps and at each epoch end; a resumed job continues from it and ends with the
-// same bytes as an uninterrupted run (CPU, same threads).
+// epoch/step; the RNG streams are derived from seed/epoch/step) is written atomically to
+// <workspace>/checkpoints/model.train/<jobId>.ckpt every `checkpointEvery` steps and at each epoch end
+// (one file per job, replaced each time, removed when the job succeeds); the job's persisted
+// checkpoint state records its SHA-256, so a resumed job refuses a file that changed. A resumed job
+// ends with the same bytes as an uninterrupted run (CPU, same threads).
 
 import { z } from 'zod';
 import { ApiError } from '../../../../preload/api/common';
@@ -65,7 +67,9 @@ export interface ModelTrainResult {
 }
 
 interface StoredCheckpoint {
-  blob: string;
+  /** path relative to the workspace root */
+  file: string;
+  sha256: string;
   globalStep: number;
   epoch: number;
 }
@@ -85,12 +89,24 @@ export const modelTrain: JobHandler<ModelTrainParams, ModelTrainResult> = {
   async run(params: ModelTrainParams, ctx: JobContext): Promise<ModelTrainResult> {
     const { openWorkspace } = await import('../../workspace');
     const { trainModel } = await import('../../services/models');
+    const { writeFileAtomic, ensureDirDurable } = await import('../../workspace/atomic');
+    const { readFile, rm } = await import('node:fs/promises');
+    const { createHash } = await import('node:crypto');
+    const { join } = await import('node:path');
+    const rel = join('checkpoints', 'model.train', `${ctx.jobId.replace(/[^A-Za-z0-9._-]/g, '_')}.ckpt`);
+    const ckptPath = join(ctx.workspaceRoot, rel);
     const ws = await openWorkspace(ctx.workspaceRoot, { mode: 'worker' });
     try {
       let resumeFrom: Uint8Array | null = null;
       const ck = ctx.checkpoint as StoredCheckpoint | null;
-      if (ck && typeof ck.blob === 'string') {
-        resumeFrom = await ws.getBlob(ck.blob);
+      if (ck && typeof ck.file === 'string') {
+        const bytes = await readFile(join(ctx.workspaceRoot, ck.file)).catch(() => {
+          throw new ApiError('not_found', `the checkpoint of this job (${ck.file}) is missing; it cannot be resumed`);
+        });
+        if (createHash('sha256').update(bytes).digest('hex') !== ck.sha256) {
+          throw new ApiError('conflict', `the checkpoint of this job (${ck.file}) was modified or corrupted; it cannot be resumed`);
+        }
+        resumeFrom = bytes;
         ctx.log('info', `Resuming from the checkpoint at step ${ck.globalStep} (epoch ${ck.epoch}).`);
       }
       let last = 0;
@@ -116,13 +132,15 @@ export const modelTrain: JobHandler<ModelTrainParams, ModelTrainResult> = {
           },
           onEpoch: (e) => ctx.log('info', `Epoch ${e.epoch}: mean loss ${e.meanLoss.toFixed(4)} (${e.seconds.toFixed(1)} s).`),
           saveCheckpoint: async (bytes, c) => {
-            const blob = await ws.putBlob(bytes);
-            const stored: StoredCheckpoint = { blob: blob.sha256, globalStep: c.globalStep, epoch: c.epoch };
+            await ensureDirDurable(join(ctx.workspaceRoot, 'checkpoints', 'model.train'));
+            await writeFileAtomic(ckptPath, bytes);
+            const stored: StoredCheckpoint = { file: rel, sha256: createHash('sha256').update(bytes).digest('hex'), globalStep: c.globalStep, epoch: c.epoch };
             await ctx.saveCheckpoint(stored);
           },
         },
       );
       if (r.fit.fallbackReason) ctx.log('warn', r.fit.fallbackReason);
+      await rm(ckptPath, { force: true });
       return {
         model: params.model,
         saved: r.saved ? { name: r.saved.name, sha256: r.saved.sha256 } : null,

@@ -1,0 +1,438 @@
+// API handlers for models.* (spread into the backend's handler table) and their zod schemas (spread
+// into validation.ts). Built on the model registry (./models.ts): this file adds the API's views of a
+// model (summary, detail with per-initializer reasons), the architecture catalogue, dataset-backed
+// training (a workspace dataset is written once as a deterministic NPZ under cache/training-data/ and
+// handed to the 'model.train' job) and the in-use check before deletion.
+
+import { mkdir, stat } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import { z } from 'zod';
+import { ApiError } from '../../../preload/api/common';
+import type { JobInfo, JobSubmit } from '../../../preload/api/jobs';
+import type {
+  ArchitectureInfo,
+  ArchitectureName,
+  InitializerInfo,
+  ModelDetail,
+  ModelMethods,
+  ModelSummary,
+  ModelTrainArgs,
+  TrainingRecipe,
+} from '../../../preload/api/models';
+import { detectTrainable } from '../../engine/models';
+import { numel } from '../../engine/onnx/ir';
+import { writeNpz } from '../../engine/io/npz';
+import { Prng, sampleWithoutReplacement } from '../../engine/data/prng';
+import { datasetManifestSha256, SPLIT_CODE, type DatasetRecord } from '../../engine/data/store';
+import { writeFileAtomic } from '../workspace/atomic';
+import type { RecordEnvelope, Workspace } from '../workspace/types';
+import { findDataset, openReader, type MethodHandlers } from './datasets';
+import { createModel, exportModel, getModelRecord, importModel, loadRegisteredModel, nameFromFile, type ModelManifest } from './models';
+
+// ---------- schemas ----------
+
+const modelId = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must contain only letters, digits, ".", "_" and "-", starting with a letter or digit');
+const filePath = z.string().min(1).max(4096);
+const dim = z.number().int().min(1).max(65_536);
+const initNames = z.array(z.string().min(1).max(1024)).max(100_000);
+const arch = z.enum(['mlp', 'cnn', 'resnet18', 'vit']);
+
+export const modelArgSchemas = {
+  'models.list': z.object({}).strict(),
+  'models.get': z.object({ id: modelId }).strict(),
+  'models.architectures': z.object({}).strict(),
+  'models.create': z
+    .object({
+      arch,
+      name: modelId,
+      classes: z.number().int().min(2).max(100_000).optional(),
+      inputShape: z.array(dim).min(1).max(4).optional(),
+      seed: z.number().int().min(0).max(0xffffffff).optional(),
+      options: z.record(z.unknown()).optional(),
+    })
+    .strict(),
+  'models.import': z.object({ path: filePath, name: modelId.optional(), trainable: initNames.optional(), frozen: initNames.optional() }).strict(),
+  'models.export': z.object({ id: modelId, path: filePath }).strict(),
+  'models.train': z
+    .object({
+      modelId,
+      datasetId: z.string().min(1).max(200).optional(),
+      maxTrainExamples: z.number().int().min(1).max(100_000_000).optional(),
+      dataPath: filePath.optional(),
+      testPath: filePath.optional(),
+      saveAs: modelId.optional(),
+      epochs: z.number().int().min(1).max(100_000).optional(),
+      batchSize: z.number().int().min(1).max(1_000_000).optional(),
+      lr: z.number().min(0).max(100).optional(),
+      optimizer: z.enum(['sgd', 'adam', 'adamw']).optional(),
+      momentum: z.number().min(0).lt(1).optional(),
+      nesterov: z.boolean().optional(),
+      weightDecay: z.number().min(0).max(10).optional(),
+      schedule: z.enum(['constant', 'cosine', 'step']).optional(),
+      stepSize: z.number().int().min(1).max(1_000_000).optional(),
+      gamma: z.number().gt(0).max(1).optional(),
+      seed: z.number().int().min(0).max(0xffffffff).optional(),
+      labelSmoothing: z.number().min(0).lt(1).optional(),
+    })
+    .strict(),
+  'models.delete': z.object({ id: modelId }).strict(),
+} satisfies { [M in keyof ModelMethods]: z.ZodType<ModelMethods[M]['args'], z.ZodTypeDef, unknown> };
+
+// ---------- architectures ----------
+
+const ARCH_INFO: readonly ArchitectureInfo[] = [
+  {
+    name: 'mlp',
+    title: 'MLP',
+    description: 'Multi-layer perceptron: flatten, two hidden ReLU layers (256, 128), linear classifier. Fast; a baseline for 28x28 images or tabular features.',
+    defaults: { inputShape: [1, 28, 28], hidden: [256, 128], classes: 10, dropout: 0, seed: 0 },
+    recipe: { epochs: 5, batchSize: 128, lr: 0.05, optimizer: 'sgd', momentum: 0.9, weightDecay: 0, schedule: 'cosine', seed: 0 },
+  },
+  {
+    name: 'cnn',
+    title: 'Small CNN',
+    description: 'Two 3x3 conv + ReLU + 2x2 max-pool stages (32, 64 channels), a 128-unit hidden layer, linear classifier. The reference model for Fashion-MNIST (about 420k parameters).',
+    defaults: { inputShape: [1, 28, 28], channels: [32, 64], hidden: 128, classes: 10, dropout: 0, seed: 0 },
+    recipe: { epochs: 5, batchSize: 128, lr: 0.05, optimizer: 'sgd', momentum: 0.9, weightDecay: 0, schedule: 'cosine', seed: 0 },
+  },
+  {
+    name: 'resnet18',
+    title: 'ResNet-18 (CIFAR)',
+    description: 'ResNet-18 in the CIFAR variant used across the unlearning literature: 3x3 stride-1 stem, no stem max-pool, four stages of two BasicBlocks with BatchNorm (about 11M parameters).',
+    defaults: { inputShape: [3, 32, 32], width: 64, blocks: [2, 2, 2, 2], classes: 10, seed: 0 },
+    recipe: { epochs: 30, batchSize: 128, lr: 0.1, optimizer: 'sgd', momentum: 0.9, weightDecay: 5e-4, schedule: 'cosine', seed: 0 },
+  },
+  {
+    name: 'vit',
+    title: 'Tiny ViT',
+    description: 'Vision Transformer (ViT-Ti layout): 4x4 patch embedding, class token, 6 pre-norm blocks of 3-head attention and MLP, width 192.',
+    defaults: { inputShape: [3, 32, 32], patch: 4, dim: 192, depth: 6, heads: 3, mlpRatio: 4, classes: 10, dropout: 0, seed: 0 },
+    recipe: { epochs: 30, batchSize: 128, lr: 0.001, optimizer: 'adamw', weightDecay: 0.05, schedule: 'cosine', seed: 0 },
+  },
+];
+
+/** For imported models (architecture unknown): a conservative fine-tuning recipe. */
+const IMPORTED_RECIPE: TrainingRecipe = { epochs: 3, batchSize: 64, lr: 0.01, optimizer: 'sgd', momentum: 0.9, weightDecay: 0, schedule: 'cosine', seed: 0 };
+
+export function architectures(): ArchitectureInfo[] {
+  return ARCH_INFO.map((a) => structuredClone(a));
+}
+
+export function defaultRecipe(arch: string | null): TrainingRecipe {
+  return { ...(ARCH_INFO.find((a) => a.name === arch)?.recipe ?? IMPORTED_RECIPE) };
+}
+
+// ---------- views ----------
+
+const KIND = 'models' as const;
+
+function dataInput(m: ModelManifest) {
+  return m.inputs.length === 1 ? m.inputs[0] : null;
+}
+
+export function summarizeModel(rec: RecordEnvelope<ModelManifest>): ModelSummary {
+  const m = rec.data;
+  const input = dataInput(m);
+  const out = m.outputs[0];
+  const classes = out?.shape && out.shape.length === 2 && typeof out.shape[1] === 'number' ? out.shape[1] : null;
+  return {
+    id: rec.id,
+    name: m.name,
+    source: m.source,
+    arch: m.arch,
+    inputShape: input?.shape ? input.shape.slice(1) : null,
+    classes,
+    parameterCount: m.parameterCount,
+    sha256: m.sha256,
+    sizeBytes: m.sizeBytes,
+    createdAt: rec.createdAt,
+  };
+}
+
+export async function listModelSummaries(ws: Workspace): Promise<ModelSummary[]> {
+  const recs = await ws.listRecords<ModelManifest>(KIND);
+  return recs.map(summarizeModel).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+// detail views decode the whole model; keep the last few by content hash
+const detailCache = new Map<string, Pick<ModelDetail, 'trainable' | 'frozen'>>();
+
+export async function modelDetail(ws: Workspace, id: string): Promise<ModelDetail> {
+  const rec = await getModelRecord(ws, id);
+  const m = rec.data;
+  const key = `${m.sha256}\u0000${JSON.stringify(m.overrides)}`;
+  let inits = detailCache.get(key);
+  if (!inits) {
+    const { model } = await loadRegisteredModel(ws, id);
+    const report = detectTrainable(model, { trainable: m.overrides.trainable, frozen: m.overrides.frozen });
+    const byName = new Map(model.graph.initializers.map((t) => [t.name, t]));
+    const info = (name: string): InitializerInfo => {
+      const t = byName.get(name);
+      const dims = (t?.dims ?? []).map(Number);
+      return { name, dtype: t?.dtype ?? 'unknown', dims, elements: numel(dims), reason: report.reasons[name] ?? '' };
+    };
+    inits = { trainable: report.trainable.map(info), frozen: report.buffers.map(info) };
+    detailCache.set(key, inits);
+    while (detailCache.size > 8) detailCache.delete(detailCache.keys().next().value!);
+  }
+  return {
+    ...summarizeModel(rec),
+    archOptions: m.archOptions,
+    opset: m.opset,
+    producer: m.producer,
+    inputs: m.inputs.map((v) => ({ name: v.name, dtype: v.dtype, shape: v.shape })),
+    outputs: m.outputs.map((v) => ({ name: v.name, dtype: v.dtype, shape: v.shape })),
+    trainable: inits.trainable,
+    frozen: inits.frozen,
+    overrides: m.overrides,
+    warnings: m.warnings,
+    provenance: {
+      kind: m.source === 'builtin' ? 'created' : m.source,
+      importedFrom: m.importedFrom,
+      trainedFrom: m.training ? m.training.baseModel : null,
+    },
+    training: m.training ? (JSON.parse(JSON.stringify(m.training)) as ModelDetail['training']) : null,
+  };
+}
+
+// ---------- training data from a workspace dataset ----------
+
+/** The model's per-example input shape, checked against the dataset's sample shape. */
+function checkDatasetFits(model: ModelSummary, ds: DatasetRecord): void {
+  const d = ds.data;
+  const want = model.inputShape;
+  // images are stored HWC and fed CHW; tabular rows are [F]
+  const fed = d.kind === 'image' ? [d.sampleShape[2], d.sampleShape[0], d.sampleShape[1]] : d.sampleShape;
+  if (want) {
+    const ok = want.length === fed.length && want.every((w, i) => typeof w !== 'number' || w === fed[i]);
+    if (!ok) {
+      const what = d.kind === 'image' ? `${d.sampleShape[0]}x${d.sampleShape[1]} images with ${d.sampleShape[2]} channel(s), fed as [${fed.join(', ')}]` : `rows of ${fed[0]} features`;
+      throw new ApiError('invalid_argument', `Model '${model.name}' expects inputs of shape [${want.map((w) => w ?? '?').join(', ')}], but dataset '${d.name}' holds ${what}.`);
+    }
+  }
+  if (model.classes !== null && model.classes !== d.classNames.length) {
+    throw new ApiError('invalid_argument', `Model '${model.name}' predicts ${model.classes} classes, but dataset '${d.name}' has ${d.classNames.length}.`);
+  }
+  if (d.counts.totals.train === 0) throw new ApiError('invalid_argument', `Dataset '${d.name}' has no training examples.`);
+}
+
+/** Seeded class-stratified subset of the train split (largest-remainder quotas), ascending indices. */
+function subsetIndices(labels: Int32Array, splits: Uint8Array, classes: number, limit: number | undefined, seed: number): number[] {
+  const byClass: number[][] = Array.from({ length: classes }, () => []);
+  for (let i = 0; i < labels.length; i++) if (splits[i] === SPLIT_CODE.train) byClass[labels[i]]?.push(i);
+  const total = byClass.reduce((a, c) => a + c.length, 0);
+  if (limit === undefined || limit >= total) return byClass.flat().sort((a, b) => a - b);
+  const exact = byClass.map((c) => (c.length * limit) / total);
+  const quota = exact.map(Math.floor);
+  let left = limit - quota.reduce((a, b) => a + b, 0);
+  const order = exact.map((e, c) => [e - Math.floor(e), c] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (const [, c] of order) {
+    if (left <= 0) break;
+    if (quota[c] < byClass[c].length) {
+      quota[c]++;
+      left--;
+    }
+  }
+  const rng = new Prng(seed);
+  return byClass.flatMap((c, k) => sampleWithoutReplacement(c, quota[k], rng)).sort((a, b) => a - b);
+}
+
+async function writeSplitNpz(ws: Workspace, ds: DatasetRecord, indices: number[], file: string): Promise<string> {
+  const path = join(ws.root, 'cache', 'training-data', file);
+  if (await stat(path).then((s) => s.isFile(), () => false)) return path; // deterministic content: reuse
+  const reader = await openReader(ws, ds);
+  const elems = reader.rowElems;
+  const x = new Float32Array(indices.length * elems);
+  const y = new BigInt64Array(indices.length);
+  const CHUNK = 4096;
+  for (let s = 0; s < indices.length; s += CHUNK) {
+    const part = indices.slice(s, s + CHUNK);
+    const { data } = await reader.readBatchFloat32(part);
+    x.set(data, s * elems);
+    for (let k = 0; k < part.length; k++) y[s + k] = BigInt(reader.labels[part[k]]);
+    await new Promise((r) => setImmediate(r)); // keep the event loop responsive between chunks
+  }
+  const d = ds.data;
+  await mkdir(join(ws.root, 'cache', 'training-data'), { recursive: true });
+  const shape = d.kind === 'image' ? [indices.length, d.sampleShape[2], d.sampleShape[0], d.sampleShape[1]] : [indices.length, d.sampleShape[0]];
+  await writeFileAtomic(path, writeNpz({ x: { dtype: 'float32', shape, data: x }, y: { dtype: 'int64', shape: [indices.length], data: y } }));
+  return path;
+}
+
+/**
+ * Write a dataset's train split (or a seeded subset) and its test split as NPZ files the trainer
+ * reads: images scaled to [0, 1] in CHW order, labels int64. File names carry the dataset name and
+ * manifest hash, so the same request reuses the same bytes.
+ */
+export async function datasetTrainingFiles(ws: Workspace, ds: DatasetRecord, opts: { maxTrain?: number; seed: number }): Promise<{ train: string; test: string | null; trainCount: number }> {
+  const reader = await openReader(ws, ds);
+  const classes = ds.data.classNames.length;
+  const train = subsetIndices(reader.labels, reader.splits, classes, opts.maxTrain, opts.seed);
+  const test: number[] = [];
+  for (let i = 0; i < reader.count; i++) if (reader.splits[i] === SPLIT_CODE.test) test.push(i);
+  const stem = `${ds.data.name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 60) || 'dataset'}-${datasetManifestSha256(ds.data).slice(0, 12)}`;
+  const subset = opts.maxTrain !== undefined && train.length < ds.data.counts.totals.train ? `-n${train.length}-s${opts.seed}` : '';
+  const trainPath = await writeSplitNpz(ws, ds, train, `${stem}-train${subset}.npz`);
+  const testPath = test.length ? await writeSplitNpz(ws, ds, test, `${stem}-test.npz`) : null;
+  return { train: trainPath, test: testPath, trainCount: train.length };
+}
+
+// ---------- train ----------
+
+async function uniqueModelName(ws: Workspace, base: string): Promise<string> {
+  const stem = base.slice(0, 120);
+  if (!(await ws.getRecord(KIND, stem))) return stem;
+  for (let i = 2; i < 10_000; i++) {
+    const n = `${stem}-${i}`;
+    if (!(await ws.getRecord(KIND, n))) return n;
+  }
+  throw new ApiError('conflict', `Could not find a free model name starting with '${stem}'.`);
+}
+
+export async function submitTraining(ws: Workspace, submitJob: (job: JobSubmit) => Promise<JobInfo>, a: ModelTrainArgs): Promise<JobInfo> {
+  const rec = await getModelRecord(ws, a.modelId);
+  const model = summarizeModel(rec);
+  if (!a.datasetId === !a.dataPath) throw new ApiError('invalid_argument', 'models.train needs exactly one of datasetId (a workspace dataset) or dataPath (an NPZ file).');
+  if (a.testPath && !a.dataPath) throw new ApiError('invalid_argument', 'testPath goes with dataPath; with a dataset its test split is used.');
+  if (a.maxTrainExamples !== undefined && !a.datasetId) throw new ApiError('invalid_argument', 'maxTrainExamples applies to a dataset (datasetId).');
+  for (const p of [a.dataPath, a.testPath]) if (p !== undefined && !isAbsolute(p)) throw new ApiError('invalid_argument', `The data file path '${p}' must be absolute.`);
+  const r = { ...defaultRecipe(rec.data.arch), ...definedOnly(a) } as TrainingRecipe;
+  if (r.optimizer !== 'sgd' && (a.momentum !== undefined || a.nesterov !== undefined)) throw new ApiError('invalid_argument', `momentum and nesterov apply to SGD, not ${r.optimizer}.`);
+  if (rec.data.parameterCount === 0) throw new ApiError('invalid_argument', `Model '${model.name}' has no trainable initializers.`);
+
+  let data: string;
+  let test: string | undefined;
+  let what: string;
+  if (a.datasetId) {
+    const ds = await findDataset(ws, a.datasetId);
+    checkDatasetFits(model, ds);
+    const files = await datasetTrainingFiles(ws, ds, { maxTrain: a.maxTrainExamples, seed: r.seed });
+    data = files.train;
+    test = files.test ?? undefined;
+    what = `'${ds.data.name}' (${files.trainCount.toLocaleString('en-US')} examples)`;
+  } else {
+    data = a.dataPath!;
+    test = a.testPath;
+    what = data.split(/[\\/]/).pop()!;
+  }
+  const optimizer =
+    r.optimizer === 'sgd'
+      ? { kind: 'sgd' as const, momentum: r.momentum ?? 0, nesterov: r.nesterov ?? false, weightDecay: r.weightDecay ?? 0 }
+      : { kind: r.optimizer, weightDecay: r.weightDecay ?? 0 };
+  const schedule =
+    r.schedule === 'cosine'
+      ? { kind: 'cosine' as const, tMax: 0 }
+      : r.schedule === 'step'
+        ? { kind: 'step' as const, stepSize: r.stepSize ?? Math.max(1, Math.floor(r.epochs / 3)), gamma: r.gamma ?? 0.1 }
+        : { kind: 'constant' as const };
+  const saveAs = a.saveAs ?? (await uniqueModelName(ws, `${model.name}-trained`));
+  if (a.saveAs && (await ws.getRecord(KIND, a.saveAs))) throw new ApiError('conflict', `A model named '${a.saveAs}' already exists.`);
+  const params = {
+    model: model.name,
+    data,
+    ...(test ? { test } : {}),
+    epochs: r.epochs,
+    batchSize: r.batchSize,
+    lr: r.lr,
+    optimizer,
+    schedule,
+    seed: r.seed,
+    ...(r.labelSmoothing ? { labelSmoothing: r.labelSmoothing } : {}),
+    saveAs,
+  };
+  return submitJob({ kind: 'model.train', title: `Train '${model.name}' on ${what} as '${saveAs}'`, params });
+}
+
+function definedOnly(a: ModelTrainArgs): Partial<TrainingRecipe> {
+  const keys: (keyof TrainingRecipe)[] = ['epochs', 'batchSize', 'lr', 'optimizer', 'momentum', 'nesterov', 'weightDecay', 'schedule', 'stepSize', 'gamma', 'seed', 'labelSmoothing'];
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (a[k] !== undefined) out[k] = a[k];
+  return out as Partial<TrainingRecipe>;
+}
+
+// ---------- delete ----------
+
+/** Where a model is referenced: runs (any field naming a model) and worst-case forget sets. */
+async function usersOf(ws: Workspace, name: string): Promise<string[]> {
+  const users: string[] = [];
+  const refersTo = (v: unknown, depth = 0): boolean => {
+    if (depth > 6 || v === null || typeof v !== 'object') return false;
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+      if (/model/i.test(k) && (x === name || (x && typeof x === 'object' && ((x as Record<string, unknown>).id === name || (x as Record<string, unknown>).name === name || (x as Record<string, unknown>).modelId === name)))) return true;
+      if (typeof x === 'object' && refersTo(x, depth + 1)) return true;
+    }
+    return false;
+  };
+  for (const r of await ws.listRecords<Record<string, unknown>>('runs')) if (refersTo(r.data)) users.push(`run '${(r.data.name as string) ?? r.id}'`);
+  for (const f of await ws.listRecords<{ name: string; params?: { model?: { modelId?: string } } }>('forgetSets')) {
+    if (f.data.params?.model?.modelId === name) users.push(`forget set '${f.data.name}'`);
+  }
+  return users;
+}
+
+export async function deleteModel(ws: Workspace, id: string): Promise<{ deleted: true }> {
+  const rec = await getModelRecord(ws, id);
+  const users = await usersOf(ws, rec.id);
+  if (users.length) throw new ApiError('conflict', `Model '${rec.id}' is used by ${users.join(', ')}; delete ${users.length > 1 ? 'them' : 'it'} first.`);
+  await ws.deleteRecord(KIND, rec.id);
+  return { deleted: true };
+}
+
+// ---------- handlers ----------
+
+async function checkImportPath(p: string): Promise<void> {
+  if (!isAbsolute(p)) throw new ApiError('invalid_argument', `The model file path must be absolute (it is '${p}').`);
+  const st = await stat(p).catch((e: NodeJS.ErrnoException) => {
+    throw new ApiError('invalid_argument', e.code === 'ENOENT' ? `There is no file at ${p}.` : `Cannot read ${p} (${e.code ?? e.message}).`);
+  });
+  if (!st.isFile()) throw new ApiError('invalid_argument', `${p} is a folder, not an ONNX file.`);
+}
+
+async function checkExportPath(p: string): Promise<void> {
+  if (!isAbsolute(p)) throw new ApiError('invalid_argument', `The export path must be absolute (it is '${p}').`);
+  const st = await stat(p).catch(() => null);
+  if (st?.isDirectory()) throw new ApiError('invalid_argument', `${p} is a folder; give a file name such as model.onnx.`);
+  const parent = p.replace(/[\\/][^\\/]*$/, '') || '/';
+  const pst = await stat(parent).catch(() => null);
+  if (!pst?.isDirectory()) throw new ApiError('invalid_argument', `The folder ${parent} does not exist.`);
+}
+
+async function assertNameFree(ws: Workspace, name: string): Promise<void> {
+  if (await ws.getRecord(KIND, name).catch(() => null)) throw new ApiError('conflict', `A model named '${name}' already exists; choose another name.`);
+}
+
+export interface ModelServiceDeps {
+  workspace: Workspace;
+  submitJob(job: JobSubmit): Promise<JobInfo>;
+}
+
+export function modelHandlers(deps: ModelServiceDeps): MethodHandlers<ModelMethods> {
+  const ws = deps.workspace;
+  return {
+    'models.list': async () => listModelSummaries(ws),
+    'models.get': async ({ id }) => modelDetail(ws, id),
+    'models.architectures': async () => architectures(),
+    'models.create': async (a) => {
+      await assertNameFree(ws, a.name);
+      const m = await createModel(ws, { name: a.name, arch: a.arch as ArchitectureName, classes: a.classes, inputShape: a.inputShape, seed: a.seed, options: a.options });
+      return modelDetail(ws, m.name);
+    },
+    'models.import': async (a) => {
+      await checkImportPath(a.path);
+      await assertNameFree(ws, a.name ?? nameFromFile(a.path));
+      const m = await importModel(ws, { file: a.path, name: a.name, trainable: a.trainable, frozen: a.frozen });
+      return modelDetail(ws, m.name);
+    },
+    'models.export': async ({ id, path }) => {
+      await checkExportPath(path);
+      const r = await exportModel(ws, id, path);
+      return { id: r.name, path: r.path, sha256: r.sha256, sizeBytes: r.sizeBytes };
+    },
+    'models.train': async (a) => submitTraining(ws, deps.submitJob, a),
+    'models.delete': async ({ id }) => deleteModel(ws, id),
+  };
+}

@@ -1,0 +1,165 @@
+// Models: the API contract (types only). Implemented by main/backend/services/models-api.ts on top of
+// the model registry (main/backend/services/models.ts); argument schemas live beside the handlers.
+//
+// Identifiers: a model's `id` is its unique name in the workspace (letters, digits, '.', '_', '-').
+
+import type { MethodDef } from './common';
+import type { JobInfo } from './jobs';
+
+export type ModelSource = 'builtin' | 'imported' | 'trained';
+export type ArchitectureName = 'mlp' | 'cnn' | 'resnet18' | 'vit';
+
+export interface ModelValueInfo {
+  name: string;
+  dtype: string;
+  /** null when the file declares no shape; string entries are symbolic dimensions such as 'N' */
+  shape: (number | string | null)[] | null;
+}
+
+export interface ModelSummary {
+  id: string;
+  name: string;
+  source: ModelSource;
+  /** built-in architecture (also for models trained from one); null for imported models */
+  arch: string | null;
+  /** the data input's per-example shape (without the batch dimension); null when undeclared */
+  inputShape: (number | string | null)[] | null;
+  /** number of classes from the output shape [N, classes]; null when undeclared */
+  classes: number | null;
+  parameterCount: number;
+  sha256: string;
+  sizeBytes: number;
+  createdAt: string;
+}
+
+export interface InitializerInfo {
+  name: string;
+  dtype: string;
+  dims: number[];
+  elements: number;
+  /** why it was classified trainable or frozen (detected from the graph, or a user override) */
+  reason: string;
+}
+
+export interface TrainingRecipe {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  optimizer: 'sgd' | 'adam' | 'adamw';
+  /** SGD only */
+  momentum?: number;
+  nesterov?: boolean;
+  weightDecay?: number;
+  schedule?: 'constant' | 'cosine' | 'step';
+  /** for schedule 'step': decay every stepSize epochs by gamma */
+  stepSize?: number;
+  gamma?: number;
+  seed: number;
+  labelSmoothing?: number;
+}
+
+export interface ModelTrainingInfo {
+  baseModel: { name: string | null; sha256: string };
+  data: { sha256: string; n: number; file: string | null };
+  optimizer: Record<string, unknown>;
+  lr: number;
+  schedule: Record<string, unknown> | null;
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  provider: string;
+  threads: number;
+  fallbackReason: string | null;
+  epochLosses: number[];
+  testAccuracy: number | null;
+  seconds: number;
+}
+
+export interface ModelDetail extends ModelSummary {
+  archOptions: Record<string, unknown> | null;
+  opset: number;
+  producer: string;
+  inputs: ModelValueInfo[];
+  outputs: ModelValueInfo[];
+  trainable: InitializerInfo[];
+  frozen: InitializerInfo[];
+  overrides: { trainable: string[]; frozen: string[] };
+  warnings: string[];
+  provenance: {
+    kind: 'created' | 'imported' | 'trained';
+    /** file name the model was imported from (no folder) */
+    importedFrom: string | null;
+    /** the model it was trained from (trained models) */
+    trainedFrom: { name: string | null; sha256: string } | null;
+  };
+  /** recipe, data and metrics of the training run (trained models) */
+  training: ModelTrainingInfo | null;
+}
+
+export interface ArchitectureInfo {
+  name: ArchitectureName;
+  title: string;
+  description: string;
+  /** the options the builder uses when none are given (inputShape, classes, seed included) */
+  defaults: Record<string, unknown>;
+  /** a recipe that trains it sensibly from scratch */
+  recipe: TrainingRecipe;
+}
+
+export interface ModelCreateArgs {
+  arch: ArchitectureName;
+  name: string;
+  classes?: number;
+  /** per-example input shape, e.g. [1, 28, 28] (C, H, W) */
+  inputShape?: number[];
+  seed?: number;
+  /** further architecture options (hidden, channels, width, depth, dropout, ...) */
+  options?: Record<string, unknown>;
+}
+
+export interface ModelImportArgs {
+  /** an .onnx file on this machine */
+  path: string;
+  name?: string;
+  /** initializer names to force trainable / frozen */
+  trainable?: string[];
+  frozen?: string[];
+}
+
+export interface ModelTrainArgs extends Partial<TrainingRecipe> {
+  modelId: string;
+  /** a workspace dataset (id or name): its train split is used, its test split measures accuracy */
+  datasetId?: string;
+  /** use at most this many training examples (a seeded, class-stratified subset); default all */
+  maxTrainExamples?: number;
+  /** NPZ form instead of a dataset: keys x float32 [N, ...] and y int64 [N] */
+  dataPath?: string;
+  testPath?: string;
+  /** name of the trained model (default '<model>-trained', made unique) */
+  saveAs?: string;
+}
+
+export interface ModelMethods {
+  'models.list': MethodDef<Record<string, never>, ModelSummary[]>;
+  'models.get': MethodDef<{ id: string }, ModelDetail>;
+  'models.architectures': MethodDef<Record<string, never>, ArchitectureInfo[]>;
+  'models.create': MethodDef<ModelCreateArgs, ModelDetail>;
+  /** validates the file with the ONNX loader; a bad file is 'invalid_argument' with the reason in plain words */
+  'models.import': MethodDef<ModelImportArgs, ModelDetail>;
+  'models.export': MethodDef<{ id: string; path: string }, { id: string; path: string; sha256: string; sizeBytes: number }>;
+  /** submits a 'model.train' job; its result names the saved model */
+  'models.train': MethodDef<ModelTrainArgs, JobInfo>;
+  /** refused ('conflict') while a run or forget set uses the model */
+  'models.delete': MethodDef<{ id: string }, { deleted: true }>;
+}
+
+export const MODEL_METHOD_NAMES = [
+  'models.list',
+  'models.get',
+  'models.architectures',
+  'models.create',
+  'models.import',
+  'models.export',
+  'models.train',
+  'models.delete',
+] as const satisfies readonly (keyof ModelMethods)[];

@@ -1,0 +1,38 @@
+// Small formatting helpers shared by the Model* components.
+import type { ModelSummary } from '../../../preload/api';
+
+const ARCH_TITLES: Record<string, string> = { mlp: 'MLP', cnn: 'Small CNN', resnet18: 'ResNet-18', vit: 'Tiny ViT' };
+
+export function archTitle(arch: string | null): string {
+  return arch ? (ARCH_TITLES[arch] ?? arch) : 'imported';
+}
+
+/** 'Small CNN', 'Small CNN (trained)', 'imported ONNX', 'imported ONNX (trained)' */
+export function sourceText(m: Pick<ModelSummary, 'arch' | 'source'>): string {
+  const base = m.arch ? archTitle(m.arch) : 'imported ONNX';
+  return m.source === 'trained' ? `${base} (trained)` : base;
+}
+
+/** [1, 28, 28] -> '1 × 28 × 28'; symbolic or unknown dimensions as '?' */
+export function shapeText(shape: readonly (number | string | null)[] | null): string {
+  if (!shape) return '?';
+  return shape.map((d) => (d === null ? '?' : String(d))).join(' × ');
+}
+
+/** 421642 -> '421.6k', 11173962 -> '11.17M' */
+export function formatCount(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (n >= 1e4) return `${(n / 1e3).toFixed(1)}k`;
+  return n.toLocaleString('en-US');
+}
+
+/** '1, 28, 28' or '1x28x28' -> [1, 28, 28]; null when not a list of positive integers */
+export function parseShape(text: string): number[] | null {
+  const parts = text
+    .split(/[\s,x×]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (!parts.length) return null;
+  const dims = parts.map(Number);
+  return dims.every((d) => Number.isInteger(d) && d > 0) ? dims : null;
+}
