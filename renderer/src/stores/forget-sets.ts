@@ -1,0 +1,125 @@
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import type { ForgetRuleInput, ForgetSetCreateArgs, ForgetSetDetail, ForgetSetPreview, ForgetSetSummary } from '../../../preload/api';
+import { getApi } from '../api/client';
+import { errorMessage } from '../utils/errors';
+import { useToastsStore } from './toasts';
+
+/**
+ * Text of deletion requests -> IDs: one per line or separated by commas, semicolons or whitespace;
+ * blank entries dropped. Duplicates are kept (the backend reports them).
+ */
+export function parseIdList(text: string): string[] {
+  return text
+    .split(/[\s,;]+/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/** Count or percentage: '500' -> { count: 500 }, '1.5%' -> { fraction: 0.015 }; throws a plain sentence. */
+export function parseCountOrPercent(raw: string): { count?: number; fraction?: number } {
+  const s = raw.trim();
+  const pct = /^(\d+(?:\.\d+)?)\s*%$/.exec(s);
+  if (pct) {
+    const f = Number(pct[1]) / 100;
+    if (!(f > 0 && f <= 1)) throw new Error('A percentage must be above 0% and at most 100%.');
+    return { fraction: f };
+  }
+  if (!/^\d+$/.test(s) || Number(s) < 1) throw new Error(`'${raw}' is not a count (a whole number of at least 1) or a percentage such as 1%.`);
+  return { count: Number(s) };
+}
+
+/** The workspace's forget sets, and the preview/create calls the forget-set wizard makes. */
+export const useForgetSetsStore = defineStore('forgetSets', () => {
+  const sets = ref<ForgetSetSummary[]>([]);
+  const loaded = ref(false);
+  const error = ref<string | null>(null);
+  const details = ref<Record<string, ForgetSetDetail>>({});
+  /** preview of the rule the wizard shows; null before the first preview */
+  const preview = ref<ForgetSetPreview | null>(null);
+  const previewError = ref<string | null>(null);
+  const previewing = ref(false);
+  const saving = ref(false);
+  let previewSeq = 0;
+
+  async function load(): Promise<void> {
+    try {
+      sets.value = await getApi().call('forgetSets.list', {});
+      error.value = null;
+    } catch (err) {
+      error.value = errorMessage(err);
+    } finally {
+      loaded.value = true;
+    }
+  }
+
+  async function detail(id: string): Promise<ForgetSetDetail | null> {
+    try {
+      const d = await getApi().call('forgetSets.get', { id, includeIds: true });
+      details.value[id] = d;
+      return d;
+    } catch (err) {
+      useToastsStore().push('error', `Could not open the forget set: ${errorMessage(err)}`);
+      return null;
+    }
+  }
+
+  /** Previews a rule; a later call supersedes an earlier one still in flight. */
+  async function runPreview(datasetId: string, rule: ForgetRuleInput, seed?: number): Promise<ForgetSetPreview | null> {
+    const seq = ++previewSeq;
+    previewing.value = true;
+    try {
+      const p = await getApi().call('forgetSets.preview', seed === undefined ? { datasetId, rule } : { datasetId, rule, seed });
+      if (seq !== previewSeq) return null;
+      preview.value = p;
+      previewError.value = null;
+      return p;
+    } catch (err) {
+      if (seq !== previewSeq) return null;
+      preview.value = null;
+      previewError.value = errorMessage(err);
+      return null;
+    } finally {
+      if (seq === previewSeq) previewing.value = false;
+    }
+  }
+
+  function clearPreview(): void {
+    previewSeq++;
+    preview.value = null;
+    previewError.value = null;
+    previewing.value = false;
+  }
+
+  /** Saves a forget set; on success it is listed and returned, on failure the reason is thrown. */
+  async function create(args: ForgetSetCreateArgs): Promise<ForgetSetDetail> {
+    saving.value = true;
+    try {
+      const d = await getApi().call('forgetSets.create', args);
+      details.value[d.id] = d;
+      if (!sets.value.some((s) => s.id === d.id)) {
+        const { manifest: _m, ids: _i, ...summary } = d;
+        void _m;
+        void _i;
+        sets.value = [...sets.value, summary];
+      }
+      return d;
+    } finally {
+      saving.value = false;
+    }
+  }
+
+  async function remove(id: string): Promise<boolean> {
+    try {
+      await getApi().call('forgetSets.delete', { id });
+      sets.value = sets.value.filter((s) => s.id !== id);
+      delete details.value[id];
+      return true;
+    } catch (err) {
+      useToastsStore().push('error', `Could not delete the forget set: ${errorMessage(err)}`);
+      return false;
+    }
+  }
+
+  return { sets, loaded, error, details, preview, previewError, previewing, saving, load, detail, runPreview, clearPreview, create, remove };
+});

@@ -1,0 +1,195 @@
+// The Models page against a scripted API: empty state's one-click CNN, table + details panel,
+// the New model, Import ONNX and Train dialogs, and user strings rendered as text.
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { mount } from '@vue/test-utils';
+import { createPinia, setActivePinia } from 'pinia';
+import { ApiError } from '../../preload/api';
+import type { ModelSummary } from '../../preload/api';
+import { createFakeApi, flush, makeJob, type FakeApi } from './fake-api';
+import { ARCHS, dataset, detail, summary } from './models-fixtures';
+
+let api: FakeApi;
+vi.mock('../../renderer/src/api/client', () => ({ getApi: () => api, transportName: () => 'web', onConnectionChange: () => () => {} }));
+
+const { default: ModelsView } = await import('../../renderer/src/views/ModelsView.vue');
+const { useJobsStore } = await import('../../renderer/src/stores/jobs');
+const { useUiStore } = await import('../../renderer/src/stores/ui');
+
+let list: ModelSummary[];
+
+async function mountView() {
+  const pinia = createPinia();
+  setActivePinia(pinia);
+  await useJobsStore().connect();
+  const w = mount(ModelsView, { global: { plugins: [pinia], stubs: { RouterLink: true } }, attachTo: document.body });
+  await flush();
+  return w;
+}
+
+beforeEach(() => {
+  document.body.innerHTML = '';
+  list = [];
+  api = createFakeApi({
+    'jobs.list': () => [],
+    'models.list': () => list,
+    'models.architectures': () => ARCHS,
+    'models.get': (a) => detail({ id: (a as { id: string }).id, name: (a as { id: string }).id }),
+    'models.create': (a) => {
+      const args = a as { name: string; arch: string };
+      list = [...list, summary({ id: args.name, name: args.name, arch: args.arch })];
+      return detail({ id: args.name, name: args.name });
+    },
+    'workspace.info': () => ({ root: '/w', counts: { datasets: 1, models: list.length, forgetSets: 0, runs: 0, reports: 0, jobs: 0 } }),
+    'datasets.list': () => [dataset(), dataset({ id: 'ds-2', name: 'CIFAR', sampleShape: [32, 32, 3] })],
+    'datasets.builtins': () => [],
+  });
+});
+
+describe('ModelsView', () => {
+  it('creates a small CNN for Fashion-MNIST from the empty state and shows its details', async () => {
+    const w = await mountView();
+    expect(w.get('[data-testid="empty-state"]').text()).toContain('No models yet');
+    await w.get('[data-testid="create-sample-cnn"]').trigger('click');
+    await flush();
+    expect(api.call).toHaveBeenCalledWith('models.create', { arch: 'cnn', name: 'fashion-cnn', classes: 10, inputShape: [1, 28, 28], seed: 0 });
+    expect(w.find('[data-model-id="fashion-cnn"]').exists()).toBe(true);
+    const d = w.get('[data-testid="model-details"]');
+    expect(d.get('[data-testid="model-trainable"]').text()).toContain('conv1.weight');
+    expect(d.get('[data-testid="model-trainable"]').text()).toContain('weight of Conv');
+    expect(d.get('[data-testid="model-frozen"]').text()).toContain('integer shape tensor');
+    expect(d.get('[data-testid="model-provenance"]').text()).toContain('Created from the built-in Small CNN architecture, seed 0');
+  });
+
+  it('lists models with short hashes and parameter counts, and shows training metrics of a trained model', async () => {
+    list = [summary(), summary({ id: 'fashion-cnn-trained', name: 'fashion-cnn-trained', source: 'trained', sha256: 'cd'.repeat(32) })];
+    api.handlers['models.get'] = () =>
+      detail({
+        id: 'fashion-cnn-trained',
+        name: 'fashion-cnn-trained',
+        source: 'trained',
+        provenance: { kind: 'trained', importedFrom: null, trainedFrom: { name: 'fashion-cnn', sha256: 'ab'.repeat(32) } },
+        training: {
+          baseModel: { name: 'fashion-cnn', sha256: 'ab'.repeat(32) },
+          data: { sha256: 'ef'.repeat(32), n: 2000, file: 'Fashion-MNIST-0123456789ab-train-n2000-s0.npz' },
+          optimizer: { kind: 'sgd', momentum: 0.9, nesterov: false, weightDecay: 0 },
+          lr: 0.05,
+          schedule: { kind: 'cosine', tMax: 1 },
+          epochs: 2,
+          batchSize: 64,
+          seed: 0,
+          provider: 'cpu',
+          threads: 2,
+          fallbackReason: null,
+          epochLosses: [1.234, 0.5678],
+          testAccuracy: 0.8123,
+          seconds: 12,
+        },
+      });
+    const w = await mountView();
+    const rows = w.findAll('[data-testid="model-table"] tbody tr');
+    expect(rows).toHaveLength(2);
+    expect(rows[0].text()).toContain('421.6k');
+    expect(rows[0].text()).toContain('abababababab');
+    expect(rows[1].text()).toContain('Small CNN (trained)');
+    await rows[1].trigger('click');
+    await flush();
+    const t = w.get('[data-testid="model-training"]');
+    expect(t.get('[data-field="test-accuracy"]').text()).toBe('81.23%');
+    expect(t.text()).toContain('1.234 → 0.5678');
+    expect(t.text()).toContain('sgd, momentum 0.9');
+    expect(w.get('[data-testid="model-provenance"]').text()).toContain('Trained from fashion-cnn');
+  });
+
+  it('creates a model from the New model dialog with the chosen architecture', async () => {
+    list = [summary()];
+    const w = await mountView();
+    await w.get('[data-action="new-model"]').trigger('click');
+    const dlg = w.get('[data-testid="model-create-dialog"]');
+    expect(dlg.text()).toContain('Two conv stages.');
+    await dlg.get('[data-arch="resnet18"]').setValue();
+    expect((dlg.get('[data-field="input-shape"]').element as HTMLInputElement).value).toBe('3, 32, 32');
+    await dlg.get('[data-field="name"]').setValue('r18');
+    await dlg.get('[data-field="classes"]').setValue('100');
+    await dlg.get('[data-field="seed"]').setValue('7');
+    await dlg.get('form').trigger('submit');
+    await flush();
+    expect(api.call).toHaveBeenCalledWith('models.create', { arch: 'resnet18', name: 'r18', classes: 100, inputShape: [3, 32, 32], seed: 7 });
+    expect(w.find('[data-testid="model-create-dialog"]').exists()).toBe(false);
+  });
+
+  it('keeps the New model dialog open with the reason when the backend refuses', async () => {
+    list = [summary()];
+    api.handlers['models.create'] = () => {
+      throw new ApiError('invalid_argument', 'cnn input 27x27 must be divisible by 4 (one 2x2 max-pool per conv stage)');
+    };
+    const w = await mountView();
+    await w.get('[data-action="new-model"]').trigger('click');
+    const dlg = w.get('[data-testid="model-create-dialog"]');
+    await dlg.get('[data-field="input-shape"]').setValue('1, 27, 27');
+    await dlg.get('form').trigger('submit');
+    await flush();
+    expect(w.get('[data-testid="create-error"]').text()).toBe('cnn input 27x27 must be divisible by 4 (one 2x2 max-pool per conv stage)');
+  });
+
+  it('shows an import validation error in plain words', async () => {
+    api.handlers['models.import'] = () => {
+      throw new ApiError('invalid_argument', 'junk.onnx is not a usable ONNX model: truncated protobuf.');
+    };
+    const w = await mountView();
+    await w.findAll('button').find((b) => b.text() === 'Import ONNX…')!.trigger('click');
+    const dlg = w.get('[data-testid="model-import-dialog"]');
+    expect(dlg.get('[data-action="import"]').attributes('disabled')).toBeDefined();
+    await dlg.get('[data-field="path"]').setValue('/tmp/junk.onnx');
+    await dlg.get('form').trigger('submit');
+    await flush();
+    expect(api.call).toHaveBeenCalledWith('models.import', { path: '/tmp/junk.onnx' });
+    expect(dlg.get('[data-testid="import-error"]').text()).toBe('junk.onnx is not a usable ONNX model: truncated protobuf.');
+  });
+
+  it('trains on a fitting dataset with the architecture recipe and opens the jobs panel', async () => {
+    list = [summary()];
+    api.handlers['models.train'] = () => makeJob({ id: 'tr', kind: 'model.train', title: "Train 'fashion-cnn'", state: 'queued', progress: null });
+    const w = await mountView();
+    await w.get('[data-model-id="fashion-cnn"]').trigger('click');
+    await flush();
+    await w.get('[data-action="train"]').trigger('click');
+    await flush();
+    const dlg = w.get('[data-testid="model-train-dialog"]');
+    const options = dlg.findAll('[data-field="dataset"] option');
+    expect(options.map((o) => o.attributes('disabled') !== undefined)).toEqual([false, true]);
+    expect(options[1].text()).toContain('model expects 1 × 28 × 28');
+    expect((dlg.get('[data-field="epochs"]').element as HTMLInputElement).value).toBe('4');
+    await dlg.get('[data-field="max-train"]').setValue('2000');
+    await dlg.get('form').trigger('submit');
+    await flush();
+    expect(api.call).toHaveBeenCalledWith('models.train', {
+      modelId: 'fashion-cnn',
+      datasetId: 'ds-1',
+      maxTrainExamples: 2000,
+      epochs: 4,
+      batchSize: 64,
+      lr: 0.03,
+      optimizer: 'sgd',
+      momentum: 0.9,
+      weightDecay: 0,
+      schedule: 'cosine',
+      seed: 0,
+    });
+    expect(useUiStore().jobsPanelOpen).toBe(true);
+    expect(useJobsStore().byId.tr).toBeDefined();
+    expect(w.find('[data-testid="model-train-dialog"]').exists()).toBe(false);
+    expect(w.get('[data-testid="training-state"]').text()).toContain('queued');
+  });
+
+  it('renders model and initializer names as text', async () => {
+    const evil = '<img src=x onerror=alert(1)>';
+    list = [summary({ id: 'm', name: evil })];
+    api.handlers['models.get'] = () => detail({ id: 'm', name: evil, trainable: [{ name: evil, dtype: 'float32', dims: [1], elements: 1, reason: evil }] });
+    const w = await mountView();
+    await w.get('[data-model-id="m"]').trigger('click');
+    await flush();
+    expect(w.find('img').exists()).toBe(false);
+    expect(w.get('[data-model-id="m"] .name').text()).toBe(evil);
+    expect(w.get('[data-testid="model-trainable"]').text()).toContain(evil);
+  });
+});
