@@ -2,7 +2,8 @@
 // End-to-end tests of the browser build in Debian Chromium, driven by playwright-core (no
 // @playwright/test runner: it would try to download its own browsers).
 //
-//   1. builds the web renderer (vite.web.config.ts -> out/renderer), unless --no-build
+//   1. builds the web renderer (vite.web.config.ts) into a private temporary folder, so a concurrent
+//      `npm start` or build cannot swap files under the test; --no-build serves out/renderer instead
 //   2. starts main/server/serve.ts on a fresh temporary workspace and reads the URL it prints
 //   3. runs every test in test/e2e/*.e2e.mjs, each in a fresh browser context, failing a test on
 //      any console error, uncaught page error or CSP violation
@@ -59,18 +60,28 @@ function run(cmd, args, opts = {}) {
   });
 }
 
-async function buildRenderer() {
+async function buildRenderer(outDir) {
   const started = Date.now();
-  await run(process.execPath, [path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '-c', 'vite.web.config.ts', '--logLevel', 'warn']);
+  await run(process.execPath, [
+    path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'),
+    'build',
+    '-c',
+    'vite.web.config.ts',
+    '--outDir',
+    outDir,
+    '--emptyOutDir',
+    '--logLevel',
+    'warn',
+  ]);
   log(`renderer built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
 /** Starts serve.ts and resolves with { url, child, output() } once it prints its URL. */
-function startServer(workspace) {
+function startServer(workspace, staticDir) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'main', 'server', 'serve.ts'), '--workspace', workspace], {
       cwd: ROOT,
-      env: { ...process.env, LETHE_WORKSPACE: workspace, LETHE_STATIC_DIR: path.join(ROOT, 'out', 'renderer') },
+      env: { ...process.env, LETHE_WORKSPACE: workspace, LETHE_STATIC_DIR: staticDir },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -172,10 +183,11 @@ async function main() {
   const workspace = path.join(tmp, XSS_PAYLOAD);
   try {
     if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set LETHE_CHROMIUM)`);
-    if (!flags['no-build']) await buildRenderer();
+    let staticDir = path.join(ROOT, 'out', 'renderer');
+    if (!flags['no-build']) await buildRenderer((staticDir = path.join(tmp, 'renderer')));
     const tests = await loadTests();
     if (tests.length === 0) throw new Error('no e2e tests matched');
-    server = await startServer(workspace);
+    server = await startServer(workspace, staticDir);
     log(`server at ${server.url.replace(/token=.*/, 'token=…')}, workspace ${workspace}`);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 

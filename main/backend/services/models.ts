@@ -176,10 +176,9 @@ export async function importModel(ws: Workspace, p: ImportModelParams): Promise<
     throw new ApiError('invalid_argument', (e as Error).message);
   }
   // store the exact bytes that were validated and hashed (external data, if any, inlined)
-  const bytes = loaded!.externalData.length ? encodeModel(loaded!.model) : await readFile(p.file);
-  if (!loaded!.externalData.length) {
-    if (createHash('sha256').update(bytes).digest('hex') !== loaded!.sha256) throw new ApiError('conflict', `${basename(p.file)} changed while it was being imported; try again`);
-  } else {
+  // (no second read of the file: the bytes hashed by the loader are the bytes stored)
+  const bytes = loaded!.externalData.length ? encodeModel(loaded!.model) : loaded!.bytes;
+  if (loaded!.externalData.length) {
     manifest.sha256 = createHash('sha256').update(bytes).digest('hex');
     manifest.sizeBytes = bytes.length;
   }

@@ -36,3 +36,11 @@ export function parseShape(text: string): number[] | null {
   const dims = parts.map(Number);
   return dims.every((d) => Number.isInteger(d) && d > 0) ? dims : null;
 }
+
+/** 1690000 -> '1.69 MB' */
+export function formatBytes(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} MB`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} kB`;
+  return `${n} bytes`;
+}

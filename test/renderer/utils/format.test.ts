@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { estimateEta, formatDuration, formatLoss, progressFraction } from '../../renderer/src/utils/format';
-import { makeJob } from './fake-api';
+import { estimateEta, formatDuration, formatLoss, progressFraction } from '../../../renderer/src/utils/format';
+import { makeJob } from '../fake-api';
 
 describe('format helpers', () => {
   it('formats durations', () => {

@@ -1,14 +1,14 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPinia, setActivePinia } from 'pinia';
-import { ApiError, type Settings } from '../../preload/api';
-import { createFakeApi, DEFAULT_SETTINGS, type FakeApi } from './fake-api';
+import { ApiError, type Settings } from '../../../preload/api';
+import { createFakeApi, DEFAULT_SETTINGS, type FakeApi } from '../fake-api';
 
 let api: FakeApi;
-vi.mock('../../renderer/src/api/client', () => ({ getApi: () => api, transportName: () => 'web', onConnectionChange: () => () => {} }));
+vi.mock('../../../renderer/src/api/client', () => ({ getApi: () => api, transportName: () => 'web', onConnectionChange: () => () => {} }));
 
-const { useSettingsStore } = await import('../../renderer/src/stores/settings');
-const { useAppStore } = await import('../../renderer/src/stores/app');
-const { useToastsStore } = await import('../../renderer/src/stores/toasts');
+const { useSettingsStore } = await import('../../../renderer/src/stores/settings');
+const { useAppStore } = await import('../../../renderer/src/stores/app');
+const { useToastsStore } = await import('../../../renderer/src/stores/toasts');
 
 beforeEach(() => {
   setActivePinia(createPinia());

@@ -1,13 +1,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { buildBridge } from '../../preload/api/bridge';
-import type { JobEvent } from '../../preload/api';
+import { buildBridge } from '../../../preload/api/bridge';
+import type { JobEvent } from '../../../preload/api';
 
 const webClient = { call: vi.fn(), on: vi.fn(), ready: Promise.resolve(), close: vi.fn() };
-vi.mock('../../preload/api/web-client', () => ({ createWebClient: vi.fn(() => webClient) }));
+vi.mock('../../../preload/api/web-client', () => ({ createWebClient: vi.fn(() => webClient) }));
 
 async function freshClient() {
   vi.resetModules();
-  return import('../../renderer/src/api/client');
+  return import('../../../renderer/src/api/client');
 }
 
 afterEach(() => {
@@ -46,7 +46,7 @@ describe('getApi', () => {
 
   it('falls back to the web client in a plain browser', async () => {
     const { getApi, transportName } = await freshClient();
-    const { createWebClient } = await import('../../preload/api/web-client');
+    const { createWebClient } = await import('../../../preload/api/web-client');
     expect(transportName()).toBe('web');
     expect(getApi()).toBe(webClient);
     expect(createWebClient).toHaveBeenCalledTimes(1);
@@ -56,8 +56,8 @@ describe('getApi', () => {
 describe('connection changes', () => {
   it('forwards the web client stream state to listeners, and useConnection reloads after a drop', async () => {
     const { getApi, onConnectionChange } = await freshClient();
-    const { createWebClient } = await import('../../preload/api/web-client');
-    const { useConnection } = await import('../../renderer/src/composables/use-connection');
+    const { createWebClient } = await import('../../../preload/api/web-client');
+    const { useConnection } = await import('../../../renderer/src/composables/use-connection');
     const { effectScope } = await import('vue');
     getApi();
     const options = vi.mocked(createWebClient).mock.calls.at(-1)![0]!;

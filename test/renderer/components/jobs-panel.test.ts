@@ -1,14 +1,14 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
-import { createFakeApi, flush, makeJob, type FakeApi } from './fake-api';
+import { createFakeApi, flush, makeJob, type FakeApi } from '../fake-api';
 
 let api: FakeApi;
-vi.mock('../../renderer/src/api/client', () => ({ getApi: () => api, transportName: () => 'web', onConnectionChange: () => () => {} }));
+vi.mock('../../../renderer/src/api/client', () => ({ getApi: () => api, transportName: () => 'web', onConnectionChange: () => () => {} }));
 
-const { default: JobsPanel } = await import('../../renderer/src/components/JobsPanel.vue');
-const { useJobsStore } = await import('../../renderer/src/stores/jobs');
-const { useUiStore } = await import('../../renderer/src/stores/ui');
+const { default: JobsPanel } = await import('../../../renderer/src/components/JobsPanel.vue');
+const { useJobsStore } = await import('../../../renderer/src/stores/jobs');
+const { useUiStore } = await import('../../../renderer/src/stores/ui');
 
 async function mountPanel(jobs = [makeJob()]) {
   api.handlers['jobs.list'] = () => jobs;

@@ -2,15 +2,15 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
 import { defineComponent, h } from 'vue';
-import type { Settings } from '../../preload/api';
-import { createFakeApi, DEFAULT_SETTINGS, flush, type FakeApi } from './fake-api';
+import type { Settings } from '../../../preload/api';
+import { createFakeApi, DEFAULT_SETTINGS, flush, type FakeApi } from '../fake-api';
 
 let api: FakeApi;
-vi.mock('../../renderer/src/api/client', () => ({ getApi: () => api, transportName: () => 'web', onConnectionChange: () => () => {} }));
+vi.mock('../../../renderer/src/api/client', () => ({ getApi: () => api, transportName: () => 'web', onConnectionChange: () => () => {} }));
 
-const { useTheme, resolveTheme } = await import('../../renderer/src/composables/use-theme');
-const { useSettingsStore } = await import('../../renderer/src/stores/settings');
-const { default: SettingsView } = await import('../../renderer/src/views/SettingsView.vue');
+const { useTheme, resolveTheme } = await import('../../../renderer/src/composables/use-theme');
+const { useSettingsStore } = await import('../../../renderer/src/stores/settings');
+const { default: SettingsView } = await import('../../../renderer/src/views/SettingsView.vue');
 
 /** A controllable prefers-color-scheme. */
 function installMatchMedia(dark: boolean) {

@@ -1,13 +1,13 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPinia, setActivePinia } from 'pinia';
-import { ApiError } from '../../preload/api';
-import { createFakeApi, deferred, flush, makeJob, type FakeApi } from './fake-api';
+import { ApiError } from '../../../preload/api';
+import { createFakeApi, deferred, flush, makeJob, type FakeApi } from '../fake-api';
 
 let api: FakeApi;
-vi.mock('../../renderer/src/api/client', () => ({ getApi: () => api, transportName: () => 'web', onConnectionChange: () => () => {} }));
+vi.mock('../../../renderer/src/api/client', () => ({ getApi: () => api, transportName: () => 'web', onConnectionChange: () => () => {} }));
 
-const { useJobsStore } = await import('../../renderer/src/stores/jobs');
-const { useToastsStore } = await import('../../renderer/src/stores/toasts');
+const { useJobsStore } = await import('../../../renderer/src/stores/jobs');
+const { useToastsStore } = await import('../../../renderer/src/stores/toasts');
 
 beforeEach(() => {
   setActivePinia(createPinia());

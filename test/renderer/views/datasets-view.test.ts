@@ -1,16 +1,16 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
-import type { BuiltinDatasetInfo, DatasetSummary } from '../../preload/api';
-import { ApiError } from '../../preload/api';
-import { createFakeApi, flush, makeJob, type FakeApi } from './fake-api';
+import type { BuiltinDatasetInfo, DatasetSummary } from '../../../preload/api';
+import { ApiError } from '../../../preload/api';
+import { createFakeApi, flush, makeJob, type FakeApi } from '../fake-api';
 
 let api: FakeApi;
-vi.mock('../../renderer/src/api/client', () => ({ getApi: () => api, transportName: () => 'web', onConnectionChange: () => () => {} }));
+vi.mock('../../../renderer/src/api/client', () => ({ getApi: () => api, transportName: () => 'web', onConnectionChange: () => () => {} }));
 
-const { default: DatasetsView } = await import('../../renderer/src/views/DatasetsView.vue');
-const { useJobsStore } = await import('../../renderer/src/stores/jobs');
-const { useToastsStore } = await import('../../renderer/src/stores/toasts');
+const { default: DatasetsView } = await import('../../../renderer/src/views/DatasetsView.vue');
+const { useJobsStore } = await import('../../../renderer/src/stores/jobs');
+const { useToastsStore } = await import('../../../renderer/src/stores/toasts');
 
 const SAMPLE: BuiltinDatasetInfo = {
   name: 'fashion-mnist-sample',

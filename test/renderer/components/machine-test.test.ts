@@ -1,14 +1,14 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
-import { createFakeApi, flush, makeJob, type FakeApi } from './fake-api';
+import { createFakeApi, flush, makeJob, type FakeApi } from '../fake-api';
 
 let api: FakeApi;
-vi.mock('../../renderer/src/api/client', () => ({ getApi: () => api, transportName: () => 'web', onConnectionChange: () => () => {} }));
+vi.mock('../../../renderer/src/api/client', () => ({ getApi: () => api, transportName: () => 'web', onConnectionChange: () => () => {} }));
 
-const { default: MachineTest } = await import('../../renderer/src/components/MachineTest.vue');
-const { useJobsStore } = await import('../../renderer/src/stores/jobs');
-const { useUiStore } = await import('../../renderer/src/stores/ui');
+const { default: MachineTest } = await import('../../../renderer/src/components/MachineTest.vue');
+const { useJobsStore } = await import('../../../renderer/src/stores/jobs');
+const { useUiStore } = await import('../../../renderer/src/stores/ui');
 
 beforeEach(() => {
   api = createFakeApi({
