@@ -4,7 +4,7 @@
 // training (a workspace dataset is written once as a deterministic NPZ under cache/training-data/ and
 // handed to the 'model.train' job) and the in-use check before deletion.
 
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { ApiError } from '../../../preload/api/common';
@@ -21,10 +21,8 @@ import type {
 } from '../../../preload/api/models';
 import { detectTrainable } from '../../engine/models';
 import { numel } from '../../engine/onnx/ir';
-import { writeNpz } from '../../engine/io/npz';
 import { Prng, sampleWithoutReplacement } from '../../engine/data/prng';
 import { datasetManifestSha256, SPLIT_CODE, type DatasetRecord } from '../../engine/data/store';
-import { writeFileAtomic } from '../workspace/atomic';
 import type { RecordEnvelope, Workspace } from '../workspace/types';
 import { findDataset, openReader, type MethodHandlers } from './datasets';
 import { createModel, exportModel, getModelRecord, importModel, loadRegisteredModel, nameFromFile, type ModelManifest } from './models';
@@ -242,10 +240,16 @@ function subsetIndices(labels: Int32Array, splits: Uint8Array, classes: number, 
 }
 
 async function writeSplitNpz(ws: Workspace, ds: DatasetRecord, indices: number[], file: string): Promise<string> {
-  const path = join(ws.root, 'cache', 'training-data', file);
+  const dir = join(ws.root, 'cache', 'training-data');
+  const path = join(dir, file);
   if (await stat(path).then((s) => s.isFile(), () => false)) return path; // deterministic content: reuse
   const reader = await openReader(ws, ds);
   const elems = reader.rowElems;
+  const d = ds.data;
+  const xBytes = indices.length * elems * 4;
+  if (xBytes > 0xffff0000) {
+    throw new ApiError('invalid_argument', `The training data of '${d.name}' would take ${(xBytes / 1e9).toFixed(1)} GB as float32; limit it with maxTrainExamples.`);
+  }
   const x = new Float32Array(indices.length * elems);
   const y = new BigInt64Array(indices.length);
   const CHUNK = 4096;
@@ -254,13 +258,126 @@ async function writeSplitNpz(ws: Workspace, ds: DatasetRecord, indices: number[]
     const { data } = await reader.readBatchFloat32(part);
     x.set(data, s * elems);
     for (let k = 0; k < part.length; k++) y[s + k] = BigInt(reader.labels[part[k]]);
-    await new Promise((r) => setImmediate(r)); // keep the event loop responsive between chunks
+    await yieldToLoop(); // keep the event loop responsive between chunks
   }
-  const d = ds.data;
-  await mkdir(join(ws.root, 'cache', 'training-data'), { recursive: true });
   const shape = d.kind === 'image' ? [indices.length, d.sampleShape[2], d.sampleShape[0], d.sampleShape[1]] : [indices.length, d.sampleShape[0]];
-  await writeFileAtomic(path, writeNpz({ x: { dtype: 'float32', shape, data: x }, y: { dtype: 'int64', shape: [indices.length], data: y } }));
+  await mkdir(dir, { recursive: true });
+  await writeNpzStreaming(path, [
+    { name: 'x.npy', header: npyHeader('<f4', shape), data: new Uint8Array(x.buffer, x.byteOffset, x.byteLength) },
+    { name: 'y.npy', header: npyHeader('<i8', [indices.length]), data: new Uint8Array(y.buffer, y.byteOffset, y.byteLength) },
+  ]);
   return path;
+}
+
+const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
+
+/** NPY format 1.0 header (magic, version, length, dict padded so the data starts 64-byte aligned). */
+function npyHeader(descr: string, shape: number[]): Uint8Array {
+  const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  const total = Math.ceil((10 + dict.length + 1) / 64) * 64;
+  const text = dict.padEnd(total - 10 - 1, ' ') + '\n';
+  const out = new Uint8Array(total);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, text.length & 0xff, text.length >> 8]);
+  for (let i = 0; i < text.length; i++) out[10 + i] = text.charCodeAt(i);
+  return out;
+}
+
+const CRC_TABLE = (() => {
+  const t = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c;
+  }
+  return t;
+})();
+
+/** CRC-32 of the parts, computed in slices with the event loop served between them. */
+async function crc32(parts: Uint8Array[]): Promise<number> {
+  let c = -1;
+  const SLICE = 4 << 20;
+  for (const p of parts) {
+    for (let s = 0; s < p.length; s += SLICE) {
+      const end = Math.min(p.length, s + SLICE);
+      for (let i = s; i < end; i++) c = CRC_TABLE[(c ^ p[i]) & 0xff] ^ (c >>> 8);
+      await yieldToLoop();
+    }
+  }
+  return (c ^ -1) >>> 0;
+}
+
+/**
+ * Write an uncompressed .npz (a stored ZIP of .npy members, fixed 1980 timestamp) without building it
+ * in memory or blocking the event loop: CRCs are computed in slices and the bytes written in slices,
+ * to a temporary file that is fsync'd and renamed into place.
+ */
+async function writeNpzStreaming(path: string, members: { name: string; header: Uint8Array; data: Uint8Array }[]): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  const fh = await open(tmp, 'w');
+  try {
+    let offset = 0;
+    const write = async (b: Uint8Array) => {
+      for (let s = 0; s < b.length; s += 8 << 20) {
+        const part = b.subarray(s, Math.min(b.length, s + (8 << 20)));
+        await fh.write(part, 0, part.length, offset);
+        offset += part.length;
+      }
+    };
+    const DOS_TIME = 0;
+    const DOS_DATE = (0 << 9) | (1 << 5) | 2; // 1980-01-02
+    const central: Uint8Array[] = [];
+    for (const m of members) {
+      const size = m.header.length + m.data.length;
+      const crc = await crc32([m.header, m.data]);
+      const name = new TextEncoder().encode(m.name);
+      const local = new Uint8Array(30 + name.length);
+      const lv = new DataView(local.buffer);
+      lv.setUint32(0, 0x04034b50, true);
+      lv.setUint16(4, 20, true);
+      lv.setUint16(10, DOS_TIME, true);
+      lv.setUint16(12, DOS_DATE, true);
+      lv.setUint32(14, crc, true);
+      lv.setUint32(18, size, true);
+      lv.setUint32(22, size, true);
+      lv.setUint16(26, name.length, true);
+      local.set(name, 30);
+      const at = offset;
+      await write(local);
+      await write(m.header);
+      await write(m.data);
+      const cd = new Uint8Array(46 + name.length);
+      const cv = new DataView(cd.buffer);
+      cv.setUint32(0, 0x02014b50, true);
+      cv.setUint16(4, 20, true);
+      cv.setUint16(6, 20, true);
+      cv.setUint16(12, DOS_TIME, true);
+      cv.setUint16(14, DOS_DATE, true);
+      cv.setUint32(16, crc, true);
+      cv.setUint32(20, size, true);
+      cv.setUint32(24, size, true);
+      cv.setUint16(28, name.length, true);
+      cv.setUint32(42, at, true);
+      cd.set(name, 46);
+      central.push(cd);
+    }
+    const cdStart = offset;
+    for (const cd of central) await write(cd);
+    const end = new Uint8Array(22);
+    const ev = new DataView(end.buffer);
+    ev.setUint32(0, 0x06054b50, true);
+    ev.setUint16(8, members.length, true);
+    ev.setUint16(10, members.length, true);
+    ev.setUint32(12, offset - cdStart, true);
+    ev.setUint32(16, cdStart, true);
+    await write(end);
+    await fh.sync();
+  } catch (e) {
+    await fh.close().catch(() => {});
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  await fh.close();
+  await rename(tmp, path);
 }
 
 /**
