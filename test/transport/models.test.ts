@@ -5,7 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeNpz } from '../../main/engine/io/npz';
+import { readNpzFile, writeNpz } from '../../main/engine/io/npz';
 import { ApiError } from '../../preload/api/common';
 import type { JobInfo, LetheApi } from '../../preload/api/index';
 import { tempDir, webRig, type Rig } from './harness';
@@ -135,12 +135,30 @@ describe('models over the web transport', () => {
     expect(t.training!.epochLosses[2]).toBeLessThan(t.training!.epochLosses[0]);
     expect(t.training!.testAccuracy).toBeGreaterThan(0.8);
     expect(t.training!.data.file).toMatch(/^tab-[0-9a-f]{12}-train\.npz$/);
+    // the NPZ handed to the trainer holds exactly the dataset's train rows (streamed ZIP writer)
+    const written = await readNpzFile(path.join(rig.root, 'cache', 'training-data', t.training!.data.file!));
+    expect(written.x.shape).toEqual([150, 6]);
+    expect(written.y.dtype).toBe('int64');
+    expect(Array.from(written.x.data as Float32Array)).toEqual(Array.from(x.subarray(0, 150 * 6)));
+    expect(Array.from(written.y.data as BigInt64Array, Number)).toEqual(Array.from(y.subarray(0, 150)));
 
     // a seeded subset, and a second run gets a fresh name
     const sub = await api.call('models.train', { modelId: 'mlp-tab', datasetId: 'tab', epochs: 1, maxTrainExamples: 30 });
     expect(sub.title).toMatch(/\(30 examples\) as 'mlp-tab-trained-2'/);
     expect((await waitJob(sub)).state).toBe('succeeded');
     expect((await api.call('models.get', { id: 'mlp-tab-trained-2' })).training!.data.n).toBe(30);
+
+    // the NPZ form: x float32 [N, 6], y int64 [N] files on this machine
+    const trainNpz = path.join(files, 'train-part.npz');
+    const labels = BigInt64Array.from(y.subarray(0, 60), (v) => BigInt(v));
+    await writeFile(trainNpz, writeNpz({ x: { dtype: 'float32', shape: [60, 6], data: x.slice(0, 360) }, y: { dtype: 'int64', shape: [60], data: labels } }));
+    await rejects(api.call('models.train', { modelId: 'mlp-tab', dataPath: 'train-part.npz' }), 'invalid_argument', /must be absolute/);
+    const npzJob = await api.call('models.train', { modelId: 'mlp-tab', dataPath: trainNpz, epochs: 1, saveAs: 'mlp-npz', optimizer: 'adam', lr: 0.01 });
+    expect(npzJob.title).toBe("Train 'mlp-tab' on train-part.npz as 'mlp-npz'");
+    expect((await waitJob(npzJob)).state).toBe('succeeded');
+    const fromNpz = await api.call('models.get', { id: 'mlp-npz' });
+    expect(fromNpz.training).toMatchObject({ data: { n: 60, file: 'train-part.npz' }, optimizer: { kind: 'adam' }, testAccuracy: null });
+    await rejects(api.call('models.train', { modelId: 'mlp-tab', dataPath: trainNpz, saveAs: 'mlp-npz' }), 'conflict', /already exists/);
   }, 90_000);
 
   it('refuses to delete a model a run uses, and deletes one nobody uses', async () => {

@@ -252,7 +252,7 @@ async function writeSplitNpz(ws: Workspace, ds: DatasetRecord, indices: number[]
   }
   const x = new Float32Array(indices.length * elems);
   const y = new BigInt64Array(indices.length);
-  const CHUNK = 4096;
+  const CHUNK = 1024;
   for (let s = 0; s < indices.length; s += CHUNK) {
     const part = indices.slice(s, s + CHUNK);
     const { data } = await reader.readBatchFloat32(part);
@@ -295,7 +295,7 @@ const CRC_TABLE = (() => {
 /** CRC-32 of the parts, computed in slices with the event loop served between them. */
 async function crc32(parts: Uint8Array[]): Promise<number> {
   let c = -1;
-  const SLICE = 4 << 20;
+  const SLICE = 1 << 20;
   for (const p of parts) {
     for (let s = 0; s < p.length; s += SLICE) {
       const end = Math.min(p.length, s + SLICE);
@@ -421,6 +421,8 @@ export async function submitTraining(ws: Workspace, submitJob: (job: JobSubmit) 
   if (r.optimizer !== 'sgd' && (a.momentum !== undefined || a.nesterov !== undefined)) throw new ApiError('invalid_argument', `momentum and nesterov apply to SGD, not ${r.optimizer}.`);
   if (rec.data.parameterCount === 0) throw new ApiError('invalid_argument', `Model '${model.name}' has no trainable initializers.`);
 
+  if (a.saveAs && (await ws.getRecord(KIND, a.saveAs))) throw new ApiError('conflict', `A model named '${a.saveAs}' already exists.`);
+
   let data: string;
   let test: string | undefined;
   let what: string;
@@ -447,7 +449,6 @@ export async function submitTraining(ws: Workspace, submitJob: (job: JobSubmit) 
         ? { kind: 'step' as const, stepSize: r.stepSize ?? Math.max(1, Math.floor(r.epochs / 3)), gamma: r.gamma ?? 0.1 }
         : { kind: 'constant' as const };
   const saveAs = a.saveAs ?? (await uniqueModelName(ws, `${model.name}-trained`));
-  if (a.saveAs && (await ws.getRecord(KIND, a.saveAs))) throw new ApiError('conflict', `A model named '${a.saveAs}' already exists.`);
   const params = {
     model: model.name,
     data,

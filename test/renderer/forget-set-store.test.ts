@@ -1,0 +1,241 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { mount } from '@vue/test-utils';
+import { createPinia, setActivePinia } from 'pinia';
+import type { DatasetSummary, ForgetSetCreateArgs, ForgetSetDetail, ForgetSetPreview, ForgetSetSummary } from '../../preload/api';
+import { ApiError } from '../../preload/api';
+import { createFakeApi, deferred, flush, type FakeApi } from './fake-api';
+
+let api: FakeApi;
+// jsdom has no 2D canvas; say so quietly (the gallery then asks the backend for PNGs)
+HTMLCanvasElement.prototype.getContext = (() => null) as never;
+vi.mock('../../renderer/src/api/client', () => ({ getApi: () => api, transportName: () => 'web', onConnectionChange: () => () => {} }));
+
+const { useForgetSetsStore, parseIdList, parseCountOrPercent } = await import('../../renderer/src/stores/forget-sets');
+const { default: ForgetSetWizard } = await import('../../renderer/src/components/ForgetSetWizard.vue');
+const { default: ForgetSetTable } = await import('../../renderer/src/components/ForgetSetTable.vue');
+
+const CLASSES = ['T-shirt', 'Trouser', 'Pullover'];
+const DS: DatasetSummary = {
+  id: 'ds-1',
+  name: 'FMNIST',
+  kind: 'image',
+  count: 70,
+  classNames: CLASSES,
+  sampleShape: [28, 28, 1],
+  counts: { train: [20, 20, 20], test: [4, 3, 3], totals: { train: 60, test: 10, all: 70 } },
+  splitOrigin: 'source',
+  format: 'idx',
+  importedAt: '2026-11-24T10:00:00.000Z',
+};
+const HASH = 'ab'.repeat(32);
+
+function preview(over: Partial<ForgetSetPreview> = {}): ForgetSetPreview {
+  return {
+    count: 3,
+    idsSha256: HASH,
+    classNames: CLASSES,
+    forgetCounts: [1, 1, 1],
+    retainCounts: [19, 19, 19],
+    retainCount: 57,
+    sampleIds: ['train-1', 'train-5', 'train-9'],
+    report: { requested: 4, missing: ['nope'], missingCount: 1, duplicates: [], duplicateCount: 0, notInTrain: [], notInTrainCount: 0 },
+    ...over,
+  };
+}
+
+function detailOf(args: ForgetSetCreateArgs): ForgetSetDetail {
+  const p = preview();
+  return {
+    id: 'fs-1',
+    name: args.name,
+    kind: args.rule.kind,
+    datasetId: args.datasetId,
+    datasetName: 'FMNIST',
+    count: p.count,
+    idsSha256: HASH,
+    locked: false,
+    createdAt: '2026-11-24T10:00:00.000Z',
+    manifest: {
+      format: 'lethe.forget-set/1',
+      name: args.name,
+      kind: args.rule.kind,
+      params: args.rule as unknown as Record<string, unknown>,
+      seed: null,
+      dataset: { id: 'ds-1', name: 'FMNIST', manifestSha256: 'cd'.repeat(32), trainCount: 60 },
+      count: 3,
+      idsSha256: HASH,
+      canonicalForm: 'ids sorted, joined by \\n',
+      classNames: CLASSES,
+      forgetCounts: p.forgetCounts,
+      retainCounts: p.retainCounts,
+      retain: { count: 57, idsSha256: 'ef'.repeat(32), encoding: 'bitmap-lsb', bitmapSha256: '01'.repeat(32), description: '' },
+      report: p.report,
+      lockedBy: [],
+    },
+  };
+}
+
+beforeEach(() => {
+  setActivePinia(createPinia());
+  api = createFakeApi({
+    'forgetSets.list': () => [],
+    'datasets.get': () => ({ ...DS, manifest: { metadata: [{ name: 'mean_intensity', type: 'number', min: 0, max: 255 }] } }),
+    'forgetSets.preview': () => preview(),
+    'forgetSets.create': (a) => detailOf(a as ForgetSetCreateArgs),
+    'datasets.images': (a) =>
+      (a as { ids: string[] }).ids.map((id, index) => ({ id, index, width: 28, height: 28, channels: 1, png: 'data:image/png;base64,AAAA' })),
+  });
+});
+
+describe('forget-set helpers', () => {
+  it('splits pasted deletion requests on lines, commas, semicolons and spaces', () => {
+    expect(parseIdList('train-1\ntrain-5\r\n  train-9 , nope;x\t\n\n')).toEqual(['train-1', 'train-5', 'train-9', 'nope', 'x']);
+    expect(parseIdList('  \n ')).toEqual([]);
+  });
+
+  it('reads a count or a percentage and explains bad input', () => {
+    expect(parseCountOrPercent('500')).toEqual({ count: 500 });
+    expect(parseCountOrPercent(' 1.5 % ')).toEqual({ fraction: 0.015 });
+    expect(() => parseCountOrPercent('0')).toThrow(/whole number of at least 1/);
+    expect(() => parseCountOrPercent('150%')).toThrow(/at most 100%/);
+    expect(() => parseCountOrPercent('abc')).toThrow(/'abc' is not a count/);
+  });
+});
+
+describe('forget-sets store', () => {
+  it('keeps only the newest of overlapping previews', async () => {
+    const first = deferred<ForgetSetPreview>();
+    const second = deferred<ForgetSetPreview>();
+    const queue = [first, second];
+    api.handlers['forgetSets.preview'] = () => queue.shift()!.promise;
+    const store = useForgetSetsStore();
+    const a = store.runPreview('ds-1', { kind: 'class', classes: [0] });
+    const b = store.runPreview('ds-1', { kind: 'class', classes: [1] });
+    second.resolve(preview({ count: 20 }));
+    await b;
+    first.resolve(preview({ count: 99 }));
+    expect(await a).toBeNull();
+    expect(store.preview?.count).toBe(20);
+    expect(store.previewing).toBe(false);
+  });
+
+  it('shows a refused preview in plain words and clears the old preview', async () => {
+    const store = useForgetSetsStore();
+    await store.runPreview('ds-1', { kind: 'class', classes: [0] });
+    api.handlers['forgetSets.preview'] = () => {
+      throw new ApiError('invalid_argument', '1 ID(s) do not exist in the dataset (first: nope).');
+    };
+    await store.runPreview('ds-1', { kind: 'ids', text: 'nope', onMissing: 'fail' });
+    expect(store.preview).toBeNull();
+    expect(store.previewError).toBe('1 ID(s) do not exist in the dataset (first: nope).');
+  });
+
+  it('lists a created set without a reload and passes the seed only when given', async () => {
+    const store = useForgetSetsStore();
+    await store.load();
+    const d = await store.create({ datasetId: 'ds-1', name: 'req', rule: { kind: 'ids', text: 'train-1' } });
+    expect(api.call).toHaveBeenLastCalledWith('forgetSets.create', { datasetId: 'ds-1', name: 'req', rule: { kind: 'ids', text: 'train-1' } });
+    expect(store.sets.map((s) => s.name)).toEqual(['req']);
+    expect(store.sets[0]).not.toHaveProperty('manifest');
+    expect(store.details[d.id].idsSha256).toBe(HASH);
+    await store.runPreview('ds-1', { kind: 'random', count: 5 }, 7);
+    expect(api.call).toHaveBeenLastCalledWith('forgetSets.preview', { datasetId: 'ds-1', rule: { kind: 'random', count: 5 }, seed: 7 });
+  });
+
+  it('reports a refused delete as a toast and keeps the set', async () => {
+    api.handlers['forgetSets.list'] = () => [{ id: 'fs-1', name: 'used', kind: 'class', datasetId: 'ds-1', datasetName: 'FMNIST', count: 3, idsSha256: HASH, locked: true, createdAt: '' }];
+    api.handlers['forgetSets.delete'] = () => {
+      throw new ApiError('conflict', "Forget set 'used' is used by run r-1.");
+    };
+    const store = useForgetSetsStore();
+    await store.load();
+    expect(await store.remove('fs-1')).toBe(false);
+    expect(store.sets).toHaveLength(1);
+    const { useToastsStore } = await import('../../renderer/src/stores/toasts');
+    expect(useToastsStore().toasts[0].message).toContain("is used by run r-1");
+  });
+});
+
+describe('ForgetSetWizard', () => {
+  it('previews a pasted ID list, shows the missing ID and saves with onMissing skip', async () => {
+    const w = mount(ForgetSetWizard, { props: { datasets: [DS] }, attachTo: document.body });
+    await flush();
+    await w.get('[data-kind="ids"] input').setValue(true);
+    await w.get('[data-testid="fs-next"]').trigger('click');
+    const preview = w.get('[data-testid="fs-preview-button"]');
+    expect(preview.attributes('disabled')).toBeDefined();
+    expect(w.get('[data-testid="fs-rule-error"]').text()).toContain('Paste at least one example ID');
+    await w.get('[data-testid="fs-ids"]').setValue('train-1\ntrain-5\ntrain-9\nnope');
+    await preview.trigger('click');
+    await flush();
+    expect(api.call).toHaveBeenCalledWith('forgetSets.preview', { datasetId: 'ds-1', rule: { kind: 'ids', text: 'train-1\ntrain-5\ntrain-9\nnope', onMissing: 'skip' } });
+    expect(w.get('[data-testid="fs-missing"]').text().replace(/\s+/g, ' ')).toBe('1 ID does not exist in the dataset: nope');
+    expect(w.get('[data-testid="fs-count"]').text()).toBe('3');
+    expect(w.get('[data-testid="fs-histogram"] [data-class-index="1"] [data-series="forget"]').text()).toBe('1');
+    await w.get('[data-testid="fs-name"]').setValue('gdpr-1');
+    await w.get('[data-testid="fs-save"]').trigger('click');
+    await flush();
+    expect(api.call).toHaveBeenCalledWith('forgetSets.create', {
+      datasetId: 'ds-1',
+      name: 'gdpr-1',
+      rule: { kind: 'ids', text: 'train-1\ntrain-5\ntrain-9\nnope', onMissing: 'skip' },
+    });
+    expect(w.emitted('created')?.[0][0]).toMatchObject({ name: 'gdpr-1', idsSha256: HASH });
+    w.unmount();
+  });
+
+  it('builds a seeded, stratified random rule and refuses a bad amount', async () => {
+    const w = mount(ForgetSetWizard, { props: { datasets: [DS] } });
+    await flush();
+    await w.get('[data-testid="fs-next"]').trigger('click');
+    await w.get('[data-testid="fs-amount"]').setValue('-3');
+    expect(w.get('[data-testid="fs-rule-error"]').text()).toContain("'-3' is not a count");
+    await w.get('[data-testid="fs-amount"]').setValue('10%');
+    await w.get('[data-class-index="2"]').trigger('click');
+    await w.get('[data-testid="fs-preview-button"]').trigger('click');
+    await flush();
+    expect(api.call).toHaveBeenCalledWith('forgetSets.preview', { datasetId: 'ds-1', rule: { kind: 'random', fraction: 0.1, stratify: true, classes: [2] }, seed: 0 });
+  });
+
+  it('asks the worst-case kind for the original model from models.list', async () => {
+    api.handlers['models.list'] = () => [{ id: 'm-1', name: 'cnn-orig', source: 'created', arch: 'cnn', inputShape: [1, 28, 28], classes: 3, parameterCount: 1, sha256: '', sizeBytes: 1, createdAt: '' }];
+    api.handlers['forgetSets.preview'] = () =>
+      preview({
+        report: {},
+        scores: { metric: 'loss', definition: 'cross-entropy of the true class.', model: {}, scored: 60, poolMin: 0.01, poolMax: 5.5, poolMean: 0.4, chosen: [{ id: 'train-7', score: 5.5 }] },
+      });
+    const w = mount(ForgetSetWizard, { props: { datasets: [DS] } });
+    await flush();
+    await w.get('[data-kind="worst-case"] input').setValue(true);
+    await flush();
+    await w.get('[data-testid="fs-next"]').trigger('click');
+    expect((w.get('[data-testid="fs-model"]').element as HTMLSelectElement).value).toBe('m-1');
+    await w.get('[data-testid="fs-amount"]').setValue('5');
+    await w.get('[data-testid="fs-preview-button"]').trigger('click');
+    await flush();
+    expect(api.call).toHaveBeenCalledWith('forgetSets.preview', { datasetId: 'ds-1', rule: { kind: 'worst-case', metric: 'loss', count: 5, model: { modelId: 'm-1' } } });
+    expect(w.get('[data-testid="fs-scores"]').text()).toContain('train-7');
+  });
+});
+
+describe('ForgetSetTable', () => {
+  it('shows kind, count, a short hash with the full one copyable, and the locked state; names as text', async () => {
+    const sets: ForgetSetSummary[] = [
+      { id: 'fs-1', name: '<b>x</b>', kind: 'ids', datasetId: 'ds-1', datasetName: 'FMNIST', count: 1234, idsSha256: HASH, locked: true, createdAt: '2026-11-24T10:00:00.000Z' },
+    ];
+    const writeText = vi.fn(async () => {});
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
+    const w = mount(ForgetSetTable, { props: { sets } });
+    const row = w.get('[data-forget-set-id="fs-1"]');
+    expect(row.get('.name').text()).toBe('<b>x</b>');
+    expect(w.find('b').exists()).toBe(false);
+    expect(row.get('[data-field="count"]').text()).toBe((1234).toLocaleString());
+    expect(row.get('[data-field="hash"]').text()).toBe(HASH.slice(0, 12));
+    expect(row.get('[data-field="locked"]').text()).toContain('locked');
+    await row.get('button').trigger('click');
+    expect(writeText).toHaveBeenCalledWith(HASH);
+    expect(w.emitted('select')).toBeUndefined();
+    await row.trigger('click');
+    expect(w.emitted('select')?.[0]).toEqual(['fs-1']);
+  });
+});
