@@ -7,7 +7,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assert, assertEqual, navigate, waitFor } from './helpers.mjs';
+import { assert, assertEqual, navigate } from './helpers.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const IDX_DIR = '/usr/share/datasets/fashion-mnist';
@@ -46,7 +46,6 @@ export const tests = [
       await page.fill('[data-testid="import-name"]', NAME);
       await ctx.screenshot(page, 'import-wizard');
 
-      // a path that is not a dataset gets a plain-words error, not a crash (checked on a second wizard later)
       // record every value the progress bar takes (a MutationObserver sees changes a poll would miss)
       await page.evaluate(() => {
         window.__importProgress = [];
@@ -148,7 +147,10 @@ export const tests = [
       const row = await page.waitForSelector('[data-testid="forget-set-table"] tr:has(td.name:text-is("ui-ids"))', { timeout: 15_000 });
       const uiHash = await row.$eval('[data-field="hash"]', (e) => e.getAttribute('data-full'));
       assert(/^[0-9a-f]{64}$/.test(uiHash), `UI hash ${uiHash}`);
+      await row.click();
+      await page.waitForSelector('[data-testid="forget-set-details"] [data-testid="gallery"] .cell.loaded[data-index="2"]', { timeout: 15_000 });
       assertEqual(await page.textContent('[data-testid="fs-detail-hash"]'), uiHash, 'hash in the details panel');
+      await ctx.screenshot(page, 'forget-sets-list');
 
       // The server holds the workspace lock, so the CLI runs on a byte-for-byte copy of the same
       // workspace (same dataset record and blobs), with the lock file left out.

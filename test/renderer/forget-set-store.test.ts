@@ -215,6 +215,7 @@ describe('ForgetSetWizard', () => {
     await flush();
     expect(api.call).toHaveBeenCalledWith('forgetSets.preview', { datasetId: 'ds-1', rule: { kind: 'worst-case', metric: 'loss', count: 5, model: { modelId: 'm-1' } } });
     expect(w.get('[data-testid="fs-scores"]').text()).toContain('train-7');
+    expect(w.findAll('[data-testid="fs-scores"] .bin')).toHaveLength(12);
   });
 });
 
