@@ -32,9 +32,11 @@ export const tests = [
       await page.click('[data-testid="open-import-wizard"]');
       await page.waitForSelector('[data-testid="import-wizard"]');
       await page.click('[data-format="idx"]');
+      await ctx.screenshot(page, 'import-wizard-format');
       await page.click('[data-testid="wizard-next"]');
       await page.fill('[data-testid="import-source"]', IDX_DIR);
       await page.click('[data-testid="fashion-names"]');
+      await ctx.screenshot(page, 'import-wizard-source');
       await page.click('[data-testid="wizard-next"]');
       const summary = await page.waitForSelector('[data-testid="preview-summary"]', { timeout: 30_000 });
       const text = (await summary.textContent()).replace(/\s+/g, ' ');
@@ -135,6 +137,7 @@ export const tests = [
       await page.click('[data-kind="ids"]');
       await page.click('[data-testid="fs-next"]');
       await page.fill('[data-testid="fs-ids"]', IDS);
+      await ctx.screenshot(page, 'forget-set-wizard-ids');
       await page.click('[data-testid="fs-preview-button"]');
       const missing = await page.waitForSelector('[data-testid="fs-missing"]', { timeout: 30_000 });
       const missingText = (await missing.textContent()).replace(/\s+/g, ' ').trim();
