@@ -205,4 +205,22 @@ describe('DatasetGallery', () => {
     expect(w.find('[data-testid="example-detail"]').exists()).toBe(true);
     w.unmount();
   });
+
+  it('toggles examples in manual-selection mode', async () => {
+    api.handlers['datasets.get'] = () => ({ manifest: { metadata: [] } });
+    api.handlers['datasets.examples'] = (q) => {
+      const query = q as ExamplesQuery;
+      const items = Array.from({ length: 50 }, (_, index) => ({ index, id: `train-${index}`, label: 0, className: 'a', split: 'train' as const, metadata: {} }));
+      return { total: 50, offset: query.offset ?? 0, items };
+    };
+    api.handlers['datasets.images'] = (q) => (q as { ids: string[] }).ids.map((id, index) => ({ id, index, width: 28, height: 28, channels: 1, png: 'data:,' }));
+    const w = mount(DatasetGallery, { props: { datasetId: 'ds-1', classNames: ['a'], selectable: true, selected: ['train-2'] } });
+    await new Promise((r) => setTimeout(r, 60));
+    await flush();
+    expect(w.get('.cell[data-index="2"]').classes()).toContain('selected');
+    await w.get('.cell[data-index="1"]').trigger('click');
+    expect(w.emitted('update:selected')?.[0]).toEqual([['train-2', 'train-1']]);
+    await w.get('.cell[data-index="2"]').trigger('click');
+    expect(w.emitted('update:selected')?.[1]).toEqual([[]]);
+  });
 });

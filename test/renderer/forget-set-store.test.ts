@@ -88,9 +88,15 @@ beforeEach(() => {
 });
 
 describe('forget-set helpers', () => {
-  it('splits pasted deletion requests on lines, commas, semicolons and spaces', () => {
-    expect(parseIdList('train-1\ntrain-5\r\n  train-9 , nope;x\t\n\n')).toEqual(['train-1', 'train-5', 'train-9', 'nope', 'x']);
-    expect(parseIdList('  \n ')).toEqual([]);
+  it('reads pasted deletion requests one per line, like the backend and the CLI', () => {
+    expect(parseIdList('\ufefftrain-1\ntrain-5\r\n  train-9 \r# a comment\n\ncat/img 001, a.png\ntrain-1')).toEqual([
+      'train-1',
+      'train-5',
+      'train-9',
+      'cat/img 001, a.png',
+      'train-1',
+    ]);
+    expect(parseIdList('  \n # only a comment\n')).toEqual([]);
   });
 
   it('reads a count or a percentage and explains bad input', () => {
@@ -182,6 +188,24 @@ describe('ForgetSetWizard', () => {
     });
     expect(w.emitted('created')?.[0][0]).toMatchObject({ name: 'gdpr-1', idsSha256: HASH });
     w.unmount();
+  });
+
+  it('takes deletion requests from a CSV file with its ID column', async () => {
+    const w = mount(ForgetSetWizard, { props: { datasets: [DS] } });
+    await flush();
+    await w.get('[data-kind="ids"] input').setValue(true);
+    await w.get('[data-testid="fs-next"]').trigger('click');
+    const input = w.get('[data-testid="fs-ids-file"]');
+    const csv = 'request,example\nr1,train-3\nr2,train-4\n';
+    Object.defineProperty(input.element, 'files', { value: [new File([csv], 'requests.csv', { type: 'text/csv' })] });
+    await input.trigger('change');
+    await flush();
+    expect(w.get('[data-testid="fs-ids-count"]').text()).toBe('from requests.csv');
+    expect(w.get('[data-testid="fs-ids"]').attributes('disabled')).toBeDefined();
+    await w.get('input[placeholder^="id"]').setValue('example');
+    await w.get('[data-testid="fs-preview-button"]').trigger('click');
+    await flush();
+    expect(api.call).toHaveBeenCalledWith('forgetSets.preview', { datasetId: 'ds-1', rule: { kind: 'ids', csv, column: 'example', onMissing: 'skip' } });
   });
 
   it('builds a seeded, stratified random rule and refuses a bad amount', async () => {

@@ -6,14 +6,17 @@ import { errorMessage } from '../utils/errors';
 import { useToastsStore } from './toasts';
 
 /**
- * Text of deletion requests -> IDs: one per line or separated by commas, semicolons or whitespace;
- * blank entries dropped. Duplicates are kept (the backend reports them).
+ * Text of deletion requests -> IDs, exactly as the backend reads an 'ids' rule's text (and the CLI
+ * a --ids-file): one ID per line, trimmed; blank lines and lines starting with '#' ignored. IDs may
+ * contain spaces and commas (image-folder IDs are file paths), so nothing else splits them.
+ * Duplicates are kept (the backend reports them).
  */
 export function parseIdList(text: string): string[] {
   return text
-    .split(/[\s,;]+/)
+    .replace(/^\ufeff/, '')
+    .split(/\r\n|\n|\r/)
     .map((s) => s.trim())
-    .filter((s) => s.length > 0);
+    .filter((s) => s.length > 0 && !s.startsWith('#'));
 }
 
 /** Count or percentage: '500' -> { count: 500 }, '1.5%' -> { fraction: 0.015 }; throws a plain sentence. */
