@@ -5,10 +5,10 @@
 
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { sha256Hex } from '../util/sha256';
 
-export function sha256Hex(bytes: Uint8Array | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
+// one implementation of the engine's SHA-256 helper (main/engine/util/sha256.ts), re-exported here
+export { sha256Hex };
 
 export async function sha256File(path: string): Promise<{ sha256: string; size: number }> {
   const h = createHash('sha256');
