@@ -242,13 +242,13 @@ describe('workers and concurrency', () => {
     // 5 jobs on at most 2 warm processes (a worker that succeeded takes the next job)
     expect(pids.size).toBeLessThanOrEqual(2);
     clearInterval(seen);
-    const f = await h.runner.submit({ kind: 'test.fail', params: { ms: 400 } });
+    const f = await h.runner.submit({ kind: 'test.fail', params: { ms: 1500 } }); // long enough to be seen running on a loaded machine
     await h.until(f.id, ['running']);
     const failPid = h.runner.workerPids()[f.id]!;
     expect(pids.has(failPid)).toBe(true); // it ran on a warm worker
     await h.until(f.id, ['failed']);
     expect(pidAlive(failPid)).toBe(false); // and that worker was not kept
-    const after = await h.runner.submit({ kind: 'test.steps', params: { steps: 1, ms: 10 } });
+    const after = await h.runner.submit({ kind: 'test.steps', params: { steps: 5, ms: 300 } }); // idem
     await h.until(after.id, ['running']);
     pids.add(h.runner.workerPids()[after.id]!);
     await h.until(after.id, ['succeeded']);

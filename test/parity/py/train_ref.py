@@ -10,6 +10,8 @@ The PyTorch twin is loaded with the ONNX file's initializers (by name). For floa
   <p>::param::<name>    parameters after `steps` SGD steps
   <p>::stat1::<name>    BatchNorm running statistics after the first step
   <p>::stat::<name>     BatchNorm running statistics after `steps` steps
+and spread::<key> (see main): how far float64 results move when inputs and weights are perturbed at
+float32 rounding scale, the conditioning of each compared quantity.
 Lethe stores the ViT's in-block linear weights [in, out]; gradients and parameters are returned in
 Lethe's layout.
 """
@@ -39,37 +41,77 @@ def make(spec, arrays, dtype):
     return net.to(dtype)
 
 
+def simulate(spec, arrays, batch, dtype, perturb=None):
+    """Run `steps` SGD-momentum steps; return {kind::name: array}. `perturb` = (seed, sign, rel): every
+    parameter and the input are multiplied by (1 + sign * rel * u), u ~ U(-1, 1) from `seed`."""
+    net = make(spec, arrays, dtype).train()
+    x = torch.from_numpy(batch["x"]).to(dtype)
+    y = torch.from_numpy(batch["y"]).long()
+    if perturb is not None:
+        seed, sign, rel = perturb
+        g = torch.Generator().manual_seed(seed)
+        with torch.no_grad():
+            for _, v in net.named_parameters():
+                v.mul_(1 + sign * rel * (torch.rand(v.shape, generator=g, dtype=dtype) * 2 - 1))
+            x = x * (1 + sign * rel * (torch.rand(x.shape, generator=g, dtype=dtype) * 2 - 1))
+    out = {}
+    start = {k: from_torch_layout(net, k, v.detach().numpy().copy()) for k, v in net.named_parameters()}
+    opt = torch.optim.SGD(net.parameters(), lr=spec["lr"], momentum=spec["momentum"])
+    losses = []
+    for step in range(spec["steps"]):
+        opt.zero_grad()
+        loss = F.cross_entropy(net(x), y)
+        loss.backward()
+        losses.append(loss.item())
+        if step == 0:
+            for k, v in net.named_parameters():
+                out[f"grad::{k}"] = from_torch_layout(net, k, v.grad.detach().numpy().copy())
+        opt.step()
+        if step == 0:
+            for k, v in net.named_buffers():
+                if not k.endswith("num_batches_tracked"):
+                    out[f"stat1::{k}"] = v.detach().numpy().copy()
+    out["loss"] = np.array(losses)
+    for k, v in net.named_parameters():
+        out[f"param::{k}"] = from_torch_layout(net, k, v.detach().numpy().copy())
+    for k, v in net.named_buffers():
+        if not k.endswith("num_batches_tracked"):
+            out[f"stat::{k}"] = v.detach().numpy().copy()
+    return out, start
+
+
 def main():
     spec = json.load(open(sys.argv[1]))
     torch.set_num_threads(2)
     arrays = {t.name: numpy_helper.to_array(t) for t in onnx.load(spec["model"]).graph.initializer}
     batch = np.load(spec["batch"])
     out = {}
-    for dtype, p in ((torch.float64, "f64"), (torch.float32, "f32")):
-        net = make(spec, arrays, dtype).train()
-        x = torch.from_numpy(batch["x"]).to(dtype)
-        y = torch.from_numpy(batch["y"]).long()
-        opt = torch.optim.SGD(net.parameters(), lr=spec["lr"], momentum=spec["momentum"])
-        losses = []
-        for step in range(spec["steps"]):
-            opt.zero_grad()
-            loss = F.cross_entropy(net(x), y)
-            loss.backward()
-            losses.append(loss.item())
-            if step == 0:
-                for k, v in net.named_parameters():
-                    out[f"{p}::grad::{k}"] = from_torch_layout(net, k, v.grad.detach().numpy().copy())
-            opt.step()
-            if step == 0:
-                for k, v in net.named_buffers():
-                    if not k.endswith("num_batches_tracked"):
-                        out[f"{p}::stat1::{k}"] = v.detach().numpy().copy()
-        out[f"{p}::loss"] = np.array(losses)
-        for k, v in net.named_parameters():
-            out[f"{p}::param::{k}"] = from_torch_layout(net, k, v.detach().numpy().copy())
-        for k, v in net.named_buffers():
-            if not k.endswith("num_batches_tracked"):
-                out[f"{p}::stat::{k}"] = v.detach().numpy().copy()
+    base, start0 = simulate(spec, arrays, batch, torch.float64)
+    out.update({f"f64::{k}": v for k, v in base.items()})
+    out.update({f"f32::{k}": v for k, v in simulate(spec, arrays, batch, torch.float32)[0].items()})
+    # Conditioning: float32 rounding moves pre-activations by ~1e-6, and a value that close to a ReLU
+    # kink can flip its mask, which changes a gradient far more than rounding does. Antithetic pairs of
+    # float64 runs with inputs and weights perturbed by PERTURB (relative) measure how far the results
+    # move under such rounding-sized changes; the test's tolerance takes that spread into account.
+    # spread::<key> = max over runs and elements of |run - base| (displacements from the start for
+    # parameters and statistics).
+    pairs = int(spec.get("perturbPairs", 3))
+    rel = float(spec.get("perturbRel", 1e-7))
+    spread = {}
+    for i in range(pairs):
+        for sign in (1.0, -1.0):
+            run, start = simulate(spec, arrays, batch, torch.float64, (1000 + i, sign, rel))
+            for k, v in run.items():
+                kind, _, name = k.partition("::")
+                if kind == "param":
+                    d = np.abs((v - start[name]) - (base[k] - start0[name]))
+                else:
+                    d = np.abs(v - base[k])
+                if kind == "loss":
+                    spread[k] = np.maximum(spread.get(k, 0 * d), d)
+                else:
+                    spread[k] = max(spread.get(k, 0.0), float(d.max()) if d.size else 0.0)
+    out.update({f"spread::{k}": np.asarray(v, dtype=np.float64) for k, v in spread.items()})
     np.savez(spec["out"], **{k: np.ascontiguousarray(v) for k, v in out.items()})
 
 
