@@ -60,7 +60,8 @@ export interface TrainingRecipe {
 
 export interface ModelTrainingInfo {
   baseModel: { name: string | null; sha256: string };
-  data: { sha256: string; n: number; file: string | null };
+  /** the training NPZ; `dataset` names the workspace dataset it was made from */
+  data: { sha256: string; n: number; file: string | null; dataset?: { id: string; name: string; manifestSha256: string; maxTrainExamples?: number } };
   optimizer: Record<string, unknown>;
   lr: number;
   schedule: Record<string, unknown> | null;

@@ -135,6 +135,8 @@ describe('models over the web transport', () => {
     expect(t.training!.epochLosses[2]).toBeLessThan(t.training!.epochLosses[0]);
     expect(t.training!.testAccuracy).toBeGreaterThan(0.8);
     expect(t.training!.data.file).toMatch(/^tab-[0-9a-f]{12}-train\.npz$/);
+    const tabRec = await api.call('datasets.get', { id: 'tab' });
+    expect(t.training!.data.dataset).toMatchObject({ name: 'tab', manifestSha256: tabRec.manifestSha256 });
     // the NPZ handed to the trainer holds exactly the dataset's train rows (streamed ZIP writer)
     const written = await readNpzFile(path.join(rig.root, 'cache', 'training-data', t.training!.data.file!));
     expect(written.x.shape).toEqual([150, 6]);

@@ -239,7 +239,7 @@ function subsetIndices(labels: Int32Array, splits: Uint8Array, classes: number, 
   return byClass.flatMap((c, k) => sampleWithoutReplacement(c, quota[k], rng)).sort((a, b) => a - b);
 }
 
-async function writeSplitNpz(ws: Workspace, ds: DatasetRecord, indices: number[], file: string): Promise<string> {
+async function writeSplitNpz(ws: Workspace, ds: DatasetRecord, indices: number[], file: string, signal?: AbortSignal): Promise<string> {
   const dir = join(ws.root, 'cache', 'training-data');
   const path = join(dir, file);
   if (await stat(path).then((s) => s.isFile(), () => false)) return path; // deterministic content: reuse
@@ -254,6 +254,7 @@ async function writeSplitNpz(ws: Workspace, ds: DatasetRecord, indices: number[]
   const y = new BigInt64Array(indices.length);
   const CHUNK = 1024;
   for (let s = 0; s < indices.length; s += CHUNK) {
+    if (signal?.aborted) throw Object.assign(new Error('preparing the training data was cancelled'), { name: 'AbortError' });
     const part = indices.slice(s, s + CHUNK);
     const { data } = await reader.readBatchFloat32(part);
     x.set(data, s * elems);
@@ -385,7 +386,11 @@ async function writeNpzStreaming(path: string, members: { name: string; header: 
  * reads: images scaled to [0, 1] in CHW order, labels int64. File names carry the dataset name and
  * manifest hash, so the same request reuses the same bytes.
  */
-export async function datasetTrainingFiles(ws: Workspace, ds: DatasetRecord, opts: { maxTrain?: number; seed: number }): Promise<{ train: string; test: string | null; trainCount: number }> {
+export async function datasetTrainingFiles(
+  ws: Workspace,
+  ds: DatasetRecord,
+  opts: { maxTrain?: number; seed: number; signal?: AbortSignal },
+): Promise<{ train: string; test: string | null; trainCount: number }> {
   const reader = await openReader(ws, ds);
   const classes = ds.data.classNames.length;
   const train = subsetIndices(reader.labels, reader.splits, classes, opts.maxTrain, opts.seed);
@@ -393,8 +398,8 @@ export async function datasetTrainingFiles(ws: Workspace, ds: DatasetRecord, opt
   for (let i = 0; i < reader.count; i++) if (reader.splits[i] === SPLIT_CODE.test) test.push(i);
   const stem = `${ds.data.name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 60) || 'dataset'}-${datasetManifestSha256(ds.data).slice(0, 12)}`;
   const subset = opts.maxTrain !== undefined && train.length < ds.data.counts.totals.train ? `-n${train.length}-s${opts.seed}` : '';
-  const trainPath = await writeSplitNpz(ws, ds, train, `${stem}-train${subset}.npz`);
-  const testPath = test.length ? await writeSplitNpz(ws, ds, test, `${stem}-test.npz`) : null;
+  const trainPath = await writeSplitNpz(ws, ds, train, `${stem}-train${subset}.npz`, opts.signal);
+  const testPath = test.length ? await writeSplitNpz(ws, ds, test, `${stem}-test.npz`, opts.signal) : null;
   return { train: trainPath, test: testPath, trainCount: train.length };
 }
 
@@ -423,20 +428,20 @@ export async function submitTraining(ws: Workspace, submitJob: (job: JobSubmit) 
 
   if (a.saveAs && (await ws.getRecord(KIND, a.saveAs))) throw new ApiError('conflict', `A model named '${a.saveAs}' already exists.`);
 
-  let data: string;
-  let test: string | undefined;
+  // the dataset's NPZ files are written by the job itself (in its worker), not in this call
+  let source: { data: string; test?: string } | { dataset: { id: string; maxTrainExamples?: number } };
   let what: string;
   if (a.datasetId) {
     const ds = await findDataset(ws, a.datasetId);
     checkDatasetFits(model, ds);
-    const files = await datasetTrainingFiles(ws, ds, { maxTrain: a.maxTrainExamples, seed: r.seed });
-    data = files.train;
-    test = files.test ?? undefined;
-    what = `'${ds.data.name}' (${files.trainCount.toLocaleString('en-US')} examples)`;
+    const trainTotal = ds.data.counts.totals.train;
+    const n = a.maxTrainExamples !== undefined ? Math.min(a.maxTrainExamples, trainTotal) : trainTotal;
+    if (n === 0) throw new ApiError('invalid_argument', `Dataset '${ds.data.name}' has no training examples.`);
+    source = { dataset: { id: ds.id, ...(a.maxTrainExamples !== undefined ? { maxTrainExamples: a.maxTrainExamples } : {}) } };
+    what = `'${ds.data.name}' (${n.toLocaleString('en-US')} examples)`;
   } else {
-    data = a.dataPath!;
-    test = a.testPath;
-    what = data.split(/[\\/]/).pop()!;
+    source = { data: a.dataPath!, ...(a.testPath ? { test: a.testPath } : {}) };
+    what = a.dataPath!.split(/[\\/]/).pop()!;
   }
   const optimizer =
     r.optimizer === 'sgd'
@@ -451,8 +456,7 @@ export async function submitTraining(ws: Workspace, submitJob: (job: JobSubmit) 
   const saveAs = a.saveAs ?? (await uniqueModelName(ws, `${model.name}-trained`));
   const params = {
     model: model.name,
-    data,
-    ...(test ? { test } : {}),
+    ...source,
     epochs: r.epochs,
     batchSize: r.batchSize,
     lr: r.lr,

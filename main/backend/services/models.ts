@@ -53,9 +53,19 @@ export interface ModelManifest {
   training: TrainingProvenance | null;
 }
 
+export interface TrainingDatasetRef {
+  id: string;
+  name: string;
+  /** SHA-256 of the dataset's manifest (which hashes every stored array) */
+  manifestSha256: string;
+  /** the seeded stratified subset size, when one was asked for */
+  maxTrainExamples?: number;
+}
+
 export interface TrainingProvenance {
   baseModel: { name: string | null; sha256: string };
-  data: { sha256: string; n: number; file: string | null };
+  /** the training NPZ's hash, size and file name; `dataset` when it was made from a workspace dataset */
+  data: { sha256: string; n: number; file: string | null; dataset?: TrainingDatasetRef };
   optimizer: OptimizerSpec;
   lr: number;
   schedule: ScheduleSpec | null;
@@ -321,6 +331,8 @@ export interface TrainParams {
   model: string;
   data: string;
   test?: string;
+  /** recorded in the provenance when `data` was made from a workspace dataset */
+  datasetRef?: TrainingDatasetRef;
   epochs: number;
   batchSize: number;
   lr: number;
@@ -413,7 +425,7 @@ export async function trainModel(ws: Workspace | null, p: TrainParams, h: TrainH
     const testAccuracy = test ? (await trainer.evaluate(test)).accuracy : null;
     const provenance: TrainingProvenance = {
       baseModel: { name: m.name, sha256: m.sha256 },
-      data: { sha256, n: ds.n, file: basename(p.data) },
+      data: { sha256, n: ds.n, file: basename(p.data), ...(p.datasetRef ? { dataset: p.datasetRef } : {}) },
       optimizer: p.optimizer,
       lr: p.lr,
       schedule: schedule ?? null,

@@ -1,4 +1,6 @@
-// model.train: train a model (registered name or .onnx file) on NPZ data with the Trainer, streaming
+// model.train: train a model (registered name or .onnx file) on NPZ data or on a workspace dataset
+// (`dataset`: its train split, or a seeded stratified subset, written once inside the job as cached
+// NPZ files under <workspace>/cache/training-data) with the Trainer, streaming
 // progress (step, loss, ETA). Resumable: a checkpoint (weights, optimizer state, BatchNorm statistics,
 // epoch/step; the RNG streams are derived from seed/epoch/step) is written atomically to
 // <workspace>/checkpoints/model.train/<jobId>.ckpt every `checkpointEvery` steps and at each epoch end
@@ -27,8 +29,9 @@ const scheduleSchema = z.discriminatedUnion('kind', [
 export const modelTrainSchema = z
   .object({
     model: z.string().min(1),
-    data: z.string().min(1),
+    data: z.string().min(1).optional(),
     test: z.string().min(1).optional(),
+    dataset: z.object({ id: z.string().min(1), maxTrainExamples: z.number().int().positive().optional() }).strict().optional(),
     epochs: z.number().int().positive().max(100_000),
     batchSize: z.number().int().positive().max(1_000_000),
     lr: num.min(0),
@@ -47,9 +50,15 @@ export const modelTrainSchema = z
     checkpointEvery: z.number().int().positive().optional(),
   })
   .strict()
-  .refine((p) => p.out !== undefined || p.saveAs !== undefined, { message: 'needs out (a file) or saveAs (a model name) so the trained model is kept' });
+  .refine((p) => p.out !== undefined || p.saveAs !== undefined, { message: 'needs out (a file) or saveAs (a model name) so the trained model is kept' })
+  .refine((p) => (p.data === undefined) !== (p.dataset === undefined), { message: 'needs exactly one of data (an NPZ file) or dataset (a workspace dataset)' })
+  .refine((p) => !(p.dataset && p.test), { message: 'test goes with data; a dataset brings its own test split' });
 
-export type ModelTrainParams = TrainParams & { checkpointEvery?: number };
+export type ModelTrainParams = Omit<TrainParams, 'data'> & {
+  data?: string;
+  dataset?: { id: string; maxTrainExamples?: number };
+  checkpointEvery?: number;
+};
 
 export interface ModelTrainResult {
   model: string;
@@ -109,10 +118,31 @@ export const modelTrain: JobHandler<ModelTrainParams, ModelTrainResult> = {
         resumeFrom = bytes;
         ctx.log('info', `Resuming from the checkpoint at step ${ck.globalStep} (epoch ${ck.epoch}).`);
       }
+      let data = params.data;
+      let test = params.test;
+      let datasetRef: TrainParams['datasetRef'];
+      if (params.dataset) {
+        const { findDataset } = await import('../../services/datasets');
+        const { datasetTrainingFiles } = await import('../../services/models-api');
+        const { datasetManifestSha256 } = await import('../../../engine/data/store');
+        ctx.progress({ step: 0, total: null, message: 'preparing the training data' });
+        const ds = await findDataset(ws, params.dataset.id);
+        const files = await datasetTrainingFiles(ws, ds, { maxTrain: params.dataset.maxTrainExamples, seed: params.seed, signal: ctx.signal });
+        data = files.train;
+        test = files.test ?? undefined;
+        datasetRef = {
+          id: ds.id,
+          name: ds.data.name,
+          manifestSha256: datasetManifestSha256(ds.data),
+          ...(params.dataset.maxTrainExamples !== undefined ? { maxTrainExamples: params.dataset.maxTrainExamples } : {}),
+        };
+        ctx.log('info', `Training data: ${files.trainCount.toLocaleString('en-US')} examples of '${ds.data.name}'${files.test ? ', evaluated on its test split' : ''}.`);
+      }
+      const { dataset: _dataset, ...rest } = params;
       let last = 0;
       const r = await trainModel(
         ws,
-        { ...params, threads: params.threads ?? ctx.settings.intraOpThreads ?? 1, provider: params.provider ?? (ctx.settings.executionProvider as TrainParams['provider']) },
+        { ...rest, data: data!, ...(test ? { test } : {}), ...(datasetRef ? { datasetRef } : {}), threads: params.threads ?? ctx.settings.intraOpThreads ?? 1, provider: params.provider ?? (ctx.settings.executionProvider as TrainParams['provider']) },
         {
           signal: ctx.signal,
           resumeFrom,
