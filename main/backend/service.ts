@@ -149,7 +149,7 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
       'jobs.resume': ({ id }) => jobs.resume(id),
       'jobs.kinds': async () => jobs.kinds(),
       ...datasetHandlers({ workspace, submitJob: (job) => jobs.submit(job) }),
-      ...forgetSetHandlers({ workspace }),
+      ...forgetSetHandlers({ workspace, submitJob: (job) => jobs.submit(job) }),
       ...modelHandlers({ workspace, submitJob: (job) => jobs.submit(job) }),
     };
 

@@ -329,10 +329,28 @@ export interface DatasetMethods {
   'datasets.delete': MethodDef<{ id: string }, { deleted: true }>;
   'forgetSets.list': MethodDef<{ datasetId?: string }, ForgetSetSummary[]>;
   'forgetSets.get': MethodDef<{ id: string; includeIds?: boolean }, ForgetSetDetail>;
+  /** worst-case rules read cached scores: 'unavailable' until forgetSets.score has scored them */
   'forgetSets.preview': MethodDef<Omit<ForgetSetCreateArgs, 'name'>, ForgetSetPreview>;
   'forgetSets.create': MethodDef<ForgetSetCreateArgs, ForgetSetDetail>;
+  /** ensure every training example is scored with the model: cached, or a submitted 'forgetSet.score' job */
+  'forgetSets.score': MethodDef<ForgetSetScoreArgs, ForgetSetScoreResult>;
   /** refused ('conflict') when a run uses the set */
   'forgetSets.delete': MethodDef<{ id: string }, { deleted: true }>;
+}
+
+export interface ForgetSetScoreArgs {
+  datasetId: string;
+  /** the worst-case rule's model: { modelId } of a workspace model or { path } of an ONNX file */
+  model: ScoringModelRef;
+  metric: 'loss' | 'margin' | 'memorization-proxy';
+}
+
+export interface ForgetSetScoreResult {
+  /** true when the scores were already in the workspace's cache (job is then null) */
+  cached: boolean;
+  /** training examples scored */
+  count: number;
+  job: JobInfo | null;
 }
 
 export const DATASET_METHOD_NAMES = [
@@ -349,5 +367,6 @@ export const DATASET_METHOD_NAMES = [
   'forgetSets.get',
   'forgetSets.preview',
   'forgetSets.create',
+  'forgetSets.score',
   'forgetSets.delete',
 ] as const satisfies readonly (keyof DatasetMethods)[];

@@ -50,6 +50,7 @@ export const API_METHODS = [
   'forgetSets.get',
   'forgetSets.preview',
   'forgetSets.create',
+  'forgetSets.score',
   'forgetSets.delete',
   'models.list',
   'models.get',

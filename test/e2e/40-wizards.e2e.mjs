@@ -174,4 +174,57 @@ export const tests = [
       }
     },
   },
+  {
+    name: 'Forget-set wizard, worst case: the trained CNN scores 60,000 examples in a background job, then the preview shows the hardest',
+    async run(ctx) {
+      const { page } = await ctx.open();
+      await navigate(page, 'forget-sets', 'Forget sets');
+      await page.click('[data-testid="open-forget-wizard"]');
+      await page.waitForSelector('[data-testid="forget-set-wizard"]');
+      await page.selectOption('[data-testid="fs-dataset"]', { label: await page.$eval('[data-testid="fs-dataset"]', (s, n) => [...s.options].find((o) => o.text.startsWith(n + ' (')).text, NAME) });
+      await page.click('[data-kind="worst-case"]');
+      await page.click('[data-testid="fs-next"]');
+      // the CNN that 30-models trained (1x28x28, 10 classes) is the original model
+      const option = await page.waitForSelector('[data-testid="fs-model"] option:text-matches("^fashion-cnn-trained ")', { state: 'attached', timeout: 15_000 });
+      await page.selectOption('[data-testid="fs-model"]', await option.getAttribute('value'));
+      await page.fill('[data-testid="fs-amount"]', '50');
+      const t0 = Date.now();
+      await page.click('[data-testid="fs-preview-button"]');
+      await page.waitForSelector('[data-testid="fs-scoring"]', { timeout: 15_000 });
+      await ctx.screenshot(page, 'forget-set-wizard-scoring');
+      const scores = await page.waitForSelector('[data-testid="fs-scores"]', { timeout: 120_000 });
+      ctx.log(`scored and previewed in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      const text = (await scores.textContent()).replace(/\s+/g, ' ');
+      assert(/Scored 60,000/.test(text), `scores summary: ${text.slice(0, 200)}`);
+      assertEqual((await page.textContent('[data-testid="fs-count"]')).trim(), '50', 'forget count');
+      const rows = await page.$$eval('[data-testid="fs-scores"] .score-table tbody tr', (trs) => trs.map((tr) => Number(tr.querySelector('.num').textContent)));
+      assert(rows.length === 20 && rows.every((v, i) => i === 0 || v <= rows[i - 1]), `chosen losses, worst first: ${rows.join(', ')}`);
+      await page.fill('[data-testid="fs-name"]', 'ui-worst-case');
+      await ctx.screenshot(page, 'forget-set-wizard-worst-case');
+      await page.click('[data-testid="fs-save"]');
+      await page.waitForSelector('[data-testid="forget-set-table"] tr:has(td.name:text-is("ui-worst-case"))', { timeout: 15_000 });
+      // a second preview with the same model and metric reads the cached scores: no second job
+      const scoreJobs = () =>
+        page.evaluate(async () => {
+          const res = await fetch('/api/call/jobs.list', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Lethe-Client': '1' }, body: JSON.stringify({}) });
+          const env = await res.json();
+          if (!env.ok) throw new Error(JSON.stringify(env));
+          return env.result.filter((j) => j.kind === 'forgetSet.score').map((j) => j.state);
+        });
+      assertEqual(JSON.stringify(await scoreJobs()), '["succeeded"]', 'forgetSet.score jobs after the first preview');
+      await page.click('[data-testid="open-forget-wizard"]');
+      await page.selectOption('[data-testid="fs-dataset"]', { label: await page.$eval('[data-testid="fs-dataset"]', (s, n) => [...s.options].find((o) => o.text.startsWith(n + ' (')).text, NAME) });
+      await page.click('[data-kind="worst-case"]');
+      await page.click('[data-testid="fs-next"]');
+      const option2 = await page.waitForSelector('[data-testid="fs-model"] option:text-matches("^fashion-cnn-trained ")', { state: 'attached', timeout: 15_000 });
+      await page.selectOption('[data-testid="fs-model"]', await option2.getAttribute('value'));
+      await page.fill('[data-testid="fs-amount"]', '10');
+      const t1 = Date.now();
+      await page.click('[data-testid="fs-preview-button"]');
+      await page.waitForSelector('[data-testid="fs-scores"]', { timeout: 30_000 });
+      ctx.log(`second preview (cached scores) in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+      assertEqual((await page.textContent('[data-testid="fs-count"]')).trim(), '10', 'forget count of the second preview');
+      assertEqual(JSON.stringify(await scoreJobs()), '["succeeded"]', 'forgetSet.score jobs after the second preview');
+    },
+  },
 ];

@@ -3,7 +3,7 @@ import { mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
 import type { DatasetSummary, ForgetSetCreateArgs, ForgetSetDetail, ForgetSetPreview, ForgetSetSummary } from '../../preload/api';
 import { ApiError } from '../../preload/api';
-import { createFakeApi, deferred, flush, type FakeApi } from './fake-api';
+import { createFakeApi, deferred, flush, makeJob, type FakeApi } from './fake-api';
 
 let api: FakeApi;
 // jsdom has no 2D canvas; say so quietly (the gallery then asks the backend for PNGs)
@@ -11,6 +11,7 @@ HTMLCanvasElement.prototype.getContext = (() => null) as never;
 vi.mock('../../renderer/src/api/client', () => ({ getApi: () => api, transportName: () => 'web', onConnectionChange: () => () => {} }));
 
 const { useForgetSetsStore, parseIdList, parseCountOrPercent } = await import('../../renderer/src/stores/forget-sets');
+const { useJobsStore } = await import('../../renderer/src/stores/jobs');
 const { default: ForgetSetWizard } = await import('../../renderer/src/components/ForgetSetWizard.vue');
 const { default: ForgetSetTable } = await import('../../renderer/src/components/ForgetSetTable.vue');
 
@@ -228,6 +229,7 @@ describe('ForgetSetWizard', () => {
         report: {},
         scores: { metric: 'loss', definition: 'cross-entropy of the true class.', model: {}, scored: 60, poolMin: 0.01, poolMax: 5.5, poolMean: 0.4, chosen: [{ id: 'train-7', score: 5.5 }] },
       });
+    api.handlers['forgetSets.score'] = () => ({ cached: true, count: 60, job: null });
     const w = mount(ForgetSetWizard, { props: { datasets: [DS] } });
     await flush();
     await w.get('[data-kind="worst-case"] input').setValue(true);
@@ -237,9 +239,50 @@ describe('ForgetSetWizard', () => {
     await w.get('[data-testid="fs-amount"]').setValue('5');
     await w.get('[data-testid="fs-preview-button"]').trigger('click');
     await flush();
+    expect(api.call).toHaveBeenCalledWith('forgetSets.score', { datasetId: 'ds-1', model: { modelId: 'm-1' }, metric: 'loss' });
     expect(api.call).toHaveBeenCalledWith('forgetSets.preview', { datasetId: 'ds-1', rule: { kind: 'worst-case', metric: 'loss', count: 5, model: { modelId: 'm-1' } } });
     expect(w.get('[data-testid="fs-scores"]').text()).toContain('train-7');
     expect(w.findAll('[data-testid="fs-scores"] .bin')).toHaveLength(12);
+  });
+
+  it('worst-case: waits for the scoring job, shows its progress, previews when it succeeds, reports a failure', async () => {
+    api.handlers['models.list'] = () => [{ id: 'm-1', name: 'cnn-orig', source: 'created', arch: 'cnn', inputShape: [1, 28, 28], classes: 3, parameterCount: 1, sha256: '', sizeBytes: 1, createdAt: '' }];
+    const job = makeJob({ id: 'job-s', kind: 'forgetSet.score', title: 'Score', state: 'queued', startedAt: null, progress: null });
+    api.handlers['forgetSets.score'] = () => ({ cached: false, count: 60, job });
+    api.handlers['jobs.get'] = () => useJobsStore().byId['job-s'];
+    api.handlers['forgetSets.preview'] = () => preview();
+    const w = mount(ForgetSetWizard, { props: { datasets: [DS] } });
+    await flush();
+    await w.get('[data-kind="worst-case"] input').setValue(true);
+    await flush();
+    await w.get('[data-testid="fs-next"]').trigger('click');
+    await w.get('[data-testid="fs-amount"]').setValue('5');
+    await w.get('[data-testid="fs-preview-button"]').trigger('click');
+    await flush();
+    expect(w.find('[data-testid="fs-scoring"]').exists()).toBe(true);
+    expect(api.call).not.toHaveBeenCalledWith('forgetSets.preview', expect.anything());
+    const jobs = useJobsStore();
+    jobs.byId['job-s'] = { ...job, state: 'running', progress: { step: 30, total: 60, fraction: 0.5, message: 'scored 30 of 60 examples' } };
+    await flush();
+    expect(w.get('[data-testid="fs-scoring"]').text()).toContain('50%');
+    expect(w.get('[data-testid="fs-scoring"]').text()).toContain('scored 30 of 60 examples');
+    jobs.byId['job-s'] = { ...job, state: 'succeeded', progress: { step: 60, total: 60, fraction: 1 } };
+    await new Promise((r) => setTimeout(r, 400));
+    await flush();
+    expect(api.call).toHaveBeenCalledWith('forgetSets.preview', expect.objectContaining({ rule: expect.objectContaining({ kind: 'worst-case' }) }));
+    expect(w.find('[data-testid="fs-scoring"]').exists()).toBe(false);
+    expect(w.find('[data-testid="fs-preview-error"]').exists()).toBe(false);
+
+    // a failed scoring job: its reason, in plain words, instead of a preview
+    const job2 = { ...job, id: 'job-f' };
+    api.handlers['forgetSets.score'] = () => ({ cached: false, count: 60, job: job2 });
+    await w.get('[data-testid="fs-back"]').trigger('click');
+    await w.get('[data-testid="fs-preview-button"]').trigger('click');
+    await flush();
+    jobs.byId['job-f'] = { ...job2, state: 'failed', reason: 'the model predicts 2 classes but the dataset has 3' };
+    await new Promise((r) => setTimeout(r, 400));
+    await flush();
+    expect(w.get('[data-testid="fs-preview-error"]').text()).toBe('Scoring failed: the model predicts 2 classes but the dataset has 3');
   });
 });
 

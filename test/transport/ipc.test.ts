@@ -57,6 +57,7 @@ describe('the preload surface', () => {
       'forgetSets.get',
       'forgetSets.list',
       'forgetSets.preview',
+      'forgetSets.score',
       'jobs.cancel',
       'jobs.get',
       'jobs.kinds',

@@ -32,6 +32,15 @@ const predicate = z
 
 const idList = z.array(z.string().min(1).max(256)).max(1_000_000);
 
+const modelRef = z
+  .object({
+    modelId: z.string().min(1).max(128).optional(),
+    path: z.string().min(1).max(4096).optional(),
+    norm: z.object({ mean: z.array(z.number()).min(1).max(16), std: z.array(z.number().positive()).min(1).max(16) }).strict().optional(),
+  })
+  .strict()
+  .refine((m) => (m.modelId === undefined) !== (m.path === undefined), { message: 'needs exactly one of modelId or path' });
+
 const rule = z.discriminatedUnion('kind', [
   z
     .object({
@@ -72,13 +81,7 @@ const rule = z.discriminatedUnion('kind', [
       count: z.number().int().min(1).optional(),
       fraction: z.number().gt(0).max(1).optional(),
       classes: z.array(classRef).min(1).max(10_000).optional(),
-      model: z
-        .object({
-          modelId: z.string().min(1).max(128).optional(),
-          path: z.string().min(1).max(4096).optional(),
-          norm: z.object({ mean: z.array(z.number()).min(1).max(16), std: z.array(z.number().positive()).min(1).max(16) }).strict().optional(),
-        })
-        .strict(),
+      model: modelRef,
     })
     .strict(),
   z.object({ kind: z.literal('coreset'), source: ref, fraction: z.number().gt(0).max(1) }).strict(),
@@ -86,6 +89,7 @@ const rule = z.discriminatedUnion('kind', [
 ]);
 
 const seed = z.number().int().min(0).max(0xffffffff).optional();
+const metric = z.enum(['loss', 'margin', 'memorization-proxy']);
 const empty = z.object({}).strict();
 
 export const datasetArgSchemas = {
@@ -119,5 +123,6 @@ export const datasetArgSchemas = {
   'forgetSets.get': z.object({ id: ref, includeIds: z.boolean().optional() }).strict(),
   'forgetSets.preview': z.object({ datasetId: ref, rule, seed }).strict(),
   'forgetSets.create': z.object({ datasetId: ref, name, rule, seed }).strict(),
+  'forgetSets.score': z.object({ datasetId: ref, model: modelRef, metric }).strict(),
   'forgetSets.delete': z.object({ id: ref }).strict(),
 } satisfies { [M in keyof DatasetMethods]: z.ZodType<DatasetMethods[M]['args'], z.ZodTypeDef, unknown> };

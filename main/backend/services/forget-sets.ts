@@ -14,6 +14,7 @@ import type {
   ForgetSetManifestInfo,
   ForgetSetPreview,
   ForgetSetSummary,
+  ScoringModelRef,
 } from '../../../preload/api/datasets';
 import {
   type ForgetSetManifest,
@@ -29,7 +30,9 @@ import {
   saveForgetSet,
   type ResolveDeps,
 } from '../../engine/data/forget-sets';
-import { OnnxExampleScorer, type ExampleScorer } from '../../engine/data/scorer';
+import { OnnxExampleScorer, SCORE_METRICS, type ExampleScorer, type ScoreMetric } from '../../engine/data/scorer';
+import type { JobInfo, JobSubmit } from '../../../preload/api/jobs';
+import { cachingScorer, scoreStatus, type ScoringMode } from './score-cache';
 import type { Workspace } from '../workspace/types';
 import { type MethodHandlers, findDataset, openReader, toApiError, validateName } from './datasets';
 
@@ -113,12 +116,17 @@ export async function scorerForModel(ws: Workspace, model: Record<string, unknow
   throw new ApiError('invalid_argument', 'A worst-case forget set needs model.modelId or model.path.');
 }
 
-function resolveDeps(ws: Workspace, signal?: AbortSignal): ResolveDeps {
+function resolveDeps(ws: Workspace, scoring: ScoringMode, signal?: AbortSignal): ResolveDeps {
   return {
     getForgetSet: async (ref) => findForgetSet(ws, ref).catch((e) => (e instanceof ApiError && e.code === 'not_found' ? null : Promise.reject(e))),
-    scorer: (model) => scorerForModel(ws, model),
+    scorer: async (model) => cachingScorer(ws, model, scoring, (m) => scorerForModel(ws, m)),
     signal,
   };
+}
+
+/** How preview/create get worst-case scores: 'inline' scores on a cache miss (CLI, job workers); the API process uses 'cache-only'. */
+export interface BuildOptions {
+  scoring?: ScoringMode;
 }
 
 function checkSeed(seed: unknown): number {
@@ -128,18 +136,18 @@ function checkSeed(seed: unknown): number {
   return seed;
 }
 
-async function build(ws: Workspace, args: Omit<ForgetSetCreateArgs, 'name'>, name: string) {
+async function build(ws: Workspace, args: Omit<ForgetSetCreateArgs, 'name'>, name: string, o: BuildOptions = {}) {
   const rule = parseRule(args.rule);
   const seed = checkSeed(args.seed);
   const ds = await findDataset(ws, args.datasetId);
   const reader = await openReader(ws, ds);
-  const res = await resolveRule(reader, rule, seed, resolveDeps(ws));
+  const res = await resolveRule(reader, rule, seed, resolveDeps(ws, o.scoring ?? 'inline'));
   const built = buildForgetSet(reader, res, { name, rule, seed: ruleNeedsSeed(rule) ? seed : null });
   return built;
 }
 
-export async function previewForgetSet(ws: Workspace, args: Omit<ForgetSetCreateArgs, 'name'>): Promise<ForgetSetPreview> {
-  const built = await build(ws, args, '(preview)');
+export async function previewForgetSet(ws: Workspace, args: Omit<ForgetSetCreateArgs, 'name'>, o: BuildOptions = {}): Promise<ForgetSetPreview> {
+  const built = await build(ws, args, '(preview)', o);
   const m = built.manifest;
   // sample gallery: up to 64 IDs spread evenly over the canonical list
   const step = Math.max(1, Math.floor(built.ids.length / 64));
@@ -160,11 +168,11 @@ export async function previewForgetSet(ws: Workspace, args: Omit<ForgetSetCreate
   return p;
 }
 
-export async function createForgetSet(ws: Workspace, args: ForgetSetCreateArgs): Promise<ForgetSetDetail> {
+export async function createForgetSet(ws: Workspace, args: ForgetSetCreateArgs, o: BuildOptions = {}): Promise<ForgetSetDetail> {
   const name = validateName(args.name, 'forget set');
   const existing = await ws.listRecords<ForgetSetManifest>('forgetSets');
   if (existing.some((r) => r.data.name === name)) throw new ApiError('conflict', `A forget set named '${name}' already exists.`);
-  const built = await build(ws, args, name);
+  const built = await build(ws, args, name, o);
   const rec = await saveForgetSet(ws, newForgetSetId(), built);
   return { ...summarizeForgetSet(rec), manifest: rec.data };
 }
@@ -195,9 +203,33 @@ export async function renameForgetSet(ws: Workspace, idOrName: string, newName: 
   return ws.putRecord<ForgetSetManifest>('forgetSets', rec.id, { ...rec.data, name }, rec.blobs);
 }
 
-type ForgetOnly = Pick<DatasetMethods, 'forgetSets.list' | 'forgetSets.get' | 'forgetSets.preview' | 'forgetSets.create' | 'forgetSets.delete'>;
+/**
+ * Make sure a worst-case rule's scores exist: { cached: true } when they do, else the submitted
+ * forgetSet.score job (the scoring runs in a worker, never in the API process).
+ */
+export async function ensureScores(
+  ws: Workspace,
+  submitJob: (job: JobSubmit) => Promise<JobInfo>,
+  args: { datasetId: string; model: ScoringModelRef; metric: ScoreMetric },
+): Promise<{ cached: boolean; count: number; job: JobInfo | null }> {
+  const model = args.model as Record<string, unknown>;
+  if (!SCORE_METRICS.includes(args.metric)) throw new ApiError('invalid_argument', `metric must be one of ${SCORE_METRICS.join(', ')}.`);
+  const ds = await findDataset(ws, args.datasetId);
+  const reader = await openReader(ws, ds);
+  const st = await scoreStatus(ws, reader, model, args.metric);
+  if (st.cached) return { cached: true, count: st.count, job: null };
+  const what = typeof model.modelId === 'string' ? `model '${model.modelId}'` : String(model.path).split(/[\\/]/).pop();
+  const job = await submitJob({
+    kind: 'forgetSet.score',
+    title: `Score ${st.count.toLocaleString('en-US')} examples of '${ds.data.name}' (${args.metric}) with ${what}`,
+    params: { datasetId: ds.id, model: args.model, metric: args.metric },
+  });
+  return { cached: false, count: st.count, job };
+}
 
-export function forgetSetHandlers(deps: { workspace: Workspace }): MethodHandlers<ForgetOnly> {
+type ForgetOnly = Pick<DatasetMethods, 'forgetSets.list' | 'forgetSets.get' | 'forgetSets.preview' | 'forgetSets.create' | 'forgetSets.delete' | 'forgetSets.score'>;
+
+export function forgetSetHandlers(deps: { workspace: Workspace; submitJob: (job: JobSubmit) => Promise<JobInfo> }): MethodHandlers<ForgetOnly> {
   const ws = deps.workspace;
   const wrap =
     <A, R>(fn: (a: A) => Promise<R>) =>
@@ -211,8 +243,9 @@ export function forgetSetHandlers(deps: { workspace: Workspace }): MethodHandler
   return {
     'forgetSets.list': wrap(async ({ datasetId }) => listForgetSets(ws, datasetId)),
     'forgetSets.get': wrap(async ({ id, includeIds }) => getForgetSet(ws, id, includeIds ?? true)),
-    'forgetSets.preview': wrap(async (args) => previewForgetSet(ws, args)),
-    'forgetSets.create': wrap(async (args) => createForgetSet(ws, args)),
+    'forgetSets.preview': wrap(async (args) => previewForgetSet(ws, args, { scoring: 'cache-only' })),
+    'forgetSets.create': wrap(async (args) => createForgetSet(ws, args, { scoring: 'cache-only' })),
+    'forgetSets.score': wrap(async (args) => ensureScores(ws, deps.submitJob, args)),
     'forgetSets.delete': wrap(async ({ id }) => deleteForgetSet(ws, id)),
   };
 }

@@ -4,6 +4,7 @@ import type { ForgetRuleInput, ForgetSetCreateArgs, ForgetSetDetail, ForgetSetPr
 import { getApi } from '../api/client';
 import { errorMessage } from '../utils/errors';
 import { useToastsStore } from './toasts';
+import { ACTIVE_STATES, useJobsStore } from './jobs';
 
 /**
  * Text of deletion requests -> IDs, exactly as the backend reads an 'ids' rule's text (and the CLI
@@ -43,7 +44,41 @@ export const useForgetSetsStore = defineStore('forgetSets', () => {
   const previewError = ref<string | null>(null);
   const previewing = ref(false);
   const saving = ref(false);
+  /** the forgetSet.score job a worst-case preview waits for (its progress is in the jobs store) */
+  const scoringJobId = ref<string | null>(null);
   let previewSeq = 0;
+
+  /**
+   * Worst-case rules: the backend scores in a job and previews from cached scores. Resolves when the
+   * scores exist (true), or false when the request was superseded; throws the job's failure reason.
+   */
+  async function ensureScores(datasetId: string, rule: Extract<ForgetRuleInput, { kind: 'worst-case' }>, seq: number): Promise<boolean> {
+    const r = await getApi().call('forgetSets.score', { datasetId, model: rule.model, metric: rule.metric });
+    if (r.cached || !r.job) return true;
+    const jobs = useJobsStore();
+    jobs.track(r.job);
+    scoringJobId.value = r.job.id;
+    try {
+      let polled = Date.now();
+      for (;;) {
+        if (seq !== previewSeq) return false;
+        let job = jobs.byId[r.job.id] ?? r.job;
+        // events drive the store; ask directly now and then in case the stream reconnected
+        if (Date.now() - polled > 3000) {
+          polled = Date.now();
+          job = await getApi().call('jobs.get', { id: r.job.id });
+          jobs.track(job);
+        }
+        if (!ACTIVE_STATES.includes(job.state)) {
+          if (job.state === 'succeeded') return true;
+          throw new Error(job.state === 'cancelled' ? 'Scoring was cancelled.' : `Scoring failed: ${job.reason ?? job.state}`);
+        }
+        await new Promise((res) => setTimeout(res, 150));
+      }
+    } finally {
+      if (scoringJobId.value === r.job.id) scoringJobId.value = null;
+    }
+  }
 
   async function load(): Promise<void> {
     try {
@@ -72,6 +107,7 @@ export const useForgetSetsStore = defineStore('forgetSets', () => {
     const seq = ++previewSeq;
     previewing.value = true;
     try {
+      if (rule.kind === 'worst-case' && !(await ensureScores(datasetId, rule, seq))) return null;
       const p = await getApi().call('forgetSets.preview', seed === undefined ? { datasetId, rule } : { datasetId, rule, seed });
       if (seq !== previewSeq) return null;
       preview.value = p;
@@ -89,6 +125,7 @@ export const useForgetSetsStore = defineStore('forgetSets', () => {
 
   function clearPreview(): void {
     previewSeq++;
+    scoringJobId.value = null;
     preview.value = null;
     previewError.value = null;
     previewing.value = false;
@@ -124,5 +161,5 @@ export const useForgetSetsStore = defineStore('forgetSets', () => {
     }
   }
 
-  return { sets, loaded, error, details, preview, previewError, previewing, saving, load, detail, runPreview, clearPreview, create, remove };
+  return { sets, loaded, error, details, preview, previewError, previewing, saving, scoringJobId, load, detail, runPreview, clearPreview, create, remove };
 });

@@ -21,6 +21,11 @@ import { encodeModel, makeModel } from '../../../main/engine/onnx/codec';
 import type { Workspace } from '../../../main/backend/workspace/types';
 import type { ForgetRuleInput } from '../../../preload/api/datasets';
 import { tempWorkspace } from './helpers';
+import { ensureScores } from '../../../main/backend/services/forget-sets';
+import { scoreFile } from '../../../main/backend/services/score-cache';
+import { forgetSetScore } from '../../../main/backend/jobs/kinds/forget-set-score';
+import type { JobSubmit } from '../../../preload/api/jobs';
+import { truncateSync } from 'node:fs';
 
 const N = 200;
 const COLORS = ['red', 'green', 'blue'];
@@ -234,6 +239,59 @@ describe('forget-set builder', () => {
     await expect(previewForgetSet(ws, { datasetId, rule: { kind: 'worst-case', metric: 'loss', count: 10, model: { path: join(w0(), 'nope.onnx') } } })).rejects.toMatchObject({
       code: 'not_found',
     });
+  });
+
+  it('worst-case scores come from a forgetSet.score job and its cache; the API process (cache-only) never scores', async () => {
+    const g = new GraphBuilder();
+    const x = g.input('input', 'float32', ['N', 2]);
+    const out = g.op('MatMul', [x, g.constF([0.3, -0.7, 0.2, 0.9, 0.1, -0.4, 0.6, 0.05], [2, 4])]);
+    g.addNode('Identity', [out], ['logits']);
+    g.output('logits', 'float32', ['N', 4]);
+    const model = join(w0(), 'scored.onnx');
+    writeFileSync(model, encodeModel(makeModel(g.toGraph('scored'))));
+    const rule: ForgetRuleInput = { kind: 'worst-case', metric: 'margin', count: 7, model: { path: model } };
+    // nothing cached yet: the API path refuses instead of scoring on its own thread
+    await expect(previewForgetSet(ws, { datasetId, rule }, { scoring: 'cache-only' })).rejects.toMatchObject({ code: 'unavailable', message: expect.stringMatching(/have not been scored with this model \(margin\) yet/) });
+    await expect(createForgetSet(ws, { datasetId, name: 'never', rule }, { scoring: 'cache-only' })).rejects.toMatchObject({ code: 'unavailable' });
+    // forgetSets.score submits a job...
+    const submitted: JobSubmit[] = [];
+    const first = await ensureScores(ws, async (j) => (submitted.push(j), { id: 'job-score' } as never), { datasetId, model: { path: model }, metric: 'margin' });
+    expect(first).toMatchObject({ cached: false, count: trainIds.length, job: { id: 'job-score' } });
+    expect(submitted[0]).toMatchObject({ kind: 'forgetSet.score', params: { datasetId, model: { path: model }, metric: 'margin' } });
+    expect(submitted[0].title).toMatch(new RegExp(`^Score ${trainIds.length} examples of 'toy' \\(margin\\) with scored\\.onnx$`));
+    // ...whose handler (run here as a worker would) scores every training example and caches them
+    const params = forgetSetScore.validate(submitted[0].params);
+    const progress: { step: number; total?: number | null }[] = [];
+    const ctx = {
+      jobId: 'job-score',
+      workspaceRoot: ws.root,
+      signal: new AbortController().signal,
+      progress: (p: { step: number; total?: number | null }) => progress.push(p),
+      log: () => {},
+      checkpoint: null,
+      saveCheckpoint: async () => {},
+      settings: { executionProvider: 'cpu', intraOpThreads: 1 },
+    };
+    const res = await forgetSetScore.run(params, ctx);
+    expect(res).toMatchObject({ datasetId, metric: 'margin', scored: trainIds.length });
+    expect(progress.at(-1)).toMatchObject({ step: trainIds.length, total: trainIds.length });
+    expect(await ensureScores(ws, async () => expect.fail('no second job'), { datasetId, model: { path: model }, metric: 'margin' })).toEqual({ cached: true, count: trainIds.length, job: null });
+    // the cached preview equals an inline one, and saving from the cache works
+    const cached = await previewForgetSet(ws, { datasetId, rule }, { scoring: 'cache-only' });
+    const inline = await previewForgetSet(ws, { datasetId, rule }, { scoring: 'inline' });
+    expect(cached.idsSha256).toBe(inline.idsSha256);
+    expect(cached.scores).toEqual(inline.scores);
+    expect(cached.scores!.model).toMatchObject({ path: model, sha256: createHash('sha256').update(encodeModel(makeModel(g.toGraph('scored')))).digest('hex') });
+    const saved = await createForgetSet(ws, { datasetId, name: 'from-cache', rule }, { scoring: 'cache-only' });
+    expect(saved.manifest.idsSha256).toBe(inline.idsSha256);
+    // a class-restricted rule reads the same cache
+    await previewForgetSet(ws, { datasetId, rule: { ...rule, classes: [1] } as ForgetRuleInput }, { scoring: 'cache-only' });
+    // a damaged cache file is a miss, never wrong scores
+    truncateSync(scoreFile(ws, res.key), 100);
+    await expect(previewForgetSet(ws, { datasetId, rule }, { scoring: 'cache-only' })).rejects.toMatchObject({ code: 'unavailable' });
+    // the job refuses malformed parameters before queueing
+    expect(() => forgetSetScore.validate({ datasetId, model: {}, metric: 'margin' })).toThrow(/exactly one of modelId or path/);
+    expect(() => forgetSetScore.validate({ datasetId, model: { path: model }, metric: 'entropy' })).toThrow(/forgetSet.score: 'metric'/);
   });
 
   it('API argument schemas refuse malformed rules with a plain message', () => {

@@ -32,7 +32,7 @@ describe('dataset and forget-set API handlers', () => {
     submitted = [];
     h = {
       ...datasetHandlers({ workspace: w.ws, submitJob: async (job) => (submitted.push(job), { id: 'job-1' } as never) }),
-      ...forgetSetHandlers({ workspace: w.ws }),
+      ...forgetSetHandlers({ workspace: w.ws, submitJob: async (job) => (submitted.push(job), { id: 'job-1' } as never) }),
     };
     mkdirSync(src());
     const n = 30;

@@ -8,10 +8,11 @@ import type { JobHandler } from '../types';
 import { diagnosticsStress } from './diagnostics-stress';
 import { datasetImport } from './dataset-import';
 import { modelTrain } from './model-train';
+import { forgetSetScore } from './forget-set-score';
 import { workspaceVerify } from './workspace-verify';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const JOB_KINDS: JobHandler<any, any>[] = [workspaceVerify, diagnosticsStress, datasetImport, modelTrain];
+export const JOB_KINDS: JobHandler<any, any>[] = [workspaceVerify, diagnosticsStress, datasetImport, modelTrain, forgetSetScore];
 
 function isHandler(v: unknown): v is JobHandler {
   const h = v as JobHandler | null;
