@@ -167,7 +167,7 @@ describe('foundation commands (in-process, real workspace)', () => {
       seq: 1, kind: 'workspace.verify', title: 'Verify', params: {}, state: 'succeeded', createdAt: '2026-01-01T00:00:00.000Z',
       startedAt: null, endedAt: null, progress: null, reason: null, result: null, resumable: false, attempt: 1,
     });
-    const blobFile = w.blobPath(blob.sha256);
+    const blobFile = await w.blobPath(blob.sha256);
     await w.close();
 
     const list = await inProc(['jobs', 'list', '--json', '--workspace', ws]);

@@ -8,7 +8,7 @@
 //   lock                               single-writer lock (pid, host)
 
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, openSync, readSync, closeSync, promises as fsp } from 'node:fs';
+import { createReadStream, promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ApiError } from '../../../preload/api/common';
 import { canonicalJson } from './canonical-json';
@@ -83,6 +83,8 @@ export class FsWorkspace implements Workspace {
   private readonly chains = new Map<string, Promise<unknown>>();
   private readonly pending = new Set<Promise<unknown>>();
   private readonly verifiedBlobs = new Set<string>();
+  /** blobPath verifications in flight, shared by concurrent callers */
+  private readonly verifyingBlobs = new Map<string, Promise<void>>();
   private closed = false;
 
   constructor(root: string, opts: OpenWorkspaceOptions = {}) {
@@ -322,31 +324,28 @@ export class FsWorkspace implements Workspace {
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
-  blobPath(sha256: string): string {
+  /** Verified once per open workspace, by a streamed hash (the event loop keeps running meanwhile). */
+  async blobPath(sha256: string): Promise<string> {
     this.assertOpen();
     assertValidSha256(sha256);
     const p = this.blobFile(sha256);
     if (this.verifiedBlobs.has(sha256)) return p;
-    let fd: number;
-    try {
-      fd = openSync(p, 'r');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ApiError('not_found', `Blob ${sha256} is not in the workspace.`);
-      throw err;
+    let pending = this.verifyingBlobs.get(sha256);
+    if (!pending) {
+      pending = (async () => {
+        let got: string;
+        try {
+          got = (await this.hashFile(p)).sha256;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ApiError('not_found', `Blob ${sha256} is not in the workspace.`);
+          throw err;
+        }
+        if (got !== sha256) throw new ApiError('internal', `Blob ${sha256} is corrupt on disk: its bytes no longer match their hash.`);
+        this.verifiedBlobs.add(sha256);
+      })().finally(() => this.verifyingBlobs.delete(sha256));
+      this.verifyingBlobs.set(sha256, pending);
     }
-    try {
-      const h = createHash('sha256');
-      const buf = Buffer.allocUnsafe(1 << 20);
-      for (;;) {
-        const n = readSync(fd, buf, 0, buf.length, null);
-        if (n === 0) break;
-        h.update(buf.subarray(0, n));
-      }
-      if (h.digest('hex') !== sha256) throw new ApiError('internal', `Blob ${sha256} is corrupt on disk: its bytes no longer match their hash.`);
-    } finally {
-      closeSync(fd);
-    }
-    this.verifiedBlobs.add(sha256);
+    await pending;
     return p;
   }
 

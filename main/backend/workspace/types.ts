@@ -32,8 +32,8 @@ export interface Workspace {
   /** stream a file into the blob store without loading it whole */
   putBlobFromFile(path: string): Promise<BlobRef>;
   getBlob(sha256: string): Promise<Uint8Array>;
-  /** absolute path of a blob for streaming/mmap-style reads; verified once on first access */
-  blobPath(sha256: string): string;
+  /** absolute path of a blob for streaming/mmap-style reads; verified (streamed hash) once on first access */
+  blobPath(sha256: string): Promise<string>;
   hasBlob(sha256: string): Promise<boolean>;
 
   /** atomically create or replace a record; resolves only when durable (fsync'd file and folder) */

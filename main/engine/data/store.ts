@@ -585,7 +585,7 @@ export class DatasetReader {
       }
     }
     const maxChunks = Math.max(4, Math.floor((opts.cacheBytes ?? 32 * 1024 * 1024) / CHUNK));
-    return new DatasetReader(ws, record, ws.blobPath(record.blobs.x.sha256), labels, splits, ids, metadata, maxChunks);
+    return new DatasetReader(ws, record, await ws.blobPath(record.blobs.x.sha256), labels, splits, ids, metadata, maxChunks);
   }
 
   indexOfId(id: string): number | undefined {

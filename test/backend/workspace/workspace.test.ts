@@ -58,12 +58,12 @@ describe('layout and round trip', () => {
     const file = join(root, 'blobs/sha256', ref.sha256.slice(0, 2), ref.sha256.slice(2));
     expect(readFileSync(file, 'utf8')).toBe('hello lethe');
     expect(Buffer.from(await ws.getBlob(ref.sha256)).toString()).toBe('hello lethe');
-    expect(ws.blobPath(ref.sha256)).toBe(file);
+    expect(await ws.blobPath(ref.sha256)).toBe(file);
     expect(await ws.hasBlob(ref.sha256)).toBe(true);
     expect(await ws.hasBlob('0'.repeat(64))).toBe(false);
     await rejectsWith(ws.getBlob('0'.repeat(64)), 'not_found', /not in the workspace/);
     await rejectsWith(ws.getBlob('../../etc/passwd'), 'invalid_argument', /64 lowercase hex/);
-    expect(() => ws.blobPath('ZZ')).toThrow(/64 lowercase hex/);
+    await rejectsWith(ws.blobPath('ZZ'), 'invalid_argument', /64 lowercase hex/);
     const empty = await ws.putBlob(new Uint8Array(0));
     expect(empty.size).toBe(0);
     expect((await ws.getBlob(empty.sha256)).length).toBe(0);
@@ -82,7 +82,8 @@ describe('layout and round trip', () => {
     await ws.close();
     const ws2 = await openWs(root);
     await rejectsWith(ws2.getBlob(ref.sha256), 'internal', /corrupt/);
-    expect(() => ws2.blobPath(ref.sha256)).toThrow(/corrupt/);
+    await rejectsWith(ws2.blobPath(ref.sha256), 'internal', /corrupt/);
+    await rejectsWith(ws2.blobPath('0'.repeat(64)), 'not_found', /not in the workspace/);
     expect(await ws2.verifyBlob(ref.sha256)).toBe(false);
     await ws2.putBlob(bytes);
     expect(await ws2.verifyBlob(ref.sha256)).toBe(true);
