@@ -10,7 +10,7 @@ import { ApiError } from '../../preload/api/common';
 import type { ApiErrorShape } from '../../preload/api/common';
 import type { ApiEvents, ApiHandlers, ArgsOf, EventName, MethodName, ResultOf, Unsubscribe } from '../../preload/api/index';
 import { API_METHODS } from '../../preload/api/index';
-import type { JobEvent, JobInfo, JobState, JobSubmit } from '../../preload/api/jobs';
+import type { JobEvent, JobInfo, JobLogEntry, JobState, JobSubmit } from '../../preload/api/jobs';
 import { appInfo, SettingsStore, workspaceInfo } from './services/app';
 import { closeReaders, datasetHandlers } from './services/datasets';
 import { forgetSetHandlers } from './services/forget-sets';
@@ -31,6 +31,8 @@ export interface JobRunnerPort {
   on(event: 'event', listener: (e: JobEvent) => void): unknown;
   off(event: 'event', listener: (e: JobEvent) => void): unknown;
   setConcurrency?(n: number): void;
+  /** the persisted log of a job (JobRunner keeps it in <workspace>/logs/jobs) */
+  logs?(id: string, limit?: number): Promise<{ lines: JobLogEntry[]; truncated: boolean }>;
   close(): Promise<void>;
 }
 
@@ -147,6 +149,10 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
       'jobs.submit': (args) => jobs.submit(args),
       'jobs.cancel': ({ id }) => jobs.cancel(id),
       'jobs.resume': ({ id }) => jobs.resume(id),
+      'jobs.logs': async ({ id, limit }) => {
+        if (!jobs.logs) throw new ApiError('unavailable', 'This backend keeps no job logs.');
+        return jobs.logs(id, limit);
+      },
       'jobs.kinds': async () => jobs.kinds(),
       ...datasetHandlers({ workspace, submitJob: (job) => jobs.submit(job) }),
       ...forgetSetHandlers({ workspace, submitJob: (job) => jobs.submit(job) }),

@@ -105,6 +105,7 @@ export const argSchemas = {
     .transform((v) => ({ ...v, params: v.params ?? {} })),
   'jobs.cancel': z.object({ id }).strict(),
   'jobs.resume': z.object({ id }).strict(),
+  'jobs.logs': z.object({ id, limit: z.number().int().min(1).max(100_000).optional() }).strict(),
   'jobs.kinds': empty,
   ...datasetArgSchemas,
   ...modelArgSchemas,

@@ -36,6 +36,7 @@ export const API_METHODS = [
   'jobs.submit',
   'jobs.cancel',
   'jobs.resume',
+  'jobs.logs',
   'jobs.kinds',
   'datasets.list',
   'datasets.get',

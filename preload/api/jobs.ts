@@ -48,12 +48,21 @@ export type JobEvent =
   | { type: 'progress'; id: string; progress: JobProgress }
   | { type: 'log'; id: string; level: 'info' | 'warn' | 'error'; message: string };
 
+/** One persisted log line of a job. */
+export interface JobLogEntry {
+  time: string;
+  level: 'info' | 'warn' | 'error';
+  message: string;
+}
+
 export interface JobMethods {
   'jobs.list': MethodDef<{ states?: JobState[] }, JobInfo[]>;
   'jobs.get': MethodDef<{ id: string }, JobInfo>;
   'jobs.submit': MethodDef<JobSubmit, JobInfo>;
   'jobs.cancel': MethodDef<{ id: string }, JobInfo>;
   'jobs.resume': MethodDef<{ id: string }, JobInfo>;
+  /** the job's log as persisted in the workspace (survives restarts), oldest first; newest `limit` lines */
+  'jobs.logs': MethodDef<{ id: string; limit?: number }, { lines: JobLogEntry[]; truncated: boolean }>;
   /** kinds this backend can run, with a one-line description each */
   'jobs.kinds': MethodDef<Record<string, never>, { kind: JobKind; description: string; resumable: boolean }[]>;
 }

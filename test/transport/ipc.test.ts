@@ -62,6 +62,7 @@ describe('the preload surface', () => {
       'jobs.get',
       'jobs.kinds',
       'jobs.list',
+      'jobs.logs',
       'jobs.onEvent',
       'jobs.resume',
       'jobs.submit',

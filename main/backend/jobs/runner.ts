@@ -10,8 +10,10 @@ import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ApiError } from '../../../preload/api/common';
-import type { JobEvent, JobInfo, JobProgress, JobState, JobSubmit } from '../../../preload/api/jobs';
+import type { JobEvent, JobInfo, JobLogEntry, JobProgress, JobState, JobSubmit } from '../../../preload/api/jobs';
 import type { BlobRef, Workspace } from '../workspace/types';
 import { loadJobKinds } from './kinds';
 import type { FromWorker, ToWorker, WorkerStart } from './protocol';
@@ -102,6 +104,9 @@ function sanitizeProgress(p: Partial<JobProgress> & { step: number }): JobProgre
   return out;
 }
 
+/** Per-job log size cap: a runaway job cannot fill the disk through its log. */
+const LOG_CAP_BYTES = 2_000_000;
+
 export class JobRunner extends EventEmitter {
   private readonly ws: Workspace;
   private readonly entry: string;
@@ -115,6 +120,10 @@ export class JobRunner extends EventEmitter {
   private concurrency: number;
   private settings: { executionProvider: string; intraOpThreads: number };
   private nextSeq = 1;
+  /** per-job log appends, serialised; and bytes written per job (capped at LOG_CAP_BYTES) */
+  private readonly logWrites = new Map<string, Promise<void>>();
+  private readonly logBytes = new Map<string, number>();
+  private logDirReady: Promise<unknown> | null = null;
   private closing = false;
   private closed = false;
 
@@ -206,6 +215,54 @@ export class JobRunner extends EventEmitter {
   async get(id: string): Promise<JobInfo | null> {
     const e = this.jobs.get(id);
     return e ? structuredClone(e.info) : null;
+  }
+
+  private logFile(id: string): string {
+    return join(this.ws.root, 'logs', 'jobs', `${id.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`);
+  }
+
+  /**
+   * Append a log line to the job's log file (<workspace>/logs/jobs/<id>.jsonl, one JSON object per
+   * line). Appends are serialised per job and reach the OS before the next one starts, so a crash or
+   * kill -9 of the backend loses at most the line being written (a torn last line is skipped on read).
+   */
+  private persistLog(id: string, level: JobLogEntry['level'], message: string): void {
+    const used = this.logBytes.get(id) ?? 0;
+    if (used >= LOG_CAP_BYTES) return;
+    let line = JSON.stringify({ time: new Date().toISOString(), level, message }) + '\n';
+    const next = used + Buffer.byteLength(line);
+    if (next >= LOG_CAP_BYTES) line = JSON.stringify({ time: new Date().toISOString(), level: 'warn', message: `The log reached ${LOG_CAP_BYTES / 1e6} MB; later lines are not kept.` }) + '\n';
+    this.logBytes.set(id, next);
+    this.logDirReady ??= mkdir(join(this.ws.root, 'logs', 'jobs'), { recursive: true });
+    const prev = this.logWrites.get(id) ?? this.logDirReady;
+    const p = prev
+      .then(() => appendFile(this.logFile(id), line))
+      .catch((err: Error) => console.error(`lethe: could not write the log of job ${id}: ${err.message}`));
+    this.logWrites.set(id, p);
+    void p.then(() => {
+      if (this.logWrites.get(id) === p) this.logWrites.delete(id);
+    });
+  }
+
+  /** A job's persisted log, oldest first; `limit` keeps the newest lines. */
+  async logs(id: string, limit = 1000): Promise<{ lines: JobLogEntry[]; truncated: boolean }> {
+    if (!this.jobs.has(id)) throw new ApiError('not_found', `There is no job '${id}'.`);
+    await this.logWrites.get(id);
+    const text = await readFile(this.logFile(id), 'utf8').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return '';
+      throw err;
+    });
+    const lines: JobLogEntry[] = [];
+    for (const raw of text.split('\n')) {
+      if (!raw) continue;
+      try {
+        const o = JSON.parse(raw) as JobLogEntry;
+        if (typeof o.time === 'string' && typeof o.message === 'string' && (o.level === 'info' || o.level === 'warn' || o.level === 'error')) lines.push({ time: o.time, level: o.level, message: o.message });
+      } catch {
+        // a line torn by a crash mid-append
+      }
+    }
+    return { lines: lines.slice(-limit), truncated: lines.length > limit };
   }
 
   async submit(spec: JobSubmit): Promise<JobInfo> {
@@ -689,6 +746,7 @@ export class JobRunner extends EventEmitter {
   }
 
   private emitEvent(ev: JobEvent): void {
+    if (ev.type === 'log' && ev.id && this.jobs.has(ev.id)) this.persistLog(ev.id, ev.level, ev.message);
     try {
       this.emit('event', ev);
     } catch (err) {

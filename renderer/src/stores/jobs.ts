@@ -7,11 +7,13 @@ import { useToastsStore } from './toasts';
 
 export const ACTIVE_STATES: readonly JobState[] = ['queued', 'running'];
 export const RESUMABLE_STATES: readonly JobState[] = ['interrupted', 'failed', 'cancelled'];
-const LOG_LINES_KEPT = 50;
+const LOG_LINES_KEPT = 500;
 
 export interface JobLogLine {
   level: 'info' | 'warn' | 'error';
   message: string;
+  /** ISO time (lines read back from the workspace have it; live ones get the time they arrived) */
+  time?: string;
 }
 
 /**
@@ -59,8 +61,18 @@ export const useJobsStore = defineStore('jobs', () => {
       }
     } else if (event.type === 'log') {
       const lines = logs.value[event.id] ?? (logs.value[event.id] = []);
-      lines.push({ level: event.level, message: event.message });
+      lines.push({ level: event.level, message: event.message, time: new Date().toISOString() });
       if (lines.length > LOG_LINES_KEPT) lines.splice(0, lines.length - LOG_LINES_KEPT);
+    }
+  }
+
+  /** Read a job's persisted log (it survives restarts); live lines keep appending after it. */
+  async function loadLog(id: string): Promise<void> {
+    try {
+      const r = await getApi().call('jobs.logs', { id, limit: LOG_LINES_KEPT });
+      logs.value[id] = r.lines.map((l) => ({ level: l.level, message: l.message, time: l.time }));
+    } catch (err) {
+      useToastsStore().push('error', `Could not read the job's log: ${errorMessage(err)}`);
     }
   }
 
@@ -157,6 +169,7 @@ export const useJobsStore = defineStore('jobs', () => {
   return {
     byId,
     logs,
+    loadLog,
     pending,
     loaded,
     endedCount,

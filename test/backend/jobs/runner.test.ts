@@ -185,6 +185,31 @@ describe('crashes', () => {
   });
 });
 
+describe('job logs', () => {
+  test('every log line is persisted in the workspace, survives a restart, and a torn last line is skipped', async () => {
+    const h = await make({ concurrency: 1 });
+    const a = await h.runner.submit({ kind: 'test.steps', params: { steps: 4, ms: 10 } });
+    await h.until(a.id, ['succeeded']);
+    const live = h.events.filter((e) => e.type === 'log' && e.id === a.id).map((e) => (e.type === 'log' ? e.message : ''));
+    expect(live).toEqual(expect.arrayContaining(['step 1 done', 'step 4 done']));
+    const got = await h.runner.logs(a.id);
+    expect(got.truncated).toBe(false);
+    expect(got.lines.map((l) => l.message)).toEqual(live);
+    for (const l of got.lines) expect(l).toMatchObject({ level: 'info', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+    expect((await h.runner.logs(a.id, 2)).lines.map((l) => l.message)).toEqual(live.slice(-2));
+    expect((await h.runner.logs(a.id, 2)).truncated).toBe(true);
+    // after a restart (the backend was stopped) the log is read back from disk
+    await h.restart({ concurrency: 1 });
+    expect((await h.runner.logs(a.id)).lines.map((l) => l.message)).toEqual(live);
+    // a crash mid-append leaves a torn last line: it is skipped, the rest is kept
+    const { appendFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    appendFileSync(join(h.root, 'logs', 'jobs', `${a.id}.jsonl`), '{"time":"2026-11-24T10:00:00.000Z","level":"in');
+    expect((await h.runner.logs(a.id)).lines.map((l) => l.message)).toEqual(live);
+    await expect(h.runner.logs('job-nope')).rejects.toMatchObject({ code: 'not_found' });
+  });
+});
+
 describe('restart', () => {
   test('close() interrupts running jobs (resumable from their checkpoint) and keeps queued ones queued', async () => {
     const h = await make({ concurrency: 1 });

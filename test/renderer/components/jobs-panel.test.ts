@@ -29,6 +29,32 @@ beforeEach(() => {
 });
 
 describe('JobsPanel', () => {
+  it('shows the persisted log of a job on demand, as text, with live lines appended', async () => {
+    api.handlers['jobs.logs'] = () => ({
+      lines: [
+        { time: '2026-11-24T10:00:00.000Z', level: 'info', message: 'Epoch 1: mean loss 0.6123 (3.1 s).' },
+        { time: '2026-11-24T10:00:04.000Z', level: 'warn', message: '<img src=x onerror="window.__pwned=1">' },
+      ],
+      truncated: false,
+    });
+    const w = await mountPanel();
+    expect(w.find('[data-testid="job-log"]').exists()).toBe(false);
+    await w.get('[data-job-id="job-1"] [data-action="log"]').trigger('click');
+    await flush();
+    expect(api.call).toHaveBeenCalledWith('jobs.logs', { id: 'job-1', limit: 500 });
+    const log = w.get('[data-testid="job-log"]');
+    expect(log.findAll('li').map((li) => li.text().replace(/^\S+\s+\S*\s*/, ''))).toHaveLength(2);
+    expect(log.text()).toContain('Epoch 1: mean loss 0.6123 (3.1 s).');
+    expect(log.text()).toContain('<img src=x onerror="window.__pwned=1">');
+    expect(log.find('img').exists()).toBe(false);
+    expect(log.findAll('li')[1].classes()).toContain('log-warn');
+    api.emit('jobs.event', { type: 'log', id: 'job-1', level: 'error', message: 'worker exited' });
+    await flush();
+    expect(w.get('[data-testid="job-log"]').findAll('li').at(-1)!.text()).toContain('worker exited');
+    await w.get('[data-job-id="job-1"] [data-action="log"]').trigger('click');
+    expect(w.find('[data-testid="job-log"]').exists()).toBe(false);
+  });
+
   it('tells a new user what the panel is for when there are no jobs', async () => {
     const w = await mountPanel([]);
     expect(w.text()).toContain('No jobs yet');

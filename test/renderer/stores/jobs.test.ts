@@ -48,7 +48,7 @@ describe('jobs store', () => {
     expect(store.byId['job-1'].progress?.loss).toBe(0.25);
     expect(store.byId['job-1'].state).toBe('running');
     api.emit('jobs.event', { type: 'log', id: 'job-1', level: 'warn', message: 'slow disk' });
-    expect(store.logs['job-1']).toEqual([{ level: 'warn', message: 'slow disk' }]);
+    expect(store.logs['job-1']).toEqual([{ level: 'warn', message: 'slow disk', time: expect.stringMatching(/^\d{4}-/) }]);
     api.emit('jobs.event', { type: 'state', job: makeJob({ state: 'failed', reason: 'The worker ran out of memory.' }) });
     expect(store.byId['job-1'].reason).toBe('The worker ran out of memory.');
     expect(store.runningCount).toBe(0);
