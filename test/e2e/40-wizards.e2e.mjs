@@ -22,6 +22,18 @@ function cli(args) {
   });
 }
 
+/** Open the forget-set wizard on the IDX dataset with a worst-case rule on the CNN that 30-models trained. */
+async function openWorstCaseWizard(page, amount) {
+  await page.click('[data-testid="open-forget-wizard"]');
+  await page.waitForSelector('[data-testid="forget-set-wizard"]');
+  await page.selectOption('[data-testid="fs-dataset"]', { label: await page.$eval('[data-testid="fs-dataset"]', (s, n) => [...s.options].find((o) => o.text.startsWith(n + ' (')).text, NAME) });
+  await page.click('[data-kind="worst-case"]');
+  await page.click('[data-testid="fs-next"]');
+  const option = await page.waitForSelector('[data-testid="fs-model"] option:text-matches("^fashion-cnn-trained ")', { state: 'attached', timeout: 15_000 });
+  await page.selectOption('[data-testid="fs-model"]', await option.getAttribute('value'));
+  await page.fill('[data-testid="fs-amount"]', amount);
+}
+
 export const tests = [
   {
     name: 'Import wizard: IDX Fashion-MNIST with preview and progress, then the gallery scrolls to the last of 70,000 images',
@@ -179,15 +191,7 @@ export const tests = [
     async run(ctx) {
       const { page } = await ctx.open();
       await navigate(page, 'forget-sets', 'Forget sets');
-      await page.click('[data-testid="open-forget-wizard"]');
-      await page.waitForSelector('[data-testid="forget-set-wizard"]');
-      await page.selectOption('[data-testid="fs-dataset"]', { label: await page.$eval('[data-testid="fs-dataset"]', (s, n) => [...s.options].find((o) => o.text.startsWith(n + ' (')).text, NAME) });
-      await page.click('[data-kind="worst-case"]');
-      await page.click('[data-testid="fs-next"]');
-      // the CNN that 30-models trained (1x28x28, 10 classes) is the original model
-      const option = await page.waitForSelector('[data-testid="fs-model"] option:text-matches("^fashion-cnn-trained ")', { state: 'attached', timeout: 15_000 });
-      await page.selectOption('[data-testid="fs-model"]', await option.getAttribute('value'));
-      await page.fill('[data-testid="fs-amount"]', '50');
+      await openWorstCaseWizard(page, '50');
       const t0 = Date.now();
       await page.click('[data-testid="fs-preview-button"]');
       await page.waitForSelector('[data-testid="fs-scoring"]', { timeout: 15_000 });
@@ -212,13 +216,7 @@ export const tests = [
           return env.result.filter((j) => j.kind === 'forgetSet.score').map((j) => j.state);
         });
       assertEqual(JSON.stringify(await scoreJobs()), '["succeeded"]', 'forgetSet.score jobs after the first preview');
-      await page.click('[data-testid="open-forget-wizard"]');
-      await page.selectOption('[data-testid="fs-dataset"]', { label: await page.$eval('[data-testid="fs-dataset"]', (s, n) => [...s.options].find((o) => o.text.startsWith(n + ' (')).text, NAME) });
-      await page.click('[data-kind="worst-case"]');
-      await page.click('[data-testid="fs-next"]');
-      const option2 = await page.waitForSelector('[data-testid="fs-model"] option:text-matches("^fashion-cnn-trained ")', { state: 'attached', timeout: 15_000 });
-      await page.selectOption('[data-testid="fs-model"]', await option2.getAttribute('value'));
-      await page.fill('[data-testid="fs-amount"]', '10');
+      await openWorstCaseWizard(page, '10');
       const t1 = Date.now();
       await page.click('[data-testid="fs-preview-button"]');
       await page.waitForSelector('[data-testid="fs-scores"]', { timeout: 30_000 });

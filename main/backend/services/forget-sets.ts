@@ -3,8 +3,7 @@
 // model scorer for worst-case sets (OnnxExampleScorer over a workspace model or an ONNX file) and the
 // lock that makes a forget set immutable once a run uses it.
 //
-// Workspace models for worst-case scoring: the model record's inference ONNX is taken from the first
-// present blob among 'inference', 'model', 'onnx' (or the record's only blob).
+// Workspace models for worst-case scoring: see modelInferenceBlob (score-cache.ts).
 
 import { ApiError } from '../../../preload/api/common';
 import type {
@@ -32,7 +31,7 @@ import {
 } from '../../engine/data/forget-sets';
 import { OnnxExampleScorer, SCORE_METRICS, type ExampleScorer, type ScoreMetric } from '../../engine/data/scorer';
 import type { JobInfo, JobSubmit } from '../../../preload/api/jobs';
-import { cachingScorer, scoreStatus, type ScoringMode } from './score-cache';
+import { cachingScorer, modelInferenceBlob, scoreStatus, type ScoringMode } from './score-cache';
 import type { Workspace } from '../workspace/types';
 import { type MethodHandlers, findDataset, openReader, toApiError, validateName } from './datasets';
 
@@ -82,13 +81,8 @@ export async function scorerForModel(ws: Workspace, model: Record<string, unknow
   const norm = model.norm as { mean: number[]; std: number[] } | undefined;
   try {
     if (typeof model.modelId === 'string') {
-      const rec = await ws.getRecord<Record<string, unknown>>('models', model.modelId);
-      if (!rec) throw new ApiError('not_found', `There is no model '${model.modelId}'.`);
-      const keys = Object.keys(rec.blobs);
-      const key = ['inference', 'model', 'onnx'].find((k) => rec.blobs[k]) ?? (keys.length === 1 ? keys[0] : undefined);
-      if (!key) throw new ApiError('invalid_argument', `Model '${model.modelId}' has no inference ONNX blob.`);
-      const bytes = await ws.getBlob(rec.blobs[key].sha256);
-      return await OnnxExampleScorer.create(bytes, { modelId: rec.id, blob: key, sha256: rec.blobs[key].sha256 }, { norm });
+      const b = await modelInferenceBlob(ws, model.modelId);
+      return await OnnxExampleScorer.create(await ws.getBlob(b.sha256), { modelId: b.id, blob: b.blob, sha256: b.sha256 }, { norm });
     }
     if (typeof model.path === 'string') {
       // the same validation as 'lethe model import' (size, dims, ops; external data refused) before ORT sees it

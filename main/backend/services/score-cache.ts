@@ -37,16 +37,24 @@ export interface ModelRef {
   norm?: { mean: number[]; std: number[] };
 }
 
+/**
+ * A workspace model's inference ONNX: the first present blob among 'inference', 'model', 'onnx' (or
+ * the record's only blob).
+ */
+export async function modelInferenceBlob(ws: Workspace, modelId: string): Promise<{ id: string; blob: string; sha256: string }> {
+  const rec = await ws.getRecord<Record<string, unknown>>('models', modelId);
+  if (!rec) throw new ApiError('not_found', `There is no model '${modelId}'.`);
+  const keys = Object.keys(rec.blobs);
+  const key = ['inference', 'model', 'onnx'].find((k) => rec.blobs[k]) ?? (keys.length === 1 ? keys[0] : undefined);
+  if (!key) throw new ApiError('invalid_argument', `Model '${modelId}' has no inference ONNX blob.`);
+  return { id: rec.id, blob: key, sha256: rec.blobs[key].sha256 };
+}
+
 /** The model's identity for the cache key and the forget set's manifest (no ORT session is created). */
 export async function modelRefInfo(ws: Workspace, model: Record<string, unknown>): Promise<{ sha256: string; description: Record<string, unknown> }> {
   if (typeof model.modelId === 'string') {
-    const rec = await ws.getRecord<Record<string, unknown>>('models', model.modelId);
-    if (!rec) throw new ApiError('not_found', `There is no model '${model.modelId}'.`);
-    const keys = Object.keys(rec.blobs);
-    const key = ['inference', 'model', 'onnx'].find((k) => rec.blobs[k]) ?? (keys.length === 1 ? keys[0] : undefined);
-    if (!key) throw new ApiError('invalid_argument', `Model '${model.modelId}' has no inference ONNX blob.`);
-    const sha256 = rec.blobs[key].sha256;
-    return { sha256, description: { modelId: rec.id, blob: key, sha256 } };
+    const b = await modelInferenceBlob(ws, model.modelId);
+    return { sha256: b.sha256, description: { modelId: b.id, blob: b.blob, sha256: b.sha256 } };
   }
   if (typeof model.path === 'string') {
     const bytes = await readFile(model.path).catch((e: NodeJS.ErrnoException) => {

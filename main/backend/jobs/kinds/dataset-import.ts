@@ -2,10 +2,10 @@
 // the workspace store, with progress. Not resumable: an interrupted import leaves no record (blobs
 // written so far are unreferenced and content-addressed) and is simply run again.
 
-import { ApiError } from '../../../../preload/api/common';
 import type { ImportSourceArgs } from '../../../../preload/api/datasets';
 import { datasetArgSchemas } from '../../services/datasets-schemas';
 import type { JobContext, JobHandler } from '../types';
+import { parseJobParams } from './params';
 
 export type DatasetImportParams = ImportSourceArgs & { name: string };
 export interface DatasetImportResult {
@@ -21,12 +21,7 @@ export const datasetImport: JobHandler<DatasetImportParams, DatasetImportResult>
   description: 'Import a dataset (IDX, CIFAR, image folder, CSV, NPZ or a built-in sample) into the workspace',
   resumable: false,
   validate(params: unknown): DatasetImportParams {
-    const r = datasetArgSchemas['datasets.import'].safeParse(params);
-    if (!r.success) {
-      const issue = r.error.issues[0];
-      throw new ApiError('invalid_argument', `dataset.import: '${issue.path.join('.') || 'params'}' ${issue.message.toLowerCase()}.`);
-    }
-    return r.data;
+    return parseJobParams('dataset.import', datasetArgSchemas['datasets.import'], params) as DatasetImportParams;
   },
   async run(params: DatasetImportParams, ctx: JobContext): Promise<DatasetImportResult> {
     const { openWorkspace } = await import('../../workspace');

@@ -5,9 +5,9 @@
 // the cache. Not resumable: a restarted job scores again (the cache is written once, at the end).
 
 import { z } from 'zod';
-import { ApiError } from '../../../../preload/api/common';
 import type { ScoreMetric } from '../../../engine/data/scorer';
 import type { JobContext, JobHandler } from '../types';
+import { parseJobParams } from './params';
 
 const schema = z
   .object({
@@ -43,12 +43,7 @@ export const forgetSetScore: JobHandler<ForgetSetScoreParams, ForgetSetScoreResu
   description: 'Score every training example with the original model (for worst-case forget sets)',
   resumable: false,
   validate(params: unknown): ForgetSetScoreParams {
-    const r = schema.safeParse(params);
-    if (!r.success) {
-      const issue = r.error.issues[0];
-      throw new ApiError('invalid_argument', `forgetSet.score: '${issue.path.join('.') || 'params'}' ${issue.message}.`);
-    }
-    return r.data;
+    return parseJobParams('forgetSet.score', schema, params) as ForgetSetScoreParams;
   },
   async run(p: ForgetSetScoreParams, ctx: JobContext): Promise<ForgetSetScoreResult> {
     const { openWorkspace } = await import('../../workspace');

@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import { ApiError } from '../../../../preload/api/common';
 import type { JobContext, JobHandler } from '../types';
+import { parseJobParams } from './params';
 import type { TrainParams } from '../../services/models';
 
 const num = z.number().finite();
@@ -88,12 +89,7 @@ export const modelTrain: JobHandler<ModelTrainParams, ModelTrainResult> = {
   description: 'Train a model on NPZ data (resumable from its last checkpoint)',
   resumable: true,
   validate(params: unknown): ModelTrainParams {
-    const r = modelTrainSchema.safeParse(params);
-    if (!r.success) {
-      const issue = r.error.issues[0];
-      throw new ApiError('invalid_argument', `model.train: '${issue.path.join('.') || 'params'}' ${issue.message.toLowerCase()}.`);
-    }
-    return r.data as ModelTrainParams;
+    return parseJobParams('model.train', modelTrainSchema, params) as ModelTrainParams;
   },
   async run(params: ModelTrainParams, ctx: JobContext): Promise<ModelTrainResult> {
     const { openWorkspace } = await import('../../workspace');
