@@ -52,6 +52,8 @@ export const tests = [
       const pct = Number(accText.replace('%', ''));
       assert(pct > 60 && pct <= 100, `test accuracy after 2 epochs on 2,000 examples should exceed 60%, got ${accText}`);
       assert((await page.textContent('[data-testid="model-provenance"]')).includes('Trained from fashion-cnn'), 'trained provenance');
+      const trainedOn = await page.textContent('[data-field="train-dataset"]');
+      assertEqual(trainedOn, 'Fashion-MNIST', 'dataset named in the training provenance');
       await page.locator('[data-testid="model-training"]').scrollIntoViewIfNeeded();
       await ctx.screenshot(page, 'models');
     },
