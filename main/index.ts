@@ -1,12 +1,13 @@
 // Electron entry of the desktop app: single-instance lock -> app ready -> open the workspace ->
 // backend -> IPC -> window. All real work lives in main/backend and main/engine (no Electron there).
 
-import { app, dialog, net, protocol, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, net, protocol, session, shell } from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBackend } from './backend/service';
 import type { Backend } from './backend/service';
 import { defaultWorkspaceRoot } from './backend/workspace';
+import { makePickPath } from './electron/dialogs';
 import { registerIpc } from './electron/ipc';
 import { registerAppProtocol } from './electron/protocol';
 import {
@@ -63,7 +64,11 @@ if (!app.requestSingleInstanceLock()) {
       });
       registerAppProtocol(protocol, net, rendererDir);
 
-      backend = await createBackend({ workspaceRoot: workspaceFromArgv(process.argv), shell: 'electron' });
+      backend = await createBackend({
+        workspaceRoot: workspaceFromArgv(process.argv),
+        shell: 'electron',
+        pickPath: makePickPath(dialog, () => BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0] ?? null),
+      });
       disposeIpc = registerIpc({ backend, windows: ourWebContents, devOrigins });
       createMainWindow({ preloadPath, url: devUrl, devOrigins });
 

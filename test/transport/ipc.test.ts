@@ -43,6 +43,7 @@ describe('the preload surface', () => {
     // Pinned: adding a method to the contract must update this list on purpose.
     expect(keyPaths(lethe)).toEqual([
       'app.info',
+      'app.pickPath',
       'datasets.builtins',
       'datasets.delete',
       'datasets.examples',

@@ -23,7 +23,7 @@ export function onnxruntimeVersion(): Promise<string> {
   return ortVersion;
 }
 
-export async function appInfo(shell: AppInfo['shell']): Promise<AppInfo> {
+export async function appInfo(shell: AppInfo['shell'], canPickPaths = false): Promise<AppInfo> {
   return {
     name: 'Lethe',
     version: APP_VERSION,
@@ -37,6 +37,7 @@ export async function appInfo(shell: AppInfo['shell']): Promise<AppInfo> {
     platform: process.platform,
     arch: process.arch,
     cpus: os.availableParallelism?.() ?? os.cpus().length,
+    canPickPaths,
   };
 }
 
