@@ -215,7 +215,13 @@ export type ForgetRuleInput =
   | { kind: 'manual'; ids: string[] }
   | { kind: 'worst-case'; metric: ScoreMetric; count?: number; fraction?: number; classes?: ClassRef[]; model: ScoringModelRef }
   | { kind: 'coreset'; source: string; fraction: number }
-  | { kind: 'sequential'; steps: string[]; at?: string[] };
+  | {
+      kind: 'sequential';
+      /** forget sets (ids or names) in the order the requests arrived */
+      steps: string[];
+      /** one ISO-8601 date or date-time with a zone per step; a blank entry (or no `at`) dates that step by its forget set's creation time */
+      at?: string[];
+    };
 
 export interface ForgetSetReport {
   requested?: number;

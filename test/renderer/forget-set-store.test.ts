@@ -286,6 +286,128 @@ describe('ForgetSetWizard', () => {
   });
 });
 
+describe('ForgetSetWizard: metadata conditions and sequential times', () => {
+  const META = [
+    { name: 'mean_intensity', type: 'number', min: 0, max: 255 },
+    { name: 'color', type: 'category', categories: ['red', '<i>green</i>'] },
+  ];
+  /** the arguments of the latest call of a method (the preview gallery's image calls come in between) */
+  const lastArgs = (method: string) => api.call.mock.calls.filter((c) => c[0] === method).at(-1)?.[1];
+  const predicatesOf = () => (lastArgs('forgetSets.preview') as { rule: { predicates: unknown[] } }).rule.predicates;
+
+  it('filter: conditions can be added and removed; the rule holds all of them and the preview lists them', async () => {
+    api.handlers['datasets.get'] = () => ({ ...DS, manifest: { metadata: META } });
+    const w = mount(ForgetSetWizard, { props: { datasets: [DS] } });
+    await flush();
+    await w.get('[data-kind="filter"] input').setValue(true);
+    await w.get('[data-testid="fs-next"]').trigger('click');
+    expect(w.findAll('[data-testid="fs-condition"]')).toHaveLength(1);
+    expect(w.get('[data-testid="fs-remove-condition"]').attributes('disabled')).toBeDefined();
+    await w.get('[data-testid="fs-column"]').setValue('color');
+    await w.get('[data-testid="fs-value"]').setValue('<i>green</i>');
+    await w.get('[data-testid="fs-add-condition"]').trigger('click');
+    expect(w.findAll('[data-testid="fs-condition"]')).toHaveLength(2);
+    // the new row is incomplete: the rule names the row and the reason
+    expect(w.get('[data-testid="fs-rule-error"]').text()).toBe('Condition 2: Choose a metadata column.');
+    const row2 = () => w.findAll('[data-testid="fs-condition"]')[1];
+    await row2().get('[data-testid="fs-column"]').setValue('mean_intensity');
+    expect(w.get('[data-testid="fs-rule-error"]').text()).toBe('Condition 2: Give a minimum, a maximum or both for mean_intensity.');
+    await row2().get('[data-testid="fs-min"]').setValue('100');
+    await row2().get('[data-testid="fs-max"]').setValue('20');
+    expect(w.get('[data-testid="fs-rule-error"]').text()).toBe('Condition 2: The minimum of mean_intensity is above its maximum.');
+    await row2().get('[data-testid="fs-max"]').setValue('');
+    await w.get('[data-class-index="1"]').trigger('click');
+    await w.get('[data-testid="fs-preview-button"]').trigger('click');
+    await flush();
+    expect(predicatesOf()).toEqual([
+      { column: 'color', op: 'eq', value: '<i>green</i>' },
+      { column: 'mean_intensity', op: 'range', min: 100 },
+      { column: 'class', op: 'in', values: [1] },
+    ]);
+    const shown = w.findAll('[data-testid="fs-conditions"] li').map((li) => li.text());
+    expect(shown).toEqual(['color = <i>green</i>', 'mean_intensity ≥ 100', 'class is one of Trouser']);
+    expect(w.find('[data-testid="fs-conditions"] i').exists()).toBe(false);
+    // back: remove the first condition; the rule keeps the other one only
+    await w.get('[data-testid="fs-back"]').trigger('click');
+    await w.findAll('[data-testid="fs-remove-condition"]')[0].trigger('click');
+    expect(w.findAll('[data-testid="fs-condition"]')).toHaveLength(1);
+    expect((w.get('[data-testid="fs-column"]').element as HTMLSelectElement).value).toBe('mean_intensity');
+    await w.get('[data-testid="fs-preview-button"]').trigger('click');
+    await flush();
+    expect(predicatesOf()).toEqual([
+      { column: 'mean_intensity', op: 'range', min: 100 },
+      { column: 'class', op: 'in', values: [1] },
+    ]);
+    expect(w.findAll('[data-testid="fs-conditions"] li').map((li) => li.text())).toEqual(['mean_intensity ≥ 100', 'class is one of Trouser']);
+  });
+
+  it('subclass: one condition with the class, shown in the preview', async () => {
+    api.handlers['datasets.get'] = () => ({ ...DS, manifest: { metadata: META } });
+    const w = mount(ForgetSetWizard, { props: { datasets: [DS] } });
+    await flush();
+    await w.get('[data-kind="subclass"] input').setValue(true);
+    await w.get('[data-testid="fs-next"]').trigger('click');
+    expect(w.find('[data-testid="fs-add-condition"]').exists()).toBe(false);
+    await w.get('select.select').setValue('2');
+    await w.get('[data-testid="fs-column"]').setValue('mean_intensity');
+    await w.get('[data-testid="fs-min"]').setValue('10');
+    await w.get('[data-testid="fs-max"]').setValue('19.5');
+    await w.get('[data-testid="fs-preview-button"]').trigger('click');
+    await flush();
+    expect(api.call).toHaveBeenCalledWith('forgetSets.preview', { datasetId: 'ds-1', rule: { kind: 'subclass', class: 2, column: 'mean_intensity', min: 10, max: 19.5 } });
+    expect(w.findAll('[data-testid="fs-conditions"] li').map((li) => li.text())).toEqual(['class = Pullover', '10 ≤ mean_intensity ≤ 19.5']);
+  });
+
+  it('sequential: steps in the clicked order, each with an optional time; blank times are left to the backend', async () => {
+    const set = (id: string, name: string, createdAt: string): ForgetSetSummary => ({ id, name, kind: 'ids', datasetId: 'ds-1', datasetName: 'FMNIST', count: 2, idsSha256: HASH, locked: false, createdAt });
+    api.handlers['forgetSets.list'] = () => [set('fs-a', 'req-a', '2026-01-05T10:00:00.000Z'), set('fs-b', 'req-b', '2026-01-02T10:00:00.000Z'), set('fs-other', 'other', '2026-01-01T00:00:00.000Z')];
+    const t1 = new Date('2025-12-01T09:30').toISOString();
+    api.handlers['forgetSets.preview'] = () =>
+      preview({
+        report: {},
+        sequence: {
+          steps: [
+            { order: 1, forgetSetId: 'fs-b', name: 'req-b', at: t1, count: 2, idsSha256: HASH, newCount: 2, cumulativeCount: 2, retainCount: 58, retainIdsSha256: HASH, retainBitmapBlob: 'retain:1' },
+            { order: 2, forgetSetId: 'fs-a', name: 'req-a', at: '2026-01-05T10:00:00.000Z', count: 2, idsSha256: HASH, newCount: 1, cumulativeCount: 3, retainCount: 57, retainIdsSha256: HASH, retainBitmapBlob: 'retain:2' },
+          ],
+        },
+      });
+    const w = mount(ForgetSetWizard, { props: { datasets: [DS] } });
+    await flush();
+    await w.get('[data-kind="sequential"] input').setValue(true);
+    await w.get('[data-testid="fs-next"]').trigger('click');
+    const box = (name: string) => w.findAll('.seq li').find((li) => li.text().includes(name))!.get('input');
+    await box('req-b').setValue(true);
+    await box('req-a').setValue(true);
+    const chosen = w.findAll('[data-testid="fs-seq-steps"] li');
+    expect(chosen.map((li) => [li.attributes('data-step'), li.get('.step-name').text()])).toEqual([
+      ['1', 'req-b'],
+      ['2', 'req-a'],
+    ]);
+    expect(chosen[1].text()).toContain(`created ${new Date('2026-01-05T10:00:00.000Z').toLocaleString()}`);
+    // no time given: the rule has no `at` (each step is dated by its creation)
+    await w.get('[data-testid="fs-preview-button"]').trigger('click');
+    await flush();
+    expect(lastArgs('forgetSets.preview')).toEqual({ datasetId: 'ds-1', rule: { kind: 'sequential', steps: ['fs-b', 'fs-a'] } });
+    await w.get('[data-testid="fs-back"]').trigger('click');
+    // a time for the first step only: sent as UTC ISO, the other entry blank
+    await w.findAll('[data-testid="fs-step-at"]')[0].setValue('2025-12-01T09:30');
+    await w.get('[data-testid="fs-preview-button"]').trigger('click');
+    await flush();
+    expect(lastArgs('forgetSets.preview')).toEqual({ datasetId: 'ds-1', rule: { kind: 'sequential', steps: ['fs-b', 'fs-a'], at: [t1, ''] } });
+    const rows = w.findAll('[data-testid="fs-sequence"] tbody tr');
+    expect(rows.map((r) => [r.attributes('data-step'), r.findAll('td')[1].text(), r.get('[data-field="at"]').text()])).toEqual([
+      ['1', 'req-b', t1],
+      ['2', 'req-a', '2026-01-05T10:00:00.000Z'],
+    ]);
+    // saving passes the same times
+    await w.get('[data-testid="fs-name"]').setValue('requests');
+    await w.get('[data-testid="fs-save"]').trigger('click');
+    await flush();
+    expect(lastArgs('forgetSets.create')).toEqual({ datasetId: 'ds-1', name: 'requests', rule: { kind: 'sequential', steps: ['fs-b', 'fs-a'], at: [t1, ''] } });
+  });
+});
+
 describe('ForgetSetTable', () => {
   it('shows kind, count, a short hash with the full one copyable, and the locked state; names as text', async () => {
     const sets: ForgetSetSummary[] = [

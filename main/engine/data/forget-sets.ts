@@ -61,7 +61,15 @@ export type ForgetRule =
   | { kind: 'manual'; ids: string[] }
   | { kind: 'worst-case'; metric: ScoreMetric; count?: number; fraction?: number; classes?: ClassRef[]; model: Record<string, unknown> }
   | { kind: 'coreset'; source: string; fraction: number }
-  | { kind: 'sequential'; steps: string[]; at?: string[] };
+  | {
+      kind: 'sequential';
+      steps: string[];
+      /**
+       * when each request arrived, one ISO-8601 date or date-time (with Z or an offset) per step; a
+       * blank entry, or no `at` at all, dates that step by its forget set's creation time
+       */
+      at?: string[];
+    };
 
 export interface ForgetSetReport {
   /** IDs given (ids/manual kinds) */
@@ -156,6 +164,44 @@ function stringList(v: unknown, what: string): string[] {
   return v as string[];
 }
 
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/**
+ * Milliseconds since the epoch of an ISO-8601 date (YYYY-MM-DD, taken as UTC midnight) or date-time
+ * with a zone (YYYY-MM-DDTHH:MM[:SS[.fff]] then Z or ±HH:MM). A date-time without a zone is refused:
+ * its meaning would depend on the machine's time zone. Impossible dates (2024-02-30) are refused too.
+ */
+export function parseIsoTime(t: string, what: string): number {
+  const m = ISO_TIME.exec(t);
+  const fail = (why: string) => bad(`${what} ('${t}') ${why}`);
+  if (!m) throw fail('is not an ISO-8601 date or date-time, e.g. 2024-03-01 or 2024-03-01T09:30:00Z.');
+  const [, y, mo, d, h, mi, sec, frac, zone] = m;
+  if (h !== undefined && zone === undefined) throw fail('has no time zone; add Z for UTC or an offset such as +02:00.');
+  const n = (x: string | undefined) => (x === undefined ? 0 : Number(x));
+  const ms = frac === undefined ? 0 : Math.floor(Number(`0.${frac}`) * 1000);
+  const back = new Date(0);
+  back.setUTCFullYear(n(y), n(mo) - 1, n(d)); // not Date.UTC, which reads years 0-99 as 1900-1999
+  back.setUTCHours(n(h), n(mi), n(sec), ms);
+  const local = back.getTime();
+  if (
+    n(mo) < 1 ||
+    back.getUTCFullYear() !== n(y) ||
+    back.getUTCMonth() !== n(mo) - 1 ||
+    back.getUTCDate() !== n(d) ||
+    back.getUTCHours() !== n(h) ||
+    back.getUTCMinutes() !== n(mi) ||
+    back.getUTCSeconds() !== n(sec)
+  )
+    throw fail('is not a real date and time.');
+  let offset = 0;
+  if (zone !== undefined && zone !== 'Z') {
+    const z = /^([+-])(\d{2}):?(\d{2})$/.exec(zone)!;
+    if (Number(z[2]) > 23 || Number(z[3]) > 59) throw fail('has an impossible time-zone offset.');
+    offset = (z[1] === '-' ? -1 : 1) * (Number(z[2]) * 60 + Number(z[3]));
+  }
+  return local - offset * 60_000;
+}
+
 /** Validate a rule object from the API or the CLI (throws ApiError('invalid_argument')). */
 export function parseRule(raw: unknown): ForgetRule {
   if (!isObj(raw) || typeof raw.kind !== 'string') throw bad('The forget-set rule needs a kind.');
@@ -244,8 +290,10 @@ export function parseRule(raw: unknown): ForgetRule {
       let at: string[] | undefined;
       if (raw.at !== undefined) {
         at = stringList(raw.at, 'at');
-        if (at.length !== steps.length) throw bad('at must give one timestamp per step.');
-        for (const t of at) if (Number.isNaN(Date.parse(t))) throw bad(`'${t}' is not a valid timestamp.`);
+        if (at.length !== steps.length) throw bad(`at must give one timestamp per step: ${steps.length} step(s), ${at.length} timestamp(s).`);
+        at.forEach((t, k) => {
+          if (t.trim() !== '') parseIsoTime(t, `The time of step ${k + 1}`);
+        });
       }
       return { kind, steps, at };
     }
@@ -517,15 +565,26 @@ export async function resolveRule(reader: DatasetReader, rule: ForgetRule, seed:
     case 'sequential': {
       const steps: NonNullable<Resolution['steps']> = [];
       const union = new Set<number>();
-      const now = new Date().toISOString();
+      let prev: { k: number; name: string; at: string; ms: number; given: boolean } | null = null;
       for (const [k, ref] of rule.steps.entries()) {
         const rec = await deps.getForgetSet(ref);
         if (!rec) throw new ApiError('not_found', `There is no forget set '${ref}' (step ${k + 1}).`);
         if (rec.data.dataset.id !== reader.record.id) throw bad(`Step ${k + 1} ('${rec.data.name}') belongs to another dataset.`);
         if (rec.data.kind === 'sequential') throw bad(`Step ${k + 1} ('${rec.data.name}') is itself sequential; list its steps instead.`);
+        // an explicit time is kept as given; otherwise the request is dated by its forget set's creation
+        const given = rule.at?.[k]?.trim() ? rule.at[k] : undefined;
+        const at = given ?? rec.createdAt;
+        const ms = given !== undefined ? parseIsoTime(given, `The time of step ${k + 1}`) : Date.parse(rec.createdAt);
+        if (prev && ms < prev.ms) {
+          const how = (p: { given: boolean }) => (p.given ? 'as given' : 'its creation time');
+          throw bad(
+            `The steps are not in time order: step ${k + 1} ('${rec.data.name}') is dated ${at} (${how({ given: given !== undefined })}), before step ${prev.k + 1} ('${prev.name}') at ${prev.at} (${how(prev)}). List the requests in the order they arrived, or give each step its time.`,
+          );
+        }
+        prev = { k, name: rec.data.name, at, ms, given: given !== undefined };
         const idx = await indicesOfRecordIds(reader, rec);
         idx.forEach((i) => union.add(i));
-        steps.push({ record: rec, at: rule.at?.[k] ?? now, indices: idx });
+        steps.push({ record: rec, at, indices: idx });
       }
       return { indices: sortAsc([...union]), report: {}, steps };
     }
@@ -609,15 +668,19 @@ export function buildForgetSet(
     report: res.report,
     lockedBy: [],
   };
-  // an ID list given inline can be large: keep the parameters small, the IDs are in the ids blob
+  // an ID list given inline can be large: keep the parameters small, the IDs are in the ids blob.
+  // <key>Sha256 hashes the input as given (a list: its JSON text); a list records how many IDs it
+  // held (idCount, duplicates included), a text or CSV its length in characters (textLength, csvLength)
   if (kind === 'ids' || kind === 'manual') {
     const p = manifest.params;
     for (const key of ['ids', 'text', 'csv'] as const) {
       if (p[key] !== undefined) {
-        const raw = typeof p[key] === 'string' ? (p[key] as string) : JSON.stringify(p[key]);
+        const given = p[key];
+        const raw = typeof given === 'string' ? given : JSON.stringify(given);
         p[key] = undefined;
         p[`${key}Sha256`] = sha256Hex(raw);
-        p[`${key}Length`] = raw.length;
+        if (Array.isArray(given)) p.idCount = given.length;
+        else p[`${key}Length`] = raw.length;
       }
     }
     manifest.params = JSON.parse(JSON.stringify(p)) as Record<string, unknown>;

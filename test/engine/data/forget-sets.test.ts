@@ -146,6 +146,22 @@ describe('forget-set builder', () => {
     expect(m.manifest.idsSha256).toBe(a.manifest.idsSha256);
   });
 
+  it('records how many IDs an inline list held (idCount), not the length of its JSON text', async () => {
+    const m = await create('manual-2', { kind: 'manual', ids: ['ex-1', 'ex-2'] });
+    // the hash of the list as given (its JSON text) is unchanged; the ID list itself is in the ids blob
+    expect(m.manifest.params).toEqual({ idsSha256: sha(JSON.stringify(['ex-1', 'ex-2'])), idCount: 2 });
+    expect(m.manifest.params).not.toHaveProperty('idsLength');
+    expect(m.manifest.count).toBe(2);
+    // an ids list with a duplicate: idCount is what was given, count what was kept
+    const l = await create('ids-dup', { kind: 'ids', ids: ['ex-1', 'ex-2', 'ex-1'] });
+    expect(l.manifest.params).toMatchObject({ idsSha256: sha(JSON.stringify(['ex-1', 'ex-2', 'ex-1'])), idCount: 3, onMissing: 'fail' });
+    expect(l.manifest.count).toBe(2);
+    // text and CSV keep their length in characters
+    const t = await create('ids-text-len', { kind: 'ids', text: 'ex-1\nex-2\n' });
+    expect(t.manifest.params).toMatchObject({ textSha256: sha('ex-1\nex-2\n'), textLength: 10 });
+    expect(t.manifest.params).not.toHaveProperty('idCount');
+  });
+
   it('coreset: a seeded fraction of another forget set', async () => {
     const src = await create('cls-1', { kind: 'class', classes: [1] });
     const core = await create('core', { kind: 'coreset', source: 'cls-1', fraction: 0.1 }, 5);
@@ -172,8 +188,56 @@ describe('forget-set builder', () => {
     expect(seq.manifest.count).toBe(5);
     expect(steps[0].idsSha256).toBe(s1.manifest.idsSha256);
     void s3;
+    // the steps are recorded in the given order with the given times
+    expect(steps.map((s) => [s.order, s.name, s.at])).toEqual([
+      [1, 'req-1', '2024-01-01T00:00:00Z'],
+      [2, 'req-2', '2024-02-01T00:00:00Z'],
+      [3, 'req-3', '2024-03-01T00:00:00Z'],
+    ]);
     // a step of a sequential set cannot be deleted while the sequence exists
     await expect(deleteForgetSet(ws, 'req-2')).rejects.toMatchObject({ code: 'conflict' });
+  });
+
+  it('sequential: a step without a time is dated by its forget set\'s creation; explicit times are kept; bad or out-of-order times are refused', async () => {
+    const a = await create('t-req-a', { kind: 'ids', ids: ['ex-11'] });
+    await new Promise((r) => setTimeout(r, 15));
+    const b = await create('t-req-b', { kind: 'ids', ids: ['ex-12'] });
+    await new Promise((r) => setTimeout(r, 15));
+    const c = await create('t-req-c', { kind: 'ids', ids: ['ex-13'] });
+    const created = async (id: string) => (await ws.getRecord('forgetSets', id))!.createdAt;
+    const [ta, tb, tc] = [await created(a.id), await created(b.id), await created(c.id)];
+    expect(ta < tb && tb < tc).toBe(true);
+    // no `at`: every step has its own creation time, not one shared "now"
+    const seq = await create('t-seq-default', { kind: 'sequential', steps: [a.id, b.id, c.id] });
+    expect(seq.manifest.sequence!.steps.map((s) => [s.order, s.forgetSetId, s.at])).toEqual([
+      [1, a.id, ta],
+      [2, b.id, tb],
+      [3, c.id, tc],
+    ]);
+    expect(seq.manifest.params).toEqual({ steps: [a.id, b.id, c.id] });
+    // explicit times are kept verbatim; a blank entry falls back to the creation time
+    const mixed = await previewForgetSet(ws, { datasetId, rule: { kind: 'sequential', steps: [a.id, b.id, c.id], at: ['2020-01-01', '', '2099-05-01T08:30:00+02:00'] } });
+    expect(mixed.sequence!.steps.map((s) => s.at)).toEqual(['2020-01-01', tb, '2099-05-01T08:30:00+02:00']);
+    // malformed or zone-less times are refused with the step and the reason
+    const refused = async (at: string[], re: RegExp) => {
+      const err = await previewForgetSet(ws, { datasetId, rule: { kind: 'sequential', steps: [a.id, b.id], at } }).catch((e) => e);
+      expect(err).toBeInstanceOf(ApiError);
+      expect((err as ApiError).code).toBe('invalid_argument');
+      expect((err as ApiError).message).toMatch(re);
+    };
+    await refused(['2024-01-01', 'yesterday'], /step 2 \('yesterday'\) is not an ISO-8601 date/);
+    await refused(['2024-02-30', '2024-03-01'], /step 1 \('2024-02-30'\) is not a real date/);
+    await refused(['2024-01-01T10:00', '2024-03-01'], /step 1 .* has no time zone; add Z/);
+    await refused(['2024-01-01T25:00Z', '2024-03-01'], /not a real date/);
+    await refused(['March 3, 2024', '2024-03-01'], /not an ISO-8601/);
+    await refused(['2024-01-01'], /one timestamp per step: 2 step\(s\), 1 timestamp/);
+    // steps must be listed in time order, whether the times are given or default to creation
+    await refused(['2024-03-01T00:00:00Z', '2024-01-01T00:00:00Z'], /not in time order: step 2 \('t-req-b'\) is dated 2024-01-01T00:00:00Z \(as given\), before step 1 \('t-req-a'\)/);
+    const err = await previewForgetSet(ws, { datasetId, rule: { kind: 'sequential', steps: [b.id, a.id] } }).catch((e) => e);
+    expect((err as ApiError).message).toContain(`step 2 ('t-req-a') is dated ${ta} (its creation time), before step 1 ('t-req-b') at ${tb} (its creation time)`);
+    // ...and given times may put them in any order of creation
+    const reordered = await previewForgetSet(ws, { datasetId, rule: { kind: 'sequential', steps: [b.id, a.id], at: ['2024-01-01', '2024-01-02'] } });
+    expect(reordered.sequence!.steps.map((s) => s.name)).toEqual(['t-req-b', 't-req-a']);
   });
 
   it('is immutable once a run uses it: delete and rename are refused with conflict', async () => {
