@@ -13,7 +13,12 @@ import { type Model, type Dim, type DType, defaultOpset, numel } from '../../eng
 import { encodeModel } from '../../engine/onnx/codec';
 import { loadModelBytes, loadModelFile, type LoadedModel } from '../../engine/onnx/load';
 import { ModelValidationError } from '../../engine/onnx/validate';
-import { buildArchitecture, ARCHITECTURES, detectTrainable, normalizeTrainingExport } from '../../engine/models';
+import { buildArchitecture, ARCHITECTURES, detectTrainable, normalizeTrainingExport, normalizeImportedModel } from '../../engine/models';
+import { trainingBlockers, trainingBlockerWarning, looksConstantFolded, CONSTANT_FOLDING_WARNING } from '../../engine/models/import';
+import { bakeInference } from '../../engine/train/bake';
+import { AutodiffError } from '../../engine/autodiff/backward';
+import { validateDataset } from '../../engine/train/data';
+import { defaultLogits } from '../../engine/train/graph-utils';
 import { readNpz, type Npz } from '../../engine/io/npz';
 import type { NdArray } from '../../engine/io/npy';
 import { Trainer, type TrainerOptions, type FitResult, type StepInfo, type EpochInfo } from '../../engine/train/trainer';
@@ -47,6 +52,11 @@ export interface ModelManifest {
   /** number of trainable values */
   parameterCount: number;
   warnings: string[];
+  /**
+   * ops with no derivative rule on a parameter-to-output path (imported models; absent in records
+   * made before this was checked): the model can be evaluated but not trained or differentiated
+   */
+  trainingBlockers?: string[];
   /** file name it was imported from (no folder) */
   importedFrom: string | null;
   /** provenance of training (trained models) */
@@ -181,10 +191,11 @@ export async function importModel(ws: Workspace, p: ImportModelParams): Promise<
   }
   let manifest: ModelManifest;
   try {
-    manifest = summarize(loaded!.model, loaded!.sha256, loaded!.byteLength, { name, source: 'imported', importedFrom: basename(p.file), warnings: loaded!.warnings }, { trainable: p.trainable, frozen: p.frozen });
+    manifest = summarize(loaded!.model, loaded!.sha256, loaded!.byteLength, { name, source: 'imported', importedFrom: basename(p.file), warnings: [...loaded!.warnings] }, { trainable: p.trainable, frozen: p.frozen });
   } catch (e) {
     throw new ApiError('invalid_argument', (e as Error).message);
   }
+  manifest.warnings.push(...importDiagnostics(loaded!.model, manifest));
   // store the exact bytes that were validated and hashed (external data, if any, inlined)
   // (no second read of the file: the bytes hashed by the loader are the bytes stored)
   const bytes = loaded!.externalData.length ? encodeModel(loaded!.model) : loaded!.bytes;
@@ -193,6 +204,28 @@ export async function importModel(ws: Workspace, p: ImportModelParams): Promise<
     manifest.sizeBytes = bytes.length;
   }
   return putModel(ws, bytes, manifest);
+}
+
+/**
+ * Warnings about training an imported model: a torch export with BatchNorm folded into the
+ * convolutions, and ops with no derivative rule between the parameters and the outputs (also stored
+ * as `trainingBlockers`).
+ */
+function importDiagnostics(model: Model, manifest: ModelManifest): string[] {
+  const out: string[] = [];
+  if (looksConstantFolded(model)) out.push(CONSTANT_FOLDING_WARNING);
+  let norm: Model;
+  try {
+    norm = normalizeImportedModel(model).model;
+  } catch (e) {
+    out.push(`cannot be trained as exported: ${(e as Error).message}`);
+    return out;
+  }
+  const blockers = trainingBlockers(norm, manifest.trainable);
+  manifest.trainingBlockers = blockers.map((b) => b.op);
+  const w = trainingBlockerWarning(blockers);
+  if (w) out.push(w);
+  return out;
 }
 
 export async function listModels(ws: Workspace): Promise<ModelManifest[]> {
@@ -217,11 +250,40 @@ export async function loadRegisteredModel(ws: Workspace, name: string): Promise<
   return { manifest: rec.data, model: loaded.model, bytes };
 }
 
-/** Write the registered model (an inference ONNX with baked weights) to `out`, atomically. */
-export async function exportModel(ws: Workspace, name: string, out: string): Promise<{ name: string; path: string; sha256: string; sizeBytes: number }> {
-  const { manifest, bytes } = await loadRegisteredModel(ws, name);
-  await writeFileAtomic(out, bytes);
-  return { name, path: out, sha256: manifest.sha256, sizeBytes: bytes.length };
+/**
+ * The registered model as a standalone inference model: training-mode constructs of an imported
+ * export (five-output BatchNormalization, Dropout with training_mode=true, de-duplicated weights)
+ * converted to inference form and initializers removed from the graph inputs. `changed` is false when
+ * the stored bytes already are such a model (they are then used as they are).
+ */
+export function inferenceBytes(model: Model, bytes: Uint8Array): { bytes: Uint8Array; changed: string[] } {
+  let norm: { model: Model; changes: string[] };
+  try {
+    norm = normalizeImportedModel(model);
+  } catch (e) {
+    throw new ApiError('invalid_argument', `cannot convert the model to inference form: ${(e as Error).message}`);
+  }
+  const inits = new Set(model.graph.initializers.map((t) => t.name));
+  const initInputs = model.graph.inputs.filter((v) => inits.has(v.name)).length;
+  const changed = [...norm.changes];
+  if (initInputs) changed.push(`removed ${initInputs} initializer(s) from the graph inputs`);
+  if (!changed.length) return { bytes, changed };
+  const baked = encodeModel(bakeInference(norm.model, {}, { 'lethe.exported.from': createHash('sha256').update(bytes).digest('hex') }));
+  loadModelBytes(baked); // the same validation as an import
+  return { bytes: baked, changed };
+}
+
+/** Write the registered model as a standalone inference ONNX (see inferenceBytes) to `out`, atomically. */
+export async function exportModel(
+  ws: Workspace,
+  name: string,
+  out: string,
+): Promise<{ name: string; path: string; sha256: string; sizeBytes: number; modelSha256: string; converted: string[] }> {
+  const { manifest, model, bytes } = await loadRegisteredModel(ws, name);
+  const inf = inferenceBytes(model, bytes);
+  await writeFileAtomic(out, inf.bytes);
+  const sha256 = inf.changed.length ? createHash('sha256').update(inf.bytes).digest('hex') : manifest.sha256;
+  return { name, path: out, sha256, sizeBytes: inf.bytes.length, modelSha256: manifest.sha256, converted: inf.changed };
 }
 
 /** A model given as a registered name or as a path to an .onnx file. */
@@ -284,6 +346,30 @@ function labelsOf(y: NdArray): Int32Array {
   return out;
 }
 
+/**
+ * The trainable/frozen choices in force for a command: the ones stored with the model at import
+ * (manifest.overrides), with the command's own flags on top (a command's --trainable un-freezes a
+ * stored --frozen and the other way round).
+ */
+export function effectiveOverrides(manifest: ModelManifest | null, cmd: { trainable?: string[]; frozen?: string[] }): { trainable: string[]; frozen: string[] } {
+  const t1 = cmd.trainable ?? [];
+  const f1 = cmd.frozen ?? [];
+  const t0 = (manifest?.overrides?.trainable ?? []).filter((n) => !f1.includes(n));
+  const f0 = (manifest?.overrides?.frozen ?? []).filter((n) => !t1.includes(n));
+  return { trainable: [...new Set([...t0, ...t1])], frozen: [...new Set([...f0, ...f1])] };
+}
+
+/** Class labels must be in [0, classes) of the model's logits; a bad label is bad input. */
+function checkLabels(m: Model, ds: ArrayDataset, what: string): void {
+  const out = m.graph.outputs.find((v) => v.name === defaultLogits(m.graph));
+  const c = out?.shape?.[1];
+  try {
+    validateDataset(ds, typeof c === 'number' ? c : undefined);
+  } catch (e) {
+    throw new ApiError('invalid_argument', `${basename(what)}: ${(e as Error).message}`);
+  }
+}
+
 // ------------------------------------------------------------------------------------------------
 // Gradients (lethe model grad)
 
@@ -303,13 +389,21 @@ export async function modelGradients(ws: Workspace | null, p: GradParams): Promi
   const norm = normalizeTrainingExport(m.model).model;
   let params: string[];
   try {
-    params = detectTrainable(norm, { trainable: p.trainable, frozen: p.frozen }).trainable;
+    params = detectTrainable(norm, effectiveOverrides(m.manifest, p)).trainable;
   } catch (e) {
     throw new ApiError('invalid_argument', (e as Error).message);
   }
   if (!params.length) throw new ApiError('invalid_argument', 'the model has no trainable initializers (use --trainable to name some)');
   checkInputShape(norm, ds, p.inputs);
-  const r = await computeGradients(norm, ds, { params, mode: p.mode ?? 'eval', threads: p.threads ?? 1, provider: p.provider });
+  checkLabels(norm, ds, p.inputs);
+  let r: GradientResult;
+  try {
+    r = await computeGradients(norm, ds, { params, mode: p.mode ?? 'eval', threads: p.threads ?? 1, provider: p.provider });
+  } catch (e) {
+    // the model itself cannot be differentiated (e.g. ops without a derivative rule): not a run failure
+    if (e instanceof AutodiffError) throw new ApiError('invalid_argument', e.message);
+    throw e;
+  }
   return { ...r, modelSha256: m.sha256, inputsSha256: sha256 };
 }
 
@@ -378,7 +472,12 @@ export async function trainModel(ws: Workspace | null, p: TrainParams, h: TrainH
   const test = p.test ? (await readLabelledNpz(p.test)).ds : undefined;
   const norm = normalizeTrainingExport(m.model).model;
   checkInputShape(norm, ds, p.data);
-  if (test) checkInputShape(norm, test, p.test!);
+  checkLabels(norm, ds, p.data);
+  if (test) {
+    checkInputShape(norm, test, p.test!);
+    checkLabels(norm, test, p.test!);
+  }
+  const over = effectiveOverrides(m.manifest, p);
   let schedule = p.schedule;
   if (schedule?.kind === 'cosine' && schedule.tMax === 0) {
     // tMax 0 = anneal over the whole run (after warm-up), in the schedule's units
@@ -389,7 +488,6 @@ export async function trainModel(ws: Workspace | null, p: TrainParams, h: TrainH
   }
   const opts: TrainerOptions = {
     model: norm,
-    frozen: p.frozen,
     optimizer: p.optimizer,
     lr: p.lr,
     schedule,
@@ -401,7 +499,11 @@ export async function trainModel(ws: Workspace | null, p: TrainParams, h: TrainH
     provider: p.provider,
     threads: p.threads ?? 1,
   };
-  if (p.trainable) opts.trainable = detectTrainable(norm, { trainable: p.trainable, frozen: p.frozen }).trainable;
+  try {
+    opts.trainable = detectTrainable(norm, over).trainable;
+  } catch (e) {
+    throw new ApiError('invalid_argument', (e as Error).message);
+  }
   let trainer: Trainer;
   try {
     trainer = await Trainer.create(opts);
@@ -453,7 +555,7 @@ export async function trainModel(ws: Workspace | null, p: TrainParams, h: TrainH
       saved = await putModel(
         ws,
         bytes,
-        summarize(loaded.model, loaded.sha256, bytes.length, { name: p.saveAs, source: 'trained', arch: m.manifest?.arch ?? null, archOptions: m.manifest?.archOptions ?? null, training: provenance }, { trainable: p.trainable, frozen: p.frozen }),
+        summarize(loaded.model, loaded.sha256, bytes.length, { name: p.saveAs, source: 'trained', arch: m.manifest?.arch ?? null, archOptions: m.manifest?.archOptions ?? null, training: provenance }, over),
       );
     }
     return { fit, testAccuracy, out, saved, provenance, resumedFromStep };

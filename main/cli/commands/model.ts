@@ -2,7 +2,8 @@
 // train (on NPZ data: x float32 [N, ...], y int64 [N]) and grad (loss + gradient of every trainable
 // initializer, written as NPZ keyed by initializer name).
 
-import { resolve } from 'node:path';
+import { resolve, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { CliCommand, CliContext } from '../types';
 import { CliUsageError } from '../types';
 import { openWorkspace } from '../../backend/workspace';
@@ -24,6 +25,8 @@ import type { Npz } from '../../engine/io/npz';
 import type { OptimizerSpec } from '../../engine/train/optimizers';
 import type { ScheduleSpec } from '../../engine/train/schedules';
 import type { ProviderName } from '../../engine/train/session';
+import { settingsSchema } from '../../backend/validation';
+import { SETTINGS_FILE } from '../../backend/services/app';
 
 const PROVIDERS = ['cpu', 'cuda', 'webgpu', 'dml', 'coreml'];
 
@@ -86,6 +89,50 @@ function provider(ctx: CliContext): ProviderName | undefined {
   return p as ProviderName | undefined;
 }
 
+interface ComputeChoice {
+  provider: ProviderName | undefined;
+  threads: number;
+  /** where each came from, for the human output */
+  providerFrom: 'flag' | 'settings' | 'default';
+  threadsFrom: 'flag' | 'settings' | 'default';
+}
+
+/**
+ * Execution provider and intra-op threads for a compute command: the flags, else the workspace's
+ * saved settings (<workspace>/settings.json, as the app's jobs use them), else cpu with 1 thread
+ * (bit-reproducible). Reads the settings file without changing it; an unreadable one is ignored.
+ */
+async function computeChoice(ctx: CliContext): Promise<ComputeChoice> {
+  const flagProvider = provider(ctx);
+  const flagThreads = num(ctx, 'threads', { int: true, min: 0, max: 1024 });
+  let saved: Record<string, unknown> = {};
+  if (flagProvider === undefined || flagThreads === undefined) {
+    try {
+      const raw = JSON.parse(await readFile(join(ctx.workspaceRoot, SETTINGS_FILE), 'utf8')) as unknown;
+      if (raw && typeof raw === 'object') saved = raw as Record<string, unknown>;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') ctx.progress(`note: ignoring the workspace settings (${SETTINGS_FILE} is unreadable: ${(e as Error).message.split('\n')[0]})`);
+    }
+  }
+  const sp = settingsSchema.shape.executionProvider.safeParse(saved.executionProvider);
+  const st = settingsSchema.shape.intraOpThreads.safeParse(saved.intraOpThreads);
+  return {
+    provider: flagProvider ?? (sp.success ? sp.data : undefined),
+    threads: flagThreads ?? (st.success ? st.data : 1),
+    providerFrom: flagProvider !== undefined ? 'flag' : sp.success ? 'settings' : 'default',
+    threadsFrom: flagThreads !== undefined ? 'flag' : st.success ? 'settings' : 'default',
+  };
+}
+
+function computeNote(c: ComputeChoice): string {
+  const from = [c.providerFrom === 'settings' ? 'provider' : '', c.threadsFrom === 'settings' ? 'threads' : ''].filter(Boolean);
+  return from.length ? ` (${from.join(' and ')} from the workspace settings)` : '';
+}
+
+function threadsLabel(n: number): string {
+  return `${n} thread${n === 1 ? '' : 's'}`;
+}
+
 async function withWorkspace<T>(ctx: CliContext, fn: (ws: Workspace) => Promise<T>): Promise<T> {
   const ws = await openWorkspace(ctx.workspaceRoot);
   try {
@@ -126,7 +173,7 @@ function describe(m: ModelManifest): string {
 export const modelCreateCommand: CliCommand = {
   name: 'model create',
   summary: 'Create a model from a built-in architecture (mlp, cnn, resnet18, vit)',
-  usage: '--arch mlp|cnn|resnet18|vit --name <name> [--classes 10] [--input 1x28x28] [--seed 0]',
+  usage: '--arch mlp|cnn|resnet18|vit --name <name> [--classes 10] [--input 1x28x28] [--seed 0] [vit: --patch 4 --dim 192 --depth 6 --heads 3 --mlp-ratio 4]',
   options: {
     arch: { type: 'string', description: `architecture: ${ARCHITECTURES.join(', ')}`, required: true },
     name: { type: 'string', description: 'name of the new model in the workspace', required: true },
@@ -136,8 +183,17 @@ export const modelCreateCommand: CliCommand = {
     hidden: { type: 'string', description: 'mlp: hidden widths (e.g. 256,128); cnn: fc width' },
     width: { type: 'string', description: 'resnet18: channels of the first stage (default 64)' },
     dropout: { type: 'string', description: 'dropout probability (mlp, cnn, vit; default 0)' },
+    patch: { type: 'string', description: 'vit: patch size; must divide the input height and width (default 4)' },
+    dim: { type: 'string', description: 'vit: embedding width (default 192)' },
+    depth: { type: 'string', description: 'vit: transformer blocks (default 6)' },
+    heads: { type: 'string', description: 'vit: attention heads; must divide --dim (default 3)' },
+    'mlp-ratio': { type: 'string', description: 'vit: MLP hidden width as a multiple of --dim, an integer (default 4)' },
   },
-  examples: ['lethe model create --arch cnn --name fmnist-cnn', 'lethe model create --arch resnet18 --name r18 --input 3x32x32 --classes 10 --seed 1 --json'],
+  examples: [
+    'lethe model create --arch cnn --name fmnist-cnn',
+    'lethe model create --arch resnet18 --name r18 --input 3x32x32 --classes 10 --seed 1 --json',
+    'lethe model create --arch vit --name vit-s --input 3x32x32 --patch 4 --dim 96 --depth 4 --heads 4 --mlp-ratio 2',
+  ],
   async run(ctx) {
     const arch = str(ctx, 'arch')!;
     if (!(ARCHITECTURES as readonly string[]).includes(arch)) throw new CliUsageError(`--arch must be one of ${ARCHITECTURES.join(', ')}, got '${arch}'`);
@@ -153,12 +209,14 @@ export const modelCreateCommand: CliCommand = {
     const dropout = num(ctx, 'dropout', { min: 0, max: 0.99 });
     if (dropout !== undefined) options.dropout = dropout;
     const input = str(ctx, 'input');
+    const inputShape = input ? parseShape(input) : undefined;
+    Object.assign(options, vitOptions(ctx, arch, inputShape));
     const m = await withWorkspace(ctx, (ws) =>
       createModel(ws, {
         name: str(ctx, 'name')!,
         arch,
         classes: num(ctx, 'classes', { int: true, min: 2 }),
-        inputShape: input ? parseShape(input) : undefined,
+        inputShape,
         seed: num(ctx, 'seed', { int: true, min: 0 }),
         options,
       }),
@@ -166,6 +224,38 @@ export const modelCreateCommand: CliCommand = {
     ctx.print(m, `Created model '${m.name}' (${arch}, ${m.parameterCount} trainable values, sha256 ${m.sha256.slice(0, 16)}...)`);
   },
 };
+
+const VIT_FLAGS = ['patch', 'dim', 'depth', 'heads', 'mlp-ratio'] as const;
+
+/** --patch/--dim/--depth/--heads/--mlp-ratio (vit only), checked against each other and the input shape. */
+export function vitOptions(ctx: CliContext, arch: string, inputShape: number[] | undefined): Record<string, number> {
+  const given = VIT_FLAGS.filter((k) => str(ctx, k) !== undefined);
+  if (arch !== 'vit') {
+    if (given.length) throw new CliUsageError(`--${given[0]} applies to --arch vit only`);
+    return {};
+  }
+  const out: Record<string, number> = {};
+  const patch = num(ctx, 'patch', { int: true, min: 1, max: 1024 });
+  const dim = num(ctx, 'dim', { int: true, min: 1, max: 8192 });
+  const depth = num(ctx, 'depth', { int: true, min: 1, max: 128 });
+  const heads = num(ctx, 'heads', { int: true, min: 1, max: 1024 });
+  const mlpRatio = num(ctx, 'mlp-ratio', { int: true, min: 1, max: 64 });
+  const shape = inputShape ?? [3, 32, 32];
+  if (shape.length !== 3) throw new CliUsageError(`--arch vit needs an image input CxHxW (e.g. 3x32x32), got --input ${shape.join('x')}`);
+  const p = patch ?? 4;
+  if (shape[1] % p !== 0 || shape[2] % p !== 0) {
+    throw new CliUsageError(`--patch ${p} must divide the input height and width (${shape[1]}x${shape[2]})${patch === undefined ? '; give --patch' : ''}`);
+  }
+  const d = dim ?? 192;
+  const h = heads ?? 3;
+  if (d % h !== 0) throw new CliUsageError(`--heads ${h} must divide --dim ${d}`);
+  if (patch !== undefined) out.patch = patch;
+  if (dim !== undefined) out.dim = dim;
+  if (depth !== undefined) out.depth = depth;
+  if (heads !== undefined) out.heads = heads;
+  if (mlpRatio !== undefined) out.mlpRatio = mlpRatio;
+  return out;
+}
 
 export const modelImportCommand: CliCommand = {
   name: 'model import',
@@ -181,7 +271,8 @@ export const modelImportCommand: CliCommand = {
   async run(ctx) {
     const file = resolve(ctx.positionals[0]);
     const m = await withWorkspace(ctx, (ws) => importModel(ws, { file, name: str(ctx, 'name'), trainable: list(ctx, 'trainable'), frozen: list(ctx, 'frozen') }));
-    ctx.print(m, `Imported '${m.name}': ${m.trainable.length} trainable tensors (${m.parameterCount} values), ${m.buffers.length} buffers\n${m.warnings.map((w) => `warning: ${w}`).join('\n')}`);
+    const overrides = m.overrides.trainable.length || m.overrides.frozen.length ? ` (overrides kept for train and grad: trainable ${m.overrides.trainable.join(', ') || '-'}; frozen ${m.overrides.frozen.join(', ') || '-'})` : '';
+    ctx.print(m, [`Imported '${m.name}': ${m.trainable.length} trainable tensors (${m.parameterCount} values), ${m.buffers.length} buffers${overrides}`, ...m.warnings.map((w) => `warning: ${w}`)].join('\n'));
   },
 };
 
@@ -195,7 +286,7 @@ export const modelExportCommand: CliCommand = {
   async run(ctx) {
     const out = resolve(str(ctx, 'out')!);
     const r = await withWorkspace(ctx, (ws) => exportModel(ws, ctx.positionals[0], out));
-    ctx.print(r, `Wrote ${r.path} (${r.sizeBytes} bytes, sha256 ${r.sha256})`);
+    ctx.print(r, [`Wrote ${r.path} (${r.sizeBytes} bytes, sha256 ${r.sha256})`, ...r.converted.map((c) => `converted to inference form: ${c}`)].join('\n'));
   },
 };
 
@@ -227,12 +318,14 @@ export const modelShowCommand: CliCommand = {
 
 export const modelTrainCommand: CliCommand = {
   name: 'model train',
-  summary: 'Train a model on NPZ data (x float32 [N, ...], y int64 [N]) and write the trained ONNX',
-  usage: '--model <name|file.onnx> --data <train.npz> [--test <test.npz>] --epochs 2 --batch-size 128 --lr 0.001 --optimizer adam --out <file.onnx>',
+  summary: 'Train a model on NPZ data (x float32 [N, ...], y int64 [N]) or a workspace dataset and write the trained ONNX',
+  usage: '--model <name|file.onnx> (--data <train.npz> [--test <test.npz>] | --dataset <name|id> [--max-train N]) --epochs 2 --batch-size 128 --lr 0.001 --optimizer adam --out <file.onnx>',
   options: {
     model: { type: 'string', description: 'registered model name or .onnx file', required: true },
-    data: { type: 'string', description: 'training data .npz (x, y)', required: true },
-    test: { type: 'string', description: 'test data .npz, evaluated after training' },
+    data: { type: 'string', description: 'training data .npz (x, y); or use --dataset' },
+    test: { type: 'string', description: 'test data .npz, evaluated after training (with --data)' },
+    dataset: { type: 'string', description: "workspace dataset (name or id): trains on its train split, evaluates on its test split" },
+    'max-train': { type: 'string', description: 'with --dataset: train on a seeded, class-stratified subset of this many train examples' },
     epochs: { type: 'string', description: 'epochs (default 1)' },
     'batch-size': { type: 'string', description: 'mini-batch size (default 64)' },
     lr: { type: 'string', description: 'learning rate (default 0.01 for sgd, 0.001 for adam/adamw)' },
@@ -245,16 +338,17 @@ export const modelTrainCommand: CliCommand = {
     warmup: { type: 'string', description: 'linear warm-up length in schedule units' },
     'label-smoothing': { type: 'string', description: 'label smoothing in [0, 1] (default 0)' },
     seed: { type: 'string', description: 'seed for data order and dropout (default 0)' },
-    threads: { type: 'string', description: 'intra-op threads (default 1: bit-reproducible)' },
-    provider: { type: 'string', description: `execution provider: ${PROVIDERS.join(', ')} (default cpu; falls back to cpu)` },
-    trainable: { type: 'string', multiple: true, description: 'initializers to force trainable' },
-    frozen: { type: 'string', multiple: true, description: 'initializers to keep frozen' },
+    threads: { type: 'string', description: 'intra-op threads, 0 = all cores (default: the workspace setting, else 1: bit-reproducible)' },
+    provider: { type: 'string', description: `execution provider: ${PROVIDERS.join(', ')} (default: the workspace setting, else cpu; falls back to cpu)` },
+    trainable: { type: 'string', multiple: true, description: 'initializers to force trainable (on top of the overrides given at import)' },
+    frozen: { type: 'string', multiple: true, description: 'initializers to keep frozen (on top of the overrides given at import)' },
     out: { type: 'string', description: 'write the trained inference ONNX here' },
     'save-as': { type: 'string', description: 'register the trained model in the workspace under this name' },
   },
   examples: [
     'lethe model train --model cnn.onnx --data train.npz --test test.npz --epochs 2 --batch-size 128 --optimizer adam --lr 0.001 --out trained.onnx',
     'lethe model train --model fmnist-cnn --data train.npz --optimizer sgd --momentum 0.9 --lr 0.05 --schedule cosine --save-as fmnist-cnn-trained',
+    'lethe model train --model fmnist-cnn --dataset fashion-mnist --max-train 5000 --epochs 2 --save-as fmnist-cnn-5k',
   ],
   async run(ctx) {
     const kind = str(ctx, 'optimizer') ?? 'sgd';
@@ -274,9 +368,16 @@ export const modelTrainCommand: CliCommand = {
     const out = str(ctx, 'out');
     const saveAs = str(ctx, 'save-as');
     if (!out && !saveAs) throw new CliUsageError("give --out <file.onnx> or --save-as <name> so the trained model is kept");
+    const dataFile = str(ctx, 'data');
+    const dataset = str(ctx, 'dataset');
+    if ((dataFile === undefined) === (dataset === undefined)) throw new CliUsageError('give exactly one of --data <train.npz> or --dataset <name|id>');
+    if (dataset !== undefined && str(ctx, 'test') !== undefined) throw new CliUsageError('--test goes with --data; a --dataset is evaluated on its own test split');
+    const maxTrain = num(ctx, 'max-train', { int: true, min: 1 });
+    if (maxTrain !== undefined && dataset === undefined) throw new CliUsageError('--max-train applies to --dataset only');
+    const compute = await computeChoice(ctx);
     const params: TrainParams = {
       model: str(ctx, 'model')!,
-      data: resolve(str(ctx, 'data')!),
+      data: dataFile ? resolve(dataFile) : '',
       test: str(ctx, 'test') ? resolve(str(ctx, 'test')!) : undefined,
       epochs,
       batchSize,
@@ -286,8 +387,8 @@ export const modelTrainCommand: CliCommand = {
       warmup: warmup ? { length: warmup } : undefined,
       labelSmoothing: num(ctx, 'label-smoothing', { min: 0, max: 1 }),
       seed: num(ctx, 'seed', { int: true, min: 0 }) ?? 0,
-      threads: num(ctx, 'threads', { int: true, min: 1, max: 1024 }) ?? 1,
-      provider: provider(ctx),
+      threads: compute.threads,
+      provider: compute.provider,
       trainable: list(ctx, 'trainable'),
       frozen: list(ctx, 'frozen'),
       out: out ? resolve(out) : undefined,
@@ -305,17 +406,37 @@ export const modelTrainCommand: CliCommand = {
       },
       onEpoch: (e: { epoch: number; meanLoss: number; seconds: number }) => ctx.progress(`epoch ${e.epoch} done: mean loss ${e.meanLoss.toFixed(4)} (${e.seconds.toFixed(1)} s)`),
     };
+    // cosine with tMax 0 = over the whole run (resolved by trainModel once the data size is known)
+    if (sched) params.schedule = parseSchedule(sched, 0);
     const run = async (ws: Workspace | null) => {
-      // cosine with tMax 0 = over the whole run (resolved by trainModel once the data size is known)
-      if (sched) params.schedule = parseSchedule(sched, 0);
+      if (dataset !== undefined) {
+        const { findDataset } = await import('../../backend/services/datasets');
+        const { datasetTrainingFiles } = await import('../../backend/services/models-api');
+        const { datasetManifestSha256 } = await import('../../engine/data/store');
+        const ds = await findDataset(ws!, dataset);
+        if (!ds.data.counts.totals.train) throw new CliUsageError(`dataset '${ds.data.name}' has no examples in its train split`);
+        ctx.progress(`preparing the training data from dataset '${ds.data.name}'...`);
+        const files = await datasetTrainingFiles(ws!, ds, { maxTrain, seed: params.seed });
+        params.data = files.train;
+        params.test = files.test ?? undefined;
+        params.datasetRef = {
+          id: ds.id,
+          name: ds.data.name,
+          manifestSha256: datasetManifestSha256(ds.data),
+          ...(maxTrain !== undefined ? { maxTrainExamples: maxTrain } : {}),
+        };
+        ctx.progress(`training on ${files.trainCount} examples of '${ds.data.name}'${files.test ? ', evaluating on its test split' : ' (it has no test split)'}`);
+      }
       return trainModel(ws, params, hooks);
     };
-    const needWs = !isFileRef(params.model) || saveAs !== undefined;
+    const needWs = !isFileRef(params.model) || saveAs !== undefined || dataset !== undefined;
     const r = needWs ? await withWorkspace(ctx, run) : await run(null);
     const result = {
       model: params.model,
+      dataset: params.datasetRef ?? null,
       provider: r.fit.provider,
       threads: r.fit.threads,
+      requested: { provider: params.provider ?? 'cpu', threads: compute.threads, providerFrom: compute.providerFrom, threadsFrom: compute.threadsFrom },
       fallbackReason: r.fit.fallbackReason,
       epochs: r.fit.epochs,
       steps: r.fit.globalStep,
@@ -329,7 +450,8 @@ export const modelTrainCommand: CliCommand = {
     ctx.print(
       result,
       [
-        `Trained ${r.fit.epochs} epochs (${r.fit.globalStep} steps) in ${r.fit.seconds.toFixed(1)} s on ${r.fit.provider} with ${r.fit.threads} thread(s)`,
+        `Trained ${r.fit.epochs} epochs (${r.fit.globalStep} steps) in ${r.fit.seconds.toFixed(1)} s on ${r.fit.provider} with ${threadsLabel(r.fit.threads)}${computeNote(compute)}`,
+        params.datasetRef ? `data: dataset '${params.datasetRef.name}' (${r.provenance.data.n} training examples${params.datasetRef.maxTrainExamples !== undefined ? `, --max-train ${params.datasetRef.maxTrainExamples}` : ''})` : '',
         r.fit.fallbackReason ? `note: ${r.fit.fallbackReason}` : '',
         `epoch losses: ${r.fit.epochLosses.map((l) => l.toFixed(4)).join(', ')}`,
         r.testAccuracy !== null ? `test accuracy: ${(r.testAccuracy * 100).toFixed(2)}%` : '',
@@ -351,10 +473,10 @@ export const modelGradCommand: CliCommand = {
     inputs: { type: 'string', description: 'batch .npz with x (float32 [N, ...]) and y (int64 [N])', required: true },
     out: { type: 'string', description: 'output .npz: loss + one array per trainable initializer', required: true },
     mode: { type: 'string', description: 'eval (default: BatchNorm running statistics) or train (batch statistics; dropout off)' },
-    trainable: { type: 'string', multiple: true, description: 'initializers to force trainable' },
-    frozen: { type: 'string', multiple: true, description: 'initializers to leave out' },
-    threads: { type: 'string', description: 'intra-op threads (default 1)' },
-    provider: { type: 'string', description: `execution provider (default cpu)` },
+    trainable: { type: 'string', multiple: true, description: 'initializers to force trainable (on top of the overrides given at import)' },
+    frozen: { type: 'string', multiple: true, description: 'initializers to leave out (on top of the overrides given at import)' },
+    threads: { type: 'string', description: 'intra-op threads, 0 = all cores (default: the workspace setting, else 1)' },
+    provider: { type: 'string', description: `execution provider: ${PROVIDERS.join(', ')} (default: the workspace setting, else cpu)` },
   },
   examples: ['lethe model grad --model net.onnx --inputs batch.npz --out grads.npz', 'lethe model grad --model bn.onnx --inputs batch.npz --out g.npz --mode train --json'],
   async run(ctx) {
@@ -362,14 +484,15 @@ export const modelGradCommand: CliCommand = {
     if (mode !== 'eval' && mode !== 'train') throw new CliUsageError(`--mode must be eval or train, got '${mode}'`);
     let model = str(ctx, 'model')!;
     if (isFileRef(model)) model = resolve(model);
+    const compute = await computeChoice(ctx);
     const params = {
       model,
       inputs: resolve(str(ctx, 'inputs')!),
       mode: mode as 'eval' | 'train',
       trainable: list(ctx, 'trainable'),
       frozen: list(ctx, 'frozen'),
-      threads: num(ctx, 'threads', { int: true, min: 1, max: 1024 }) ?? 1,
-      provider: provider(ctx),
+      threads: compute.threads,
+      provider: compute.provider,
     };
     const r = isFileRef(model) ? await modelGradients(null, params) : await withWorkspace(ctx, (ws) => modelGradients(ws, params));
     const arrays: Npz = { loss: { dtype: 'float32', shape: [], data: new Float32Array([r.loss]) } };
@@ -380,7 +503,10 @@ export const modelGradCommand: CliCommand = {
     const out = resolve(str(ctx, 'out')!);
     await writeNpzFile(out, arrays);
     const summary = { out, loss: r.loss, n: r.n, mode, parameters: Object.keys(r.grads), provider: r.provider, threads: r.threads, modelSha256: r.modelSha256, inputsSha256: r.inputsSha256 };
-    ctx.print(summary, `loss ${r.loss.toPrecision(8)} over ${r.n} examples; gradients of ${summary.parameters.length} initializers written to ${out}`);
+    ctx.print(
+      summary,
+      `loss ${r.loss.toPrecision(8)} over ${r.n} examples (mode ${mode}, ${r.provider} with ${threadsLabel(r.threads)}${computeNote(compute)}); gradients of ${summary.parameters.length} initializers written to ${out}`,
+    );
   },
 };
 

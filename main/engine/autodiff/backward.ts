@@ -53,6 +53,23 @@ export const NON_DIFFERENTIABLE_OPS = new Set([
 /** The returned graph uses ScatterElements/ScatterND with reduction='add' (opset 16). */
 export const BACKWARD_MIN_OPSET = 16;
 
+/** Active nodes without a derivative rule whose outputs lead (through active values) to the loss, in graph order. */
+function missingRules(nodes: Node[], active: Set<string>, loss: string): Node[] {
+  const reach = new Set([loss]);
+  const out: Node[] = [];
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const n = nodes[i];
+    if (!n.outputs.some((o) => o && active.has(o) && reach.has(o))) continue;
+    const rule = RULES_BY_OP.get(n.op);
+    const diffIdx = rule?.differentiable ?? n.inputs.map((_, j) => j);
+    const ins = diffIdx.filter((j) => n.inputs[j] && active.has(n.inputs[j]));
+    if (!ins.length) continue;
+    if (!rule) out.push(n);
+    for (const j of ins) reach.add(n.inputs[j]);
+  }
+  return out.reverse();
+}
+
 export function buildBackward(graph: Graph, opts: BuildBackwardOptions): BackwardGraph {
   const opset = opts.opset ?? 17;
   if (opset < 13) throw new AutodiffError(`autodiff needs opset >= 13 (got ${opset}); convert the model first`);
@@ -121,6 +138,17 @@ export function buildBackward(graph: Graph, opts: BuildBackwardOptions): Backwar
 
   const shapeCache = new Map<string, string>();
   const fwdNodes = g.nodes;
+
+  // every op without a rule between the parameters and the loss, reported together (not one at a time)
+  const missing = missingRules(fwdNodes, active, opts.loss);
+  if (missing.length) {
+    const ops = [...new Set(missing.map((n) => n.op))].sort();
+    const shown = missing.slice(0, 6).map((n) => `${n.op} node '${n.name || n.outputs[0]}'`);
+    const more = missing.length > shown.length ? `, and ${missing.length - shown.length} more` : '';
+    throw new AutodiffError(
+      `no derivative rule for op${ops.length > 1 ? 's' : ''} ${ops.join(', ')} (${shown.join(', ')}${more}); ${ops.length > 1 ? 'they lie' : 'it lies'} between the parameters and the loss`,
+    );
+  }
   for (let ni = fwdNodes.length - 1; ni >= 0; ni--) {
     const node = fwdNodes[ni];
     if (!node.outputs.some((o) => o && active.has(o))) continue;
@@ -128,7 +156,7 @@ export function buildBackward(graph: Graph, opts: BuildBackwardOptions): Backwar
     if (gy.every((x) => x === null)) continue;
     const rule: GradRule | undefined = RULES_BY_OP.get(node.op);
     const where = `${node.op} node '${node.name ?? node.outputs[0]}'`;
-    if (!rule) throw new AutodiffError(`no derivative rule for op ${node.op} (${where}); it lies between the parameters and the loss`);
+    if (!rule) throw new AutodiffError(`no derivative rule for op ${node.op} (${where}); it lies between the parameters and the loss`); // (missingRules reports these first)
     const diffIdx = new Set(rule.differentiable ?? node.inputs.map((_, i) => i));
     const needs = node.inputs.map((x, i) => !!x && diffIdx.has(i) && active.has(x));
     if (!needs.some(Boolean)) continue;

@@ -15,6 +15,9 @@
 // weights then carry names like 'onnx::Conv_123' and are still classified as trainable Conv weights.
 
 import { type Graph, type Model, type NamedTensor, type Node, cloneModel } from '../onnx/ir';
+import { analyzeShapes, type ValueType } from '../onnx/shape-infer';
+import { RULES_BY_OP } from '../autodiff/rules';
+import { NON_DIFFERENTIABLE_OPS } from '../autodiff/backward';
 
 export interface DetectOptions {
   /** Initializers to force trainable (must exist and be floating point). */
@@ -136,6 +139,8 @@ export function normalizeImportedModel(model: Model): { model: Model; changes: s
   const changes: string[] = [];
   const consumers = consumersOf(g);
   const dropped = new Set<string>();
+  /** training_mode inputs removed from Dropout nodes (their Constant producers may now be dead) */
+  const droppedInputs = new Set<string>();
 
   const inits = new Map(g.initializers.map((t) => [t.name, t]));
   const graphOutputNames = new Set(g.outputs.map((o) => o.name));
@@ -175,6 +180,7 @@ export function normalizeImportedModel(model: Model): { model: Model; changes: s
     } else if (n.op === 'Dropout') {
       let changed = false;
       if (n.inputs.length >= 3 && n.inputs[2]) {
+        droppedInputs.add(n.inputs[2]);
         n.inputs = n.inputs.slice(0, 2);
         changed = true;
       }
@@ -194,9 +200,10 @@ export function normalizeImportedModel(model: Model): { model: Model; changes: s
     if (g.outputs.length !== before) changes.push(`removed ${before - g.outputs.length} training-only graph output(s)`);
     if (g.valueInfo) g.valueInfo = g.valueInfo.filter((v) => !dropped.has(v.name));
   }
-  // initializers feeding only the removed training_mode inputs are now dead
+  // initializers and Constant nodes feeding only the removed training_mode inputs are now dead
   const stillUsed = new Set(g.nodes.flatMap((n) => n.inputs));
   for (const o of g.outputs) stillUsed.add(o.name);
+  if (droppedInputs.size > 0) g.nodes = g.nodes.filter((n) => !(n.op === 'Constant' && n.outputs.length === 1 && droppedInputs.has(n.outputs[0]) && !stillUsed.has(n.outputs[0])));
   const deadInits = g.initializers.filter((t) => !stillUsed.has(t.name) && t.dtype === 'bool');
   if (deadInits.length > 0) {
     const dead = new Set(deadInits.map((t) => t.name));
@@ -347,3 +354,86 @@ export function prepareImportedModel(model: Model, opts: DetectOptions = {}): { 
 
 /** Alias of normalizeImportedModel (the name used by the first version of this module). */
 export const normalizeTrainingExport = normalizeImportedModel;
+
+// ------------------------------------------------------------------------------------------------
+// Import-time diagnostics: what would stop (or distort) training the model like the original.
+
+export interface TrainingBlocker {
+  /** op type ('domain.Op' for ops outside the default domain) */
+  op: string;
+  /** the nodes of that op on a parameter-to-output path */
+  nodes: string[];
+}
+
+/**
+ * Every op on a path from a trainable parameter to a graph output that has no derivative rule in
+ * Lethe's autodiff registry (RULES_BY_OP), grouped by op and sorted by op name. Such a model can be
+ * evaluated but not trained or differentiated. Run it on the normalised model (normalizeImportedModel).
+ */
+export function trainingBlockers(model: Model, params: string[]): TrainingBlocker[] {
+  const g = model.graph;
+  let types: Map<string, ValueType> | null = null;
+  try {
+    types = analyzeShapes(g).types;
+  } catch {
+    types = null; // without types every output of an active node counts as active (a superset)
+  }
+  const isFloat = (v: string) => {
+    const t = types?.get(v);
+    return !t || FLOAT_TYPES.has(t.dtype);
+  };
+  const foreign = (n: Node) => !!n.domain && n.domain !== 'ai.onnx';
+  const opName = (n: Node) => (foreign(n) ? `${n.domain}.${n.op}` : n.op);
+  // inputs through which a gradient would flow (all of them for an op without a rule)
+  const diffInputs = (n: Node): number[] => {
+    const rule = foreign(n) ? undefined : RULES_BY_OP.get(n.op);
+    return rule?.differentiable ?? n.inputs.map((_, i) => i);
+  };
+  // forward: values that depend on a parameter
+  const active = new Set(params);
+  for (const n of g.nodes) {
+    if (NON_DIFFERENTIABLE_OPS.has(n.op) && !foreign(n)) continue;
+    if (!diffInputs(n).some((i) => n.inputs[i] && active.has(n.inputs[i]))) continue;
+    for (const o of n.outputs) if (o && isFloat(o)) active.add(o);
+  }
+  // backward: values a graph output depends on, through active values only
+  const reach = new Set(g.outputs.map((o) => o.name));
+  const found = new Map<string, string[]>();
+  for (let i = g.nodes.length - 1; i >= 0; i--) {
+    const n = g.nodes[i];
+    if (!n.outputs.some((o) => o && reach.has(o) && active.has(o))) continue;
+    const ins = diffInputs(n).filter((j) => n.inputs[j] && active.has(n.inputs[j]));
+    if (!ins.length) continue;
+    if (foreign(n) || !RULES_BY_OP.has(n.op)) {
+      const op = opName(n);
+      const l = found.get(op) ?? [];
+      l.push(n.name || n.outputs[0]);
+      found.set(op, l);
+    }
+    for (const j of ins) reach.add(n.inputs[j]);
+  }
+  return [...found.entries()].map(([op, nodes]) => ({ op, nodes })).sort((a, b) => (a.op < b.op ? -1 : a.op > b.op ? 1 : 0));
+}
+
+/** The import warning for training blockers, or null when there are none. */
+export function trainingBlockerWarning(blockers: TrainingBlocker[]): string | null {
+  if (!blockers.length) return null;
+  return `can be evaluated but not trained: no gradient rule for ${blockers.map((b) => b.op).join(', ')}`;
+}
+
+export const CONSTANT_FOLDING_WARNING =
+  'exported with constant folding: BatchNorm was folded into the convolutions; re-export with do_constant_folding=False and training=TrainingMode.PRESERVE to train it like the original';
+
+/**
+ * True for a PyTorch export made with torch's defaults (eval mode, do_constant_folding=True): Conv
+ * weights named like 'onnx::Conv_123' (BatchNorm folded in) and no BatchNormalization node left.
+ * Such a model evaluates like the original but trains differently (no BatchNorm, no Dropout).
+ */
+export function looksConstantFolded(model: Model): boolean {
+  if (!/^pytorch$/i.test(model.producerName.trim())) return false;
+  const g = model.graph;
+  if (g.nodes.some((n) => n.op === 'BatchNormalization')) return false;
+  const inits = new Set(g.initializers.map((t) => t.name));
+  return g.nodes.some((n) => n.op === 'Conv' && !!n.inputs[1] && inits.has(n.inputs[1]) && n.inputs[1].startsWith('onnx::Conv_'));
+}
+
