@@ -276,6 +276,9 @@ describe.skipIf(!HAS_TORCH)('real torch exports (needs /usr/bin/python3 with tor
     // Lethe's eval graph on the imported model in the form Lethe trains and evaluates it (normalised)
     const imported = (await loadModelFile(join(dir, 'bn_train13.onnx'))).model;
     const ev = await evaluateModel(normalizeImportedModel(imported).model, makeDataset(x, [...ref.x.shape], ref.y.data as BigInt64Array));
+    // the evaluator normalises by itself: the raw training-mode export evaluates the same (model.eval())
+    const evRaw = await evaluateModel(imported, makeDataset(x, [...ref.x.shape], ref.y.data as BigInt64Array));
+    expect([...evRaw.logits]).toEqual([...ev.logits]);
     const want = ref.ref.data as Float32Array;
     expect(a.length).toBe(want.length);
     for (let i = 0; i < a.length; i++) {

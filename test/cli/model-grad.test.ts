@@ -1,4 +1,5 @@
-// `lethe model grad` on real torch.onnx.export'ed models matches PyTorch's gradients.
+// `lethe model grad` on real torch.onnx.export'ed models (MLP, separable CNN, BatchNorm CNN, a
+// transformer-style token model) matches PyTorch's gradients.
 // test/engine/train/py/export_grad_reference.py builds the models, exports them (opset 13 and 17),
 // and writes a batch plus PyTorch's float64 loss and gradients keyed by initializer name.
 // Tolerance: per tensor, max |lethe - torch| <= 1e-4 * max(max |torch| of the tensor, 1e-3 * the largest
@@ -7,18 +8,17 @@
 
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readNpz } from '../../main/engine/io/npz';
 import { cli } from './model-helpers';
+import { PYTHON as PY, referenceGate, torchAvailable } from '../parity/helpers';
 
-const PY = '/usr/bin/python3';
 const SCRIPT = join(__dirname, '../engine/train/py/export_grad_reference.py');
-const torchOk = existsSync(PY) && spawnSync(PY, ['-c', 'import torch, onnx'], { encoding: 'utf8' }).status === 0;
-if (!torchOk) console.warn('[model-grad] skipped: /usr/bin/python3 with torch and onnx (Debian python3-torch, python3-onnx) is not installed');
+const skip = referenceGate('lethe model grad vs PyTorch', torchAvailable());
 
-describe.skipIf(!torchOk)('lethe model grad vs PyTorch', () => {
+describe.skipIf(skip)('lethe model grad vs PyTorch', () => {
   let dir = '';
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'lethe-gradref-'));
@@ -36,6 +36,12 @@ describe.skipIf(!torchOk)('lethe model grad vs PyTorch', () => {
     ['sepconv', 17],
     ['bnnet', 13],
     ['bnnet', 17],
+    // transformer-style export: class token via Expand + Concat, LayerNorm (decomposed at opset 13),
+    // 3-D Linear as Transpose + MatMul + Add, erf GELU; training-mode export adds a Dropout node
+    ['tokens', 13],
+    ['tokens', 17],
+    ['tokens_train', 13],
+    ['tokens_train', 17],
   ] as const;
   for (const [name, opset] of cases) {
     it(`${name} (opset ${opset})`, async () => {

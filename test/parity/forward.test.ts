@@ -9,10 +9,10 @@ import * as ort from 'onnxruntime-node';
 import { encodeModel } from '../../main/engine/onnx/codec';
 import { type Model, numel } from '../../main/engine/onnx/ir';
 import { buildMlp, buildResnet18Cifar, buildSmallCnn, buildVitTiny, detectTrainable } from '../../main/engine/models';
-import { loadNpz, maxAbsDiff, randomizeNormalization, runPy, saveNpz, seededFloats, tempDir, torchAvailable } from './helpers';
+import { loadNpz, maxAbsDiff, randomizeNormalization, runPy, saveNpz, seededFloats, referenceGate, tempDir, torchAvailable } from './helpers';
 
 const torch = torchAvailable();
-if (!torch.ok) console.warn(`[parity] SKIPPED: ${torch.why}`);
+const skip = referenceGate('forward parity with PyTorch', torch);
 
 const CASES: { name: string; build: () => Model; batch: number }[] = [
   { name: 'mlp 784-256-128-10', build: () => buildMlp({ seed: 1 }), batch: 16 },
@@ -21,7 +21,7 @@ const CASES: { name: string; build: () => Model; batch: number }[] = [
   { name: 'vit-tiny', build: () => buildVitTiny({ seed: 4 }), batch: 4 },
 ];
 
-describe.skipIf(!torch.ok)(`forward parity with PyTorch (${torch.why})`, () => {
+describe.skipIf(skip)(`forward parity with PyTorch (${torch.why})`, () => {
   let tmp: ReturnType<typeof tempDir>;
   beforeAll(() => {
     tmp = tempDir();

@@ -1,7 +1,9 @@
 // Shared helpers for the PyTorch parity tests: locate Debian's python3 with torch, run the reference
-// scripts in test/parity/py, exchange arrays as NPZ.
+// scripts in test/parity/py, exchange arrays as NPZ; and referenceGate, which decides whether an
+// acceptance suite needing torch or a Debian dataset runs, skips, or (LETHE_REQUIRE_REFERENCES=1) fails.
 
 import { spawnSync } from 'node:child_process';
+import { it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -21,6 +23,32 @@ export function torchAvailable(): { ok: boolean; why: string } {
   const r = spawnSync(PYTHON, ['-c', 'import torch, onnx, numpy; print(torch.__version__)'], { encoding: 'utf8', timeout: 60_000 });
   if (r.status !== 0) return (torchStatus = { ok: false, why: `python3-torch is not installed (${(r.stderr || '').trim().split('\n').pop()})` });
   return (torchStatus = { ok: true, why: `torch ${r.stdout.trim()}` });
+}
+
+/**
+ * LETHE_REQUIRE_REFERENCES=1 (set by .ci/run): acceptance tests whose references are missing (python3
+ * with torch and onnx, Debian's dataset-fashion-mnist) fail with the reason instead of skipping, so a
+ * broken install cannot pass CI.
+ */
+export function referencesRequired(): boolean {
+  return process.env.LETHE_REQUIRE_REFERENCES === '1';
+}
+
+/**
+ * Gate for an acceptance suite that needs an external reference; use as `describe.skipIf(referenceGate(...))`.
+ * Returns false (run) when `status.ok`. Otherwise returns true (skip the suite) and either warns, or, when
+ * LETHE_REQUIRE_REFERENCES=1, registers a failing test that states what is missing.
+ */
+export function referenceGate(label: string, status: { ok: boolean; why: string }): boolean {
+  if (status.ok) return false;
+  if (referencesRequired()) {
+    it(`${label}: its reference is available (required by LETHE_REQUIRE_REFERENCES=1)`, () => {
+      throw new Error(`${label} cannot run: ${status.why}. LETHE_REQUIRE_REFERENCES=1 makes a missing reference a failure (see .ci/run for the Debian packages).`);
+    });
+  } else {
+    console.warn(`[${label}] SKIPPED: ${status.why} (set LETHE_REQUIRE_REFERENCES=1 to make this a failure)`);
+  }
+  return true;
 }
 
 /** Run a script from test/parity/py; throws with its stderr on failure. */

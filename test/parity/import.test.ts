@@ -12,10 +12,10 @@ import * as ort from 'onnxruntime-node';
 import { decodeModel, encodeModel } from '../../main/engine/onnx/codec';
 import { detectTrainable, normalizeImportedModel } from '../../main/engine/models/import';
 import { readNpy } from '../../main/engine/io/npy';
-import { maxAbsDiff, runPy, tempDir, torchAvailable } from './helpers';
+import { maxAbsDiff, runPy, referenceGate, tempDir, torchAvailable } from './helpers';
 
 const torch = torchAvailable();
-if (!torch.ok) console.warn(`[parity] SKIPPED: ${torch.why}`);
+const skip = referenceGate('torch.onnx.export import parity', torch);
 
 interface Case {
   file: string;
@@ -26,7 +26,7 @@ interface Case {
   buffers: string[];
 }
 
-describe.skipIf(!torch.ok)(`torch.onnx.export models: trainable detection (${torch.why})`, () => {
+describe.skipIf(skip)(`torch.onnx.export models: trainable detection (${torch.why})`, () => {
   let tmp: ReturnType<typeof tempDir>;
   let manifest: { torch: string; cases: Record<string, Case> };
   beforeAll(() => {

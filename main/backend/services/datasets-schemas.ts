@@ -14,7 +14,14 @@ const scalar = z.union([z.string().max(1000), z.number()]);
 const importSource = {
   format,
   source: z.string().min(1).max(4096),
-  options: z.record(z.unknown()).optional(),
+  // importer options are checked by each importer; the image folder's resize fit is also checked here
+  options: z
+    .record(z.unknown())
+    .refine((o) => o.fit === undefined || o.fit === 'fill' || o.fit === 'cover' || o.fit === 'contain', {
+      message: "fit must be 'fill', 'cover' or 'contain'",
+      path: ['fit'],
+    })
+    .optional(),
   testFraction: z.number().gt(0).lt(1).optional(),
   splitSeed: z.number().int().min(0).max(0xffffffff).optional(),
 };

@@ -1,12 +1,13 @@
-// Import orchestration: run an importer into the store (importDataset) or into a PreviewSink
-// (previewImport: full validation, class histogram and a few samples, nothing written).
+// Import orchestration: run an importer into the store (importDataset) or, in preview mode, into a
+// PreviewSink (previewImport: format, header and label validation, the class histogram and the first
+// few samples; nothing is written, and only those few samples are read or decoded).
 
 import { join } from 'node:path';
 import type { Workspace } from '../../backend/workspace/types';
 import { DatasetImportError, asImportError } from './errors';
 import { getImporter, DATASET_FORMATS } from './importers';
 import { builtinInfo } from './importers/builtin';
-import type { ExampleSink, ImportProgress } from './importers/types';
+import { type ExampleSink, type ImportProgress, yieldToEventLoop } from './importers/types';
 import {
   DEFAULT_LIMITS,
   DatasetWriter,
@@ -97,7 +98,10 @@ export interface PreviewSample {
   x: Uint8Array | Float32Array;
 }
 
-/** Keeps counts and the first `maxSamples` examples; stores nothing. */
+/**
+ * Keeps counts and the first `maxSamples` examples; stores nothing. Its loops hand the event loop back
+ * every few thousand examples, so tallying 70,000 labels never blocks the API process for long.
+ */
 export class PreviewSink implements ExampleSink {
   readonly warnings: string[] = [];
   count = 0;
@@ -129,14 +133,27 @@ export class PreviewSink implements ExampleSink {
   }
   async addBlock(b: Parameters<ExampleSink['addBlock']>[0]) {
     const n = b.labels.length;
+    if (b.x.length !== n * this.rowElems)
+      throw new DatasetImportError('size_mismatch', `Block has ${b.x.length} values, expected ${n * this.rowElems}.`);
     for (let i = 0; i < n; i++) {
+      if (i > 0 && i % TALLY_SLICE === 0) await yieldToEventLoop();
       const id = b.id(i);
       this.tally(b.labels[i], b.split, id);
       if (this.samples.length < this.maxSamples)
         this.samples.push({ id, label: b.labels[i], split: b.split, x: b.x.slice(i * this.rowElems, (i + 1) * this.rowElems) });
     }
   }
+  async addLabels(b: Parameters<NonNullable<ExampleSink['addLabels']>>[0]) {
+    const n = b.labels.length;
+    for (let i = 0; i < n; i++) {
+      if (i > 0 && i % TALLY_SLICE === 0) await yieldToEventLoop();
+      this.tally(b.labels[i], b.split, b.id(i));
+    }
+  }
 }
+
+/** examples tallied between two yields to the event loop (about 1 ms of work) */
+const TALLY_SLICE = 4096;
 
 export interface ImportPreview {
   ok: boolean;
@@ -158,10 +175,12 @@ export async function previewImport(req: ImportRequest, opts: { maxSamples?: num
     const importer = getImporter(req.format);
     const parsed = importer.parseOptions(req.options ?? {});
     const limits = { ...DEFAULT_LIMITS, ...req.limits };
+    const maxSamples = opts.maxSamples ?? 32;
     const out = await importer.run(req.source, parsed, {
       signal: opts.signal,
       limits,
-      open: (spec) => (sink = new PreviewSink(spec, opts.maxSamples ?? 32)),
+      open: (spec) => (sink = new PreviewSink(spec, maxSamples)),
+      preview: { maxSamples },
     });
     const s = sink as PreviewSink | null;
     if (!s || s.count === 0) throw new DatasetImportError('empty', 'The source holds no examples.');

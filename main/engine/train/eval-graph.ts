@@ -12,6 +12,7 @@
 import { type Graph, type Model, type DType, type Dim, cloneGraph } from '../onnx/ir';
 import { builderFor, dataInputs, defaultLogits, mergeInto, reduce, requireOpset, usedNames } from './graph-utils';
 import { emitCrossEntropy } from './loss';
+import { normalizeImportedModel } from '../models/import';
 import type { ValueSpec } from './train-step';
 
 export const EVAL_IO = {
@@ -59,7 +60,10 @@ export function defaultFeatureValue(g: Graph, metadata: Record<string, string> =
   return null;
 }
 
-export function buildEvalGraph(model: Model, o: EvalGraphOptions = {}): EvalGraph {
+export function buildEvalGraph(raw: Model, o: EvalGraphOptions = {}): EvalGraph {
+  // an imported training-mode export (5-output BatchNorm, Dropout with training_mode) evaluates in
+  // inference form, like PyTorch's model.eval(); built-in and inference models pass through unchanged
+  const model = normalizeImportedModel(raw).model;
   const opset = requireOpset(model);
   const g = cloneGraph(model.graph);
   const logits = o.logits ?? defaultLogits(g);

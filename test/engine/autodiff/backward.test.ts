@@ -241,7 +241,11 @@ describe('buildBackward', () => {
       outputs: ['y'],
       maxCoords: 12,
       eps: 1e-3, // float32 (ORT has no double Conv): a small step crosses fewer ReLU/max-pool kinks
+      // a whole network in float32 with a small step: the conv bias before BatchNorm has a zero true
+      // gradient and is judged against 1% of the largest gradient (observed 1.7e-3); single rules hold 1e-3
+      tolerance: 5e-3,
     });
+    expect(res.precision).toBe('float32');
     expect(res.ok, `${res.precision} ${res.maxRelError} ${JSON.stringify(res.tensors)}`).toBe(true);
   });
 });

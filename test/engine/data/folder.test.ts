@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { datasetArgSchemas } from '../../../main/backend/services/datasets-schemas';
 import { importDataset } from '../../../main/engine/data/import';
+import { ByteBudget } from '../../../main/engine/data/importers/folder';
 import { DatasetReader } from '../../../main/engine/data/store';
 import { KNOWN_CODES, runStrict, tempDir, tempWorkspace } from './helpers';
 
@@ -165,4 +167,119 @@ describe('image-folder importer', () => {
     // the 17000^2 and 100000^2 bombs were refused from their headers: nothing close to 289 MB was decoded
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(250 * 1024 * 1024);
   });
+});
+
+describe('image-folder importer: resize fit and bounded reads', () => {
+  const t = tempDir('lethe-fit-');
+  afterAll(() => t.cleanup());
+
+  it("resize fit 'fill' (default), 'cover' and 'contain' give sharp's pixels; bad fit values are refused", async () => {
+    // 20 x 10 with a bright left half: fill squashes, cover crops the centre, contain pads top and bottom
+    const w = 20;
+    const h = 10;
+    const raw = Buffer.alloc(w * h * 3);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) raw.fill(x < w / 2 ? 200 : 40 + y * 5, (y * w + x) * 3, (y * w + x) * 3 + 3);
+    const file = await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer();
+    const dir = join(t.dir, 'fit');
+    mkdirSync(join(dir, 'c'), { recursive: true });
+    writeFileSync(join(dir, 'c', 'wide.png'), file);
+    const got: Record<string, Buffer> = {};
+    for (const fit of [undefined, 'fill', 'cover', 'contain'] as const) {
+      const res = await runStrict('folder', dir, { resize: '8x8', channels: 'rgb', ...(fit ? { fit } : {}) });
+      expect(res.ok, String(fit)).toBe(true);
+      if (!res.ok) continue;
+      const px = Buffer.from(res.sink.samples[0].x as Uint8Array);
+      const want = await sharp(file)
+        .resize(8, 8, { fit: fit ?? 'fill', background: { r: 0, g: 0, b: 0, alpha: 1 } })
+        .removeAlpha()
+        .toColourspace('srgb')
+        .raw()
+        .toBuffer();
+      expect(px.equals(want), String(fit)).toBe(true);
+      got[fit ?? 'default'] = px;
+    }
+    expect(got.default.equals(got.fill)).toBe(true);
+    expect(got.cover.equals(got.fill)).toBe(false);
+    // contain: 20x10 -> 8x4 centred, so rows 0-1 and 6-7 are black padding and the middle is not
+    expect(got.contain.subarray(0, 2 * 8 * 3).every((v) => v === 0)).toBe(true);
+    expect(got.contain.subarray(6 * 8 * 3).every((v) => v === 0)).toBe(true);
+    expect(got.contain.subarray(3 * 8 * 3, 4 * 8 * 3).some((v) => v > 0)).toBe(true);
+    // cover keeps the aspect ratio: the centre crop has both halves side by side, not squashed
+    expect(got.cover[0]).toBe(200);
+    for (const [opts, msg] of [
+      [{ resize: '8x8', fit: 'inside' }, /fit must be one of 'fill', 'cover', 'contain'/],
+      [{ resize: '8x8', fit: 3 }, /fit must be one of/],
+      [{ fit: 'cover' }, /fit only applies together with resize/],
+    ] as const) {
+      const res = await runStrict('folder', dir, opts);
+      expect(res.ok).toBe(false);
+      if (!res.ok) {
+        expect(res.error.code).toBe('bad_option');
+        expect(res.error.message).toMatch(msg);
+      }
+    }
+  });
+
+  it('the API argument schema refuses an unknown fit before any importer runs', () => {
+    const schema = datasetArgSchemas['datasets.previewImport'];
+    expect(schema.safeParse({ format: 'folder', source: '/x', options: { resize: '8x8', fit: 'contain' } }).success).toBe(true);
+    const bad = schema.safeParse({ format: 'folder', source: '/x', options: { resize: '8x8', fit: 'stretch' } });
+    expect(bad.success).toBe(false);
+    if (!bad.success) expect(bad.error.issues[0].message).toBe("fit must be 'fill', 'cover' or 'contain'");
+    expect(datasetArgSchemas['datasets.import'].safeParse({ format: 'folder', source: '/x', name: 'n', options: { fit: 1 } }).success).toBe(false);
+  });
+
+  it('the byte budget grants in order, never exceeds its cap, and lets an oversize request run alone', async () => {
+    const b = new ByteBudget(100);
+    const order: string[] = [];
+    const r1 = await b.acquire(60);
+    const p2 = b.acquire(60).then((rel) => (order.push('60'), rel));
+    const p3 = b.acquire(10).then((rel) => (order.push('10'), rel)); // fits, but must wait its turn
+    const p4 = b.acquire(500).then((rel) => (order.push('500'), rel));
+    await new Promise((r) => setImmediate(r));
+    expect(order).toEqual([]);
+    r1();
+    r1(); // a second release is ignored
+    const [r2, r3] = await Promise.all([p2, p3]);
+    expect(order).toEqual(['60', '10']);
+    r2();
+    await new Promise((r) => setImmediate(r));
+    expect(order).toEqual(['60', '10']); // 500 (capped at 100) waits for everything to be released
+    r3();
+    (await p4)();
+    expect(order).toEqual(['60', '10', '500']);
+    expect(b.peak).toBe(100);
+  });
+
+  it('a folder of a few large files imports under a small in-flight byte cap (no deadlock, right pixels)', async () => {
+    const dir = join(t.dir, 'large');
+    mkdirSync(join(dir, 'big'), { recursive: true });
+    mkdirSync(join(dir, 'small'), { recursive: true });
+    const side = 1600;
+    const sizes: number[] = [];
+    const wants: Buffer[] = [];
+    for (let k = 0; k < 3; k++) {
+      const raw = Buffer.alloc(side * side * 3);
+      let s = k + 1;
+      for (let i = 0; i < raw.length; i++) {
+        s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+        raw[i] = s >>> 24;
+      }
+      const png = await sharp(raw, { raw: { width: side, height: side, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer();
+      sizes.push(png.length);
+      writeFileSync(join(dir, 'big', `${k}.png`), png);
+      wants.push(await sharp(png).resize(16, 16, { fit: 'fill' }).removeAlpha().toColourspace('srgb').raw().toBuffer());
+    }
+    writeFileSync(join(dir, 'small', 'a.png'), await sharp(pixels(20, 20, 3, 9), { raw: { width: 20, height: 20, channels: 3 } }).png().toBuffer());
+    expect(Math.min(...sizes)).toBeGreaterThan(7 << 20); // about 7.7 MB each
+    const res = await runStrict('folder', dir, { resize: '16x16', maxInFlightBytes: 8 << 20 });
+    expect(res.ok).toBe(true);
+    if (res.ok) {
+      expect(res.sink.count).toBe(4);
+      expect(res.sink.classCounts.unsplit).toEqual([3, 1]);
+      for (let k = 0; k < 3; k++) expect(Buffer.from(res.sink.samples[k].x as Uint8Array).equals(wants[k])).toBe(true);
+    }
+    const bad = await runStrict('folder', dir, { maxInFlightBytes: 0 });
+    expect(bad.ok).toBe(false);
+  }, 30_000);
 });

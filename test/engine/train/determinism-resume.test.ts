@@ -1,9 +1,10 @@
-// Determinism (same seed, provider and threads -> byte-identical weights on CPU) and resume
-// equivalence (checkpoint mid-epoch, restore in a new Trainer, finish: byte-identical to an
-// uninterrupted run), on models that exercise dropout masks and BatchNorm running statistics.
+// Determinism (same seed, provider and threads -> byte-identical weights on CPU, with 1 and with 2
+// intra-op threads) and resume equivalence (checkpoint mid-epoch, restore in a new Trainer, finish:
+// byte-identical to an uninterrupted run), on models that exercise dropout masks and BatchNorm running
+// statistics.
 
 import { describe, expect, it } from 'vitest';
-import { buildMlp, buildResnet18Cifar } from '../../../main/engine/models';
+import { buildMlp, buildResnet18Cifar, buildSmallCnn } from '../../../main/engine/models';
 import { Trainer, makeDataset, encodeCheckpoint, decodeCheckpoint, type TrainerOptions, type ArrayDataset } from '../../../main/engine/train';
 import { Rng } from '../../../main/engine/train/rng';
 import type { Model } from '../../../main/engine/onnx/ir';
@@ -39,6 +40,37 @@ const cases: { name: string; model: () => Model; data: ArrayDataset; opts: Parti
     opts: { optimizer: { kind: 'adamw', weightDecay: 0.01 }, lr: 0.01, warmup: { length: 1 }, batchSize: 6 },
   },
 ];
+
+describe('determinism with 2 intra-op threads (CPU)', () => {
+  // a conv net large enough that ORT splits its Conv/Gemm/reduction kernels over both threads
+  const twoThreadCases = [
+    ...cases,
+    {
+      name: 'small CNN 28x28 (conv + max-pool), Adam, batch 32',
+      model: () => buildSmallCnn({ channels: [8, 16], hidden: 32, seed: 3 }),
+      data: synthetic(64, [1, 28, 28], 10, 5),
+      opts: { optimizer: { kind: 'adam' }, lr: 0.01, batchSize: 32 } as Partial<TrainerOptions>,
+    },
+  ];
+  for (const c of twoThreadCases) {
+    it(`${c.name}: two runs with the same seed and 2 threads give byte-identical weights`, async () => {
+      const make = () => Trainer.create({ model: c.model(), seed: 7, threads: 2, ...c.opts } as TrainerOptions);
+      const a = await make();
+      const b = await make();
+      expect([a.provider, a.threads]).toEqual(['cpu', 2]);
+      const ra = await a.fit(c.data, { epochs: 2 });
+      const rb = await b.fit(c.data, { epochs: 2 });
+      expect(bytesOf(b.weights())).toEqual(bytesOf(a.weights()));
+      expect(rb.epochLosses).toEqual(ra.epochLosses);
+      // the run trained: weights moved from the initial model
+      const init = Object.fromEntries(c.model().graph.initializers.map((t) => [t.name, t.data as Float32Array]));
+      const moved = Object.entries(a.weights()).some(([k, v]) => init[k] && bytesOf({ k: v }).k !== bytesOf({ k: init[k] }).k);
+      expect(moved).toBe(true);
+      await a.dispose();
+      await b.dispose();
+    });
+  }
+});
 
 describe('determinism and resume equivalence (CPU, fixed threads)', () => {
   for (const c of cases) {

@@ -10,9 +10,15 @@ import { buildSmallCnn } from '../../../main/engine/models';
 import { Trainer, evaluateModel, makeDataset } from '../../../main/engine/train';
 import { saveModel } from '../../../main/engine/onnx/save';
 import { loadModelFile } from '../../../main/engine/onnx/load';
-import { fashionMnistAvailable, loadFashionMnist } from './idx';
+import { FMNIST_DIR, fashionMnistAvailable, loadFashionMnist } from './idx';
+import { referenceGate } from '../../parity/helpers';
 
-describe.skipIf(!fashionMnistAvailable())('Fashion-MNIST small CNN (acceptance)', () => {
+const skip = referenceGate('Fashion-MNIST small CNN (acceptance)', {
+  ok: fashionMnistAvailable(),
+  why: `the Debian dataset-fashion-mnist files are not in ${FMNIST_DIR}`,
+});
+
+describe.skipIf(skip)('Fashion-MNIST small CNN (acceptance)', () => {
   it('reaches > 88% test accuracy and the exported ONNX predicts identically when loaded fresh', async () => {
     const tr = loadFashionMnist('train');
     const te = loadFashionMnist('t10k');

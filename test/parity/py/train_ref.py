@@ -1,13 +1,19 @@
-"""Training parity reference: loss, gradients, SGD-momentum steps and BN running statistics in PyTorch.
+"""Training parity reference: loss, gradients, optimizer steps and BN running statistics in PyTorch.
 
 usage: train_ref.py SPEC.json
-spec: {"model": "file.onnx", "twin": "lethe" | "dwresnet", "batch": "batch.npz" (x float32, y int64),
-       "lr": 0.05, "momentum": 0.9, "steps": 3, "out": "out.npz"}
+spec: {"model": "file.onnx", "twin": "lethe" | "dwresnet", "batch": "batch.npz" (x float32, y int64,
+       optional w float32 per-example loss weights), "lr": 0.05, "momentum": 0.9, "steps": 3,
+       "out": "out.npz",
+       optional "optimizer": {"kind": "sgd" | "adam" | "adamw", "momentum", "nesterov", "weightDecay",
+                              "beta1", "beta2", "eps"} (torch.optim.SGD / Adam / AdamW; default
+                              SGD with spec["momentum"]),
+       optional "labelSmoothing": 0.1 (F.cross_entropy's label_smoothing)}
+The loss is F.cross_entropy's mean, or with weights w: sum_i w_i l_i / sum_i w_i.
 The PyTorch twin is loaded with the ONNX file's initializers (by name). For float64 and float32
 (prefix f64 / f32) the output holds:
   <p>::loss             losses of the `steps` steps (before each update), shape [steps]
   <p>::grad::<name>     gradient of the first batch's mean cross-entropy (model in train mode)
-  <p>::param::<name>    parameters after `steps` SGD steps
+  <p>::param::<name>    parameters after `steps` optimizer steps
   <p>::stat1::<name>    BatchNorm running statistics after the first step
   <p>::stat::<name>     BatchNorm running statistics after `steps` steps
 and spread::<key> (see main): how far float64 results move when inputs and weights are perturbed at
@@ -41,12 +47,34 @@ def make(spec, arrays, dtype):
     return net.to(dtype)
 
 
+def make_optimizer(spec, params):
+    o = spec.get("optimizer") or {"kind": "sgd", "momentum": spec["momentum"]}
+    lr = spec["lr"]
+    wd = o.get("weightDecay", 0.0)
+    if o["kind"] == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=o.get("momentum", 0.0), nesterov=bool(o.get("nesterov", False)), weight_decay=wd)
+    betas = (o.get("beta1", 0.9), o.get("beta2", 0.999))
+    if o["kind"] == "adam":
+        return torch.optim.Adam(params, lr=lr, betas=betas, eps=o.get("eps", 1e-8), weight_decay=wd)
+    if o["kind"] == "adamw":
+        return torch.optim.AdamW(params, lr=lr, betas=betas, eps=o.get("eps", 1e-8), weight_decay=o.get("weightDecay", 0.01))
+    raise ValueError(f"unknown optimizer {o['kind']}")
+
+
+def loss_fn(spec, logits, y, w):
+    ls = float(spec.get("labelSmoothing", 0.0))
+    if w is None:
+        return F.cross_entropy(logits, y, label_smoothing=ls)
+    return (w * F.cross_entropy(logits, y, reduction="none", label_smoothing=ls)).sum() / w.sum()
+
+
 def simulate(spec, arrays, batch, dtype, perturb=None):
-    """Run `steps` SGD-momentum steps; return {kind::name: array}. `perturb` = (seed, sign, rel): every
+    """Run `steps` optimizer steps; return {kind::name: array}. `perturb` = (seed, sign, rel): every
     parameter and the input are multiplied by (1 + sign * rel * u), u ~ U(-1, 1) from `seed`."""
     net = make(spec, arrays, dtype).train()
     x = torch.from_numpy(batch["x"]).to(dtype)
     y = torch.from_numpy(batch["y"]).long()
+    w = torch.from_numpy(batch["w"]).to(dtype) if "w" in batch.files else None
     if perturb is not None:
         seed, sign, rel = perturb
         g = torch.Generator().manual_seed(seed)
@@ -56,11 +84,11 @@ def simulate(spec, arrays, batch, dtype, perturb=None):
             x = x * (1 + sign * rel * (torch.rand(x.shape, generator=g, dtype=dtype) * 2 - 1))
     out = {}
     start = {k: from_torch_layout(net, k, v.detach().numpy().copy()) for k, v in net.named_parameters()}
-    opt = torch.optim.SGD(net.parameters(), lr=spec["lr"], momentum=spec["momentum"])
+    opt = make_optimizer(spec, net.parameters())
     losses = []
     for step in range(spec["steps"]):
         opt.zero_grad()
-        loss = F.cross_entropy(net(x), y)
+        loss = loss_fn(spec, net(x), y, w)
         loss.backward()
         losses.append(loss.item())
         if step == 0:

@@ -11,13 +11,15 @@
 // batches.meta.txt (CIFAR-10) or fine_label_names.txt / coarse_label_names.txt (CIFAR-100) when present.
 // Checks: file size is a positive multiple of the record size; every label in range.
 // IDs: `<file stem>-<record index in that file>`, e.g. data_batch_3-17, test_batch-9999, train-0.
+// Preview mode: the same size checks and every label (read in 3 MiB blocks), pixels converted only for
+// the first maxSamples records.
 
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { DatasetImportError, asImportError, throwIfAborted } from '../errors';
 import { sha256File } from '../hash';
 import type { SourceFileInfo, SplitName } from '../store';
-import type { ImportContext, ImportOutcome, Importer } from './types';
+import { type ImportContext, type ImportOutcome, type Importer, addBlockPreviewAware, sampleRoom } from './types';
 
 export interface CifarOptions {
   variant: 'cifar10' | 'cifar100' | 'auto';
@@ -137,7 +139,9 @@ export const cifarImporter: Importer<CifarOptions> = {
             if (bytesRead === 0) throw new DatasetImportError('size_mismatch', `${f} shrank while being read.`, f);
             got += bytesRead;
           }
-          const x = new Uint8Array(m * PIX);
+          // preview: every label is checked, only the shown records' pixels are converted
+          const withPixels = Math.min(m, sampleRoom(ctx, sink));
+          const x = new Uint8Array(withPixels * PIX);
           const labels = new Int32Array(m);
           const coarse: string[] = [];
           for (let r = 0; r < m; r++) {
@@ -154,6 +158,7 @@ export const cifarImporter: Importer<CifarOptions> = {
               coarse.push(coarseNames[c]);
             }
             labels[r] = label;
+            if (r >= withPixels) continue;
             const p = o + rec - PIX;
             const xo = r * PIX;
             for (let i = 0; i < 1024; i++) {
@@ -162,7 +167,7 @@ export const cifarImporter: Importer<CifarOptions> = {
               x[xo + i * 3 + 2] = buf[p + 2048 + i];
             }
           }
-          await sink.addBlock({
+          await addBlockPreviewAware(ctx, sink, PIX, {
             x,
             labels,
             split,

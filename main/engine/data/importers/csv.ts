@@ -9,6 +9,8 @@
 //   splitColumn   'train' / 'test' per row (default: none, a seeded stratified split is drawn)
 // Every other column is kept as metadata: numeric when all its non-empty values are numbers, else
 // categorical. Two streaming passes (types, then values), so memory stays bounded by the row limits.
+// Preview mode: both passes run (same checks, counts and histogram), but features and metadata are
+// converted only for the first maxSamples rows.
 
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -17,7 +19,7 @@ import { CsvParser, type CsvLimits, DEFAULT_CSV_LIMITS } from '../csv-parse';
 import { DatasetImportError, asImportError, throwIfAborted } from '../errors';
 import { sha256File } from '../hash';
 import type { SplitName } from '../store';
-import type { ImportContext, ImportOutcome, Importer } from './types';
+import { type ImportContext, type ImportOutcome, type Importer, labelsOnly, sampleRoom } from './types';
 
 export interface CsvOptions {
   labelColumn: string;
@@ -164,14 +166,14 @@ export const csvImporter: Importer<CsvOptions> = {
     const splitIdx = opts.splitColumn ? h.indexOf(opts.splitColumn) : -1;
     let r = 0;
     let first = true;
+    // preview: rows past the shown ones are still checked (split, ID) and counted, not converted
+    const preview = ctx.preview ? labelsOnly(sink) : null;
     for await (const { row, line } of rows(source, opts, file, ctx.signal)) {
       if (first) {
         first = false;
         continue;
       }
       r++;
-      const x = new Float32Array(featIdx.length);
-      for (let k = 0; k < featIdx.length; k++) x[k] = Number(row[featIdx[k]]);
       let split: SplitName | null = null;
       if (splitIdx >= 0) {
         const s = row[splitIdx].trim().toLowerCase();
@@ -180,9 +182,16 @@ export const csvImporter: Importer<CsvOptions> = {
       }
       const id = idIdx >= 0 ? row[idIdx].trim() : `row-${r}`;
       if (!id) throw new DatasetImportError('bad_value', `${file}, line ${line}: the ID is empty.`, file);
+      const label = classIndex.get(row[labelIdx].trim())!;
+      if (preview && sampleRoom(ctx, sink) === 0) {
+        await preview({ labels: [label], split, id: () => id });
+        continue;
+      }
+      const x = new Float32Array(featIdx.length);
+      for (let k = 0; k < featIdx.length; k++) x[k] = Number(row[featIdx[k]]);
       await sink.add({
         x,
-        label: classIndex.get(row[labelIdx].trim())!,
+        label,
         split,
         id,
         meta: metaCols.map(({ i }) => (numericOrEmpty[i] ? (row[i].trim() === '' ? null : Number(row[i])) : row[i])),

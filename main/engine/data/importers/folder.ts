@@ -5,13 +5,23 @@
 // it is read; its format is identified from its magic bytes and must match its extension; its pixel
 // count (from the header) is checked against maxPixels BEFORE decoding, and sharp's
 // limitInputPixels enforces the same cap inside the decoder. Multi-frame images use their first frame.
+// Memory: files are read 16 at a time, but never more than maxInFlightBytes (default 128 MiB) of file
+// bytes are held at once (a file larger than that is read alone).
 // Options:
-//   resize    [w, h] or 'WxH': every image is resized (fill) to this size; without it every image must
+//   resize    [w, h] or 'WxH': every image is resized to this size; without it every image must
 //             have the size of the first one
+//   fit       how resize maps the image to w x h (sharp's fit; only with resize):
+//             'fill' (default) stretches to exactly w x h, ignoring the aspect ratio;
+//             'cover' keeps the aspect ratio and crops the centre to fill w x h;
+//             'contain' keeps the aspect ratio and pads the borders with black
 //   channels  'grayscale' | 'rgb' (default: grayscale if the first image is grayscale, else rgb)
 //   onError   'fail' (default): the first bad file stops the import with its reason;
 //             'skip': bad files are skipped and reported one by one in the manifest's warnings
-//   maxPixels default 50,000,000 (about 7000 x 7000); maxFileBytes default 64 MiB
+//   maxPixels default 50,000,000 (about 7000 x 7000); maxFileBytes default 64 MiB;
+//   maxInFlightBytes default 128 MiB
+// Preview mode: the folders are listed in full (counts and histogram come from the listing, and every
+// file's extension is checked as the import would), but only the first maxSamples images are opened,
+// checked and decoded; a warning says how many files were counted without being opened.
 // Metadata columns: source_width, source_height (before resizing). IDs: the path relative to the root
 // with '/' separators, e.g. cat/img001.png or train/cat/img001.png.
 
@@ -21,14 +31,19 @@ import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { DatasetImportError, asImportError, throwIfAborted } from '../errors';
 import { sha256Hex } from '../hash';
 import type { SourceFileInfo, SplitName } from '../store';
-import type { ImportContext, ImportOutcome, Importer } from './types';
+import { type ImportContext, type ImportOutcome, type Importer, labelsOnly, sampleRoom } from './types';
+
+export type FolderFit = 'fill' | 'cover' | 'contain';
+const FITS: readonly FolderFit[] = ['fill', 'cover', 'contain'];
 
 export interface FolderOptions {
   resize?: [number, number];
+  fit: FolderFit;
   channels?: 'grayscale' | 'rgb';
   onError: 'fail' | 'skip';
   maxPixels: number;
   maxFileBytes: number;
+  maxInFlightBytes: number;
 }
 
 const EXT_FORMAT: Record<string, 'png' | 'jpeg' | 'webp'> = { '.png': 'png', '.jpg': 'jpeg', '.jpeg': 'jpeg', '.webp': 'webp' };
@@ -63,7 +78,12 @@ export function parseFolderOptions(raw: Record<string, unknown>): FolderOptions 
   if (!Number.isInteger(maxPixels) || maxPixels < 1) throw new DatasetImportError('bad_option', 'maxPixels must be a positive integer.');
   const maxFileBytes = raw.maxFileBytes === undefined ? 64 << 20 : Number(raw.maxFileBytes);
   if (!Number.isInteger(maxFileBytes) || maxFileBytes < 1) throw new DatasetImportError('bad_option', 'maxFileBytes must be a positive integer.');
-  return { resize, channels: channels as FolderOptions['channels'], onError, maxPixels, maxFileBytes };
+  const fit = raw.fit ?? 'fill';
+  if (!FITS.includes(fit as FolderFit)) throw new DatasetImportError('bad_option', `fit must be one of ${FITS.map((f) => `'${f}'`).join(', ')}.`);
+  if (raw.fit !== undefined && !resize) throw new DatasetImportError('bad_option', 'fit only applies together with resize.');
+  const maxInFlightBytes = raw.maxInFlightBytes === undefined ? 128 << 20 : Number(raw.maxInFlightBytes);
+  if (!Number.isInteger(maxInFlightBytes) || maxInFlightBytes < 1) throw new DatasetImportError('bad_option', 'maxInFlightBytes must be a positive integer.');
+  return { resize, fit: fit as FolderFit, channels: channels as FolderOptions['channels'], onError, maxPixels, maxFileBytes, maxInFlightBytes };
 }
 
 interface Entry {
@@ -87,6 +107,46 @@ async function filesOf(dir: string): Promise<string[]> {
     .filter((e) => e.isFile() && !e.name.startsWith('.'))
     .map((e) => e.name)
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * A first-come first-served budget of bytes held in memory at once. A request larger than the whole
+ * budget is granted when nothing else is held, so one big file never waits forever.
+ */
+export class ByteBudget {
+  private used = 0;
+  /** the most bytes ever held at once (for tests and diagnostics) */
+  peak = 0;
+  private queue: { n: number; grant: (release: () => void) => void }[] = [];
+  constructor(readonly cap: number) {}
+  acquire(bytes: number): Promise<() => void> {
+    const n = Math.min(Math.max(0, bytes), this.cap);
+    return new Promise((grant) => {
+      this.queue.push({ n, grant });
+      this.pump();
+    });
+  }
+  private pump() {
+    while (this.queue.length > 0 && this.used + this.queue[0].n <= this.cap) {
+      const { n, grant } = this.queue.shift()!;
+      this.used += n;
+      this.peak = Math.max(this.peak, this.used);
+      let released = false;
+      grant(() => {
+        if (released) return;
+        released = true;
+        this.used -= n;
+        this.pump();
+      });
+    }
+  }
+}
+
+/** the extension check, done without opening the file (null when the extension is supported) */
+function extensionProblem(rel: string): { ext: string; expected: 'png' | 'jpeg' | 'webp' | null; problem: string | null } {
+  const ext = (/\.[^./]+$/.exec(rel)?.[0] ?? '').toLowerCase();
+  const expected = EXT_FORMAT[ext] ?? null;
+  return { ext, expected, problem: expected ? null : `unsupported file type '${ext || '(no extension)'}'; use .png, .jpg, .jpeg or .webp` };
 }
 
 class FileProblem extends Error {
@@ -137,13 +197,36 @@ export const folderImporter: Importer<FolderOptions> = {
     const warnings: string[] = [];
     let skipped = 0;
 
-    const load = async (e: Entry) => {
-      const ext = (/\.[^./]+$/.exec(e.rel)?.[0] ?? '').toLowerCase();
-      const expected = EXT_FORMAT[ext];
-      if (!expected) throw new FileProblem('bad_image', `unsupported file type '${ext || '(no extension)'}'; use .png, .jpg, .jpeg or .webp`);
-      const st = await stat(e.abs);
-      if (st.size > opts.maxFileBytes) throw new FileProblem('too_large', `the file is ${st.size} bytes, above the ${opts.maxFileBytes}-byte limit`);
-      if (st.size === 0) throw new FileProblem('bad_image', 'the file is empty');
+    const budget = new ByteBudget(opts.maxInFlightBytes);
+    /**
+     * `turn` resolves when the previous file of the batch has its bytes granted (or failed), so bytes
+     * are granted in file order; the loop below consumes files in that order too, so a file never
+     * waits for bytes that only a later file could give back.
+     */
+    const load = async (e: Entry, turn: Promise<void>, myTurnDone: () => void) => {
+      let release: () => void;
+      let ext: string, expected: 'png' | 'jpeg' | 'webp';
+      try {
+        const x = extensionProblem(e.rel);
+        if (x.problem || !x.expected) throw new FileProblem('bad_image', x.problem!);
+        [ext, expected] = [x.ext, x.expected];
+        const st = await stat(e.abs);
+        if (st.size > opts.maxFileBytes) throw new FileProblem('too_large', `the file is ${st.size} bytes, above the ${opts.maxFileBytes}-byte limit`);
+        if (st.size === 0) throw new FileProblem('bad_image', 'the file is empty');
+        await turn;
+        // held until the image has been decoded (or refused), see the loop below
+        release = await budget.acquire(st.size);
+      } finally {
+        myTurnDone();
+      }
+      try {
+        return { ...(await loadBytes(e, ext, expected)), release };
+      } catch (err) {
+        release();
+        throw err;
+      }
+    };
+    const loadBytes = async (e: Entry, ext: string, expected: 'png' | 'jpeg' | 'webp') => {
       const buf = await readFile(e.abs);
       const actual = sniffFormat(buf);
       if (actual === null) throw new FileProblem('bad_image', `not a PNG, JPEG or WebP image`);
@@ -163,11 +246,11 @@ export const folderImporter: Importer<FolderOptions> = {
       return { buf, w, h, gray: meta.channels === 1 || meta.channels === 2 || meta.space === 'b-w', sha: sha256Hex(buf), bytes: buf.length };
     };
 
-    const decode = async (l: Awaited<ReturnType<typeof load>>) => {
+    const decode = async (l: Awaited<ReturnType<typeof loadBytes>>) => {
       const [tw, th] = size!;
       if (!opts.resize && (l.w !== tw || l.h !== th)) throw new FileProblem('bad_image', `the image is ${l.w}x${l.h} but the others are ${tw}x${th}; pass a resize option`);
       let img = sharp(l.buf, { limitInputPixels: opts.maxPixels, failOn: 'error' });
-      if (opts.resize) img = img.resize(tw, th, { fit: 'fill' });
+      if (opts.resize) img = img.resize(tw, th, { fit: opts.fit, background: { r: 0, g: 0, b: 0, alpha: 1 } });
       img = img.removeAlpha();
       img = channels === 'grayscale' ? img.toColourspace('b-w') : img.toColourspace('srgb');
       let out: { data: Buffer; info: OutputInfo };
@@ -192,12 +275,24 @@ export const folderImporter: Importer<FolderOptions> = {
 
     const BATCH = 16;
     let done = 0;
-    for (let s = 0; s < entries.length; s += BATCH) {
+    let s = 0;
+    while (s < entries.length) {
       throwIfAborted(ctx.signal);
-      const batch = entries.slice(s, s + BATCH);
-      const loaded = await Promise.all(batch.map((e) => load(e).then((v) => ({ ok: true as const, v }), (err) => ({ ok: false as const, err }))));
+      // preview: open only as many files as there are samples to show (at least one, for the shape)
+      if (ctx.preview && sink && sampleRoom(ctx, sink) === 0) break;
+      const take = ctx.preview ? Math.max(1, Math.min(BATCH, sampleRoom(ctx, sink))) : BATCH;
+      const batch = entries.slice(s, s + take);
+      // started together, consumed in order; the byte budget is first-come first-served and each
+      // file's bytes are released once it is decoded, so reads never wait on a later file
+      let turn = Promise.resolve();
+      const loading = batch.map((e) => {
+        const prev = turn;
+        let done!: () => void;
+        turn = new Promise<void>((r) => (done = r));
+        return load(e, prev, done).then((v) => ({ ok: true as const, v }), (err) => ({ ok: false as const, err }));
+      });
       for (const [k, e] of batch.entries()) {
-        const r = loaded[k];
+        const r = await loading[k];
         try {
           if (!r.ok) throw r.err;
           if (!size) size = [r.v.w, r.v.h];
@@ -224,10 +319,41 @@ export const folderImporter: Importer<FolderOptions> = {
           if (opts.onError === 'fail') throw new DatasetImportError(fp?.code ?? 'bad_image', `${e.rel}: ${msg}.`, e.rel);
           skipped++;
           warnings.push(`skipped ${e.rel}: ${msg}`);
+        } finally {
+          if (r.ok) r.v.release();
         }
       }
+      s += batch.length;
       done += batch.length;
       ctx.progress?.({ done, total: entries.length, message: 'decoding images' });
+    }
+    let unopened = 0;
+    if (s < entries.length && sink) {
+      // preview: the rest is counted from the listing; extensions are checked as the import would
+      const count = labelsOnly(sink);
+      let run: Entry[] = [];
+      const flush = async () => {
+        if (run.length === 0) return;
+        const r = run;
+        run = [];
+        await count({ labels: r.map((e) => e.label), split: r[0].split, id: (i) => r[i].rel });
+      };
+      for (const e of entries.slice(s)) {
+        const { problem } = extensionProblem(e.rel);
+        if (problem) {
+          if (opts.onError === 'fail') throw new DatasetImportError('bad_image', `${e.rel}: ${problem}.`, e.rel);
+          skipped++;
+          warnings.push(`skipped ${e.rel}: ${problem}`);
+          continue;
+        }
+        if (run.length > 0 && (run[0].split !== e.split || run.length >= 4096)) await flush();
+        run.push(e);
+        unopened++;
+      }
+      await flush();
+      warnings.push(
+        `preview: ${unopened} of ${entries.length} files were counted from the folder listing without being opened; the import reads, checks and decodes every file.`,
+      );
     }
     if (!sink) throw new DatasetImportError('empty', `No readable image in the folder (${skipped} file(s) skipped; first: ${warnings[0] ?? 'none'}).`);
     const sk = sink as ReturnType<ImportContext['open']>;
@@ -236,7 +362,7 @@ export const folderImporter: Importer<FolderOptions> = {
       sink: sk,
       files,
       sourceSplitDescription: splitLayout ? 'train/ and test/ sub-folders' : undefined,
-      resolvedOptions: { resize: opts.resize ?? size, channels, onError: opts.onError, maxPixels: opts.maxPixels, skipped },
+      resolvedOptions: { resize: opts.resize ?? size, ...(opts.resize ? { fit: opts.fit } : {}), channels, onError: opts.onError, maxPixels: opts.maxPixels, skipped },
     };
   },
 };

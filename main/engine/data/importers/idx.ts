@@ -8,6 +8,8 @@
 // exceeds what the header announced, so a gzip bomb never allocates more than the declared size
 // (itself capped by the import limits). Labels must be < numClasses; image and label counts must match.
 // IDs: `train-<i>` and `test-<i>` (position in the source file), stable across re-imports.
+// Preview mode: the same checks (the image files are streamed through for the size rule) and every
+// label, but only the first maxSamples images are kept.
 
 import { createReadStream } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
@@ -16,7 +18,7 @@ import { createGunzip } from 'node:zlib';
 import { DatasetImportError, asImportError, throwIfAborted } from '../errors';
 import { sha256File } from '../hash';
 import type { SourceFileInfo, SplitName } from '../store';
-import type { ImportContext, ImportOutcome, Importer } from './types';
+import { type ImportContext, type ImportOutcome, type Importer, addBlockPreviewAware, sampleRoom } from './types';
 
 export interface IdxOptions {
   numClasses: number;
@@ -64,8 +66,12 @@ function hex(b: number | undefined) {
   return (b ?? 0).toString(16).padStart(2, '0');
 }
 
-/** Read and validate one IDX file (raw or gzip) with the exact-size rule. */
-export async function readIdxFile(path: string, expectedNdims: 1 | 3, maxBytes: number, signal?: AbortSignal): Promise<IdxArray> {
+/**
+ * Read and validate one IDX file (raw or gzip) with the exact-size rule. With `keepItems`, only the
+ * first keepItems entries along the first dimension are kept in `data` (the preview's few images); the
+ * whole file is still checked (raw: its size; gzip: streamed through and counted, nothing kept).
+ */
+export async function readIdxFile(path: string, expectedNdims: 1 | 3, maxBytes: number, signal?: AbortSignal, keepItems = Infinity): Promise<IdxArray> {
   const file = path.split(/[\\/]/).pop()!;
   let st;
   try {
@@ -94,13 +100,14 @@ export async function readIdxFile(path: string, expectedNdims: 1 | 3, maxBytes: 
         `${file}: the header (dims ${dims.join('x')}) requires exactly ${expected} bytes but the file has ${st.size}${st.size > expected ? ' (extra bytes at the end)' : ' (truncated)'}.`,
         file,
       );
-    const data = new Uint8Array(dataBytes);
+    const keep = keptBytes(dims, dataBytes, keepItems);
+    const data = new Uint8Array(keep);
     const fh2 = await open(path, 'r');
     try {
       let got = 0;
-      while (got < dataBytes) {
+      while (got < keep) {
         throwIfAborted(signal);
-        const { bytesRead } = await fh2.read(data, got, Math.min(dataBytes - got, 1 << 24), headerBytes + got);
+        const { bytesRead } = await fh2.read(data, got, Math.min(keep - got, 1 << 24), headerBytes + got);
         if (bytesRead === 0) throw new DatasetImportError('size_mismatch', `${file}: the file shrank while being read.`, file);
         got += bytesRead;
       }
@@ -109,10 +116,16 @@ export async function readIdxFile(path: string, expectedNdims: 1 | 3, maxBytes: 
     }
     return { dims, data };
   }
-  return readGzipIdx(path, file, expectedNdims, maxBytes, signal);
+  return readGzipIdx(path, file, expectedNdims, maxBytes, signal, keepItems);
 }
 
-function readGzipIdx(path: string, file: string, expectedNdims: number, maxBytes: number, signal?: AbortSignal): Promise<IdxArray> {
+/** bytes of the first keepItems entries along dim 0 */
+function keptBytes(dims: number[], dataBytes: number, keepItems: number): number {
+  if (!(keepItems < dims[0])) return dataBytes;
+  return Math.max(0, Math.floor(keepItems)) * (dataBytes / dims[0]);
+}
+
+function readGzipIdx(path: string, file: string, expectedNdims: number, maxBytes: number, signal: AbortSignal | undefined, keepItems: number): Promise<IdxArray> {
   return new Promise<IdxArray>((resolve, reject) => {
     const input = createReadStream(path, { highWaterMark: 1 << 20 });
     const gunzip = createGunzip({ chunkSize: 1 << 20 });
@@ -124,6 +137,8 @@ function readGzipIdx(path: string, file: string, expectedNdims: number, maxBytes
     // claims a huge tensor but inflates to little costs only what it really inflates to
     const chunks: Buffer[] = [];
     let got = 0;
+    let kept = 0;
+    let keep = 0;
     const fail = (err: unknown) => {
       if (settled) return;
       settled = true;
@@ -146,6 +161,7 @@ function readGzipIdx(path: string, file: string, expectedNdims: number, maxBytes
         }
         if (head.length < headerNeed) return;
         parsed = parseHeader(head.subarray(0, headerNeed), expectedNdims, file, maxBytes);
+        keep = keptBytes(parsed.dims, parsed.dataBytes, keepItems);
         c = head.subarray(headerNeed);
       }
       if (got + c.length > parsed.dataBytes)
@@ -154,7 +170,12 @@ function readGzipIdx(path: string, file: string, expectedNdims: number, maxBytes
           `${file}: the header (dims ${parsed.dims.join('x')}) requires exactly ${parsed.headerBytes + parsed.dataBytes} bytes but the decompressed file is longer (extra bytes at the end).`,
           file,
         );
-      if (c.length > 0) chunks.push(c);
+      if (c.length > 0 && kept < keep) {
+        // a partial chunk is copied so the rest of the inflated chunk can be freed
+        const part = c.length <= keep - kept ? c : Buffer.from(c.subarray(0, keep - kept));
+        chunks.push(part);
+        kept += part.length;
+      }
       got += c.length;
     };
     gunzip.on('data', (chunk: Buffer) => {
@@ -180,7 +201,7 @@ function readGzipIdx(path: string, file: string, expectedNdims: number, maxBytes
           );
         settled = true;
         signal?.removeEventListener('abort', onAbort);
-        const data = new Uint8Array(got);
+        const data = new Uint8Array(kept);
         let o = 0;
         for (const ch of chunks) {
           data.set(ch, o);
@@ -273,8 +294,9 @@ export const idxImporter: Importer<IdxOptions> = {
     for (const f of found) {
       throwIfAborted(ctx.signal);
       ctx.progress?.({ done, total: null, message: `reading ${f.images}` });
+      // preview: every label is read and checked, but only the images that will be shown
       const [img, lab] = await Promise.all([
-        readIdxFile(join(source, f.images), 3, maxBytes, ctx.signal),
+        readIdxFile(join(source, f.images), 3, maxBytes, ctx.signal, sampleRoom(ctx, sink)),
         readIdxFile(join(source, f.labels), 1, maxBytes, ctx.signal),
       ]);
       const [n, rows, cols] = img.dims;
@@ -298,7 +320,7 @@ export const idxImporter: Importer<IdxOptions> = {
       // a source with only one of the two splits gets a seeded stratified split instead
       const split = found.length === 2 ? f.split : null;
       const prefix = f.split;
-      await sink.addBlock({ x: img.data, labels: lab.data, split, id: (i) => `${prefix}-${i}` });
+      await addBlockPreviewAware(ctx, sink, rows * cols, { x: img.data, labels: lab.data, split, id: (i) => `${prefix}-${i}` });
       done += n;
       ctx.progress?.({ done, total: null, message: `read ${f.images}` });
       for (const name of [f.images, f.labels]) {

@@ -10,6 +10,8 @@
 //   x float32 [N, H, W(, C)]  images with every value in [0, 1] are converted to uint8 (round(v*255))
 //   y any integer dtype [N], values 0..K-1 (K = 1 + max label, or the length of classNames)
 // IDs: `<split or 'x'>-<row index>`, i.e. row-<i> of the array: `x-17`.
+// Preview mode: the arrays are still read whole (main/engine/io reads .npy/.npz in one piece) and every
+// check runs, but only the first maxSamples rows are converted and kept.
 
 import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -18,7 +20,7 @@ import { readNpzFile } from '../../io/npz';
 import { DatasetImportError, asImportError } from '../errors';
 import { sha256File } from '../hash';
 import type { SourceFileInfo, SplitName } from '../store';
-import type { ImportContext, ImportOutcome, Importer } from './types';
+import { type ImportContext, type ImportOutcome, type Importer, addBlockPreviewAware, sampleRoom } from './types';
 
 export interface NpzOptions {
   xKey: string;
@@ -131,6 +133,8 @@ export const npzImporter: Importer<NpzOptions> = {
     let data: Uint8Array | Float32Array;
     const warnings: string[] = [];
     const s = x.shape;
+    // preview: only the shown rows are converted (CHW -> HWC); every check still covers every row
+    const keepRows = Math.min(n, sampleRoom(ctx, null));
     if (x.dtype === 'uint8' && (s.length === 3 || s.length === 4)) {
       kind = 'image';
       if (s.length === 3 || [1, 3, 4].includes(s[3])) {
@@ -140,9 +144,9 @@ export const npzImporter: Importer<NpzOptions> = {
         const [, C, H, W] = s;
         sampleShape = [H, W, C];
         const src = x.data as Uint8Array;
-        const out = new Uint8Array(src.length);
         const hw = H * W;
-        for (let i = 0; i < n; i++) for (let c = 0; c < C; c++) for (let p = 0; p < hw; p++) out[i * hw * C + p * C + c] = src[i * hw * C + c * hw + p];
+        const out = new Uint8Array(keepRows * hw * C);
+        for (let i = 0; i < keepRows; i++) for (let c = 0; c < C; c++) for (let p = 0; p < hw; p++) out[i * hw * C + p * C + c] = src[i * hw * C + c * hw + p];
         data = out;
       } else throw new DatasetImportError('unsupported', `${name}: image array shape [${s.join(', ')}] has no channel axis of size 1, 3 or 4.`, name);
     } else if ((x.dtype === 'float32' || x.dtype === 'float64') && s.length === 2) {
@@ -177,7 +181,7 @@ export const npzImporter: Importer<NpzOptions> = {
         const sv: SplitName | null = split ? (split[i] === 0 ? 'train' : 'test') : null;
         let j = i + 1;
         while (j < end && (split ? split[j] === split[i] : true)) j++;
-        await sink.addBlock({ x: data.subarray(i * row, j * row), labels: y.subarray(i, j), split: sv, id: (k) => `${opts.xKey}-${i + k}` });
+        await addBlockPreviewAware(ctx, sink, row, { x: data.subarray(i * row, j * row), labels: y.subarray(i, j), split: sv, id: (k) => `${opts.xKey}-${i + k}` });
         i = j;
       }
       ctx.progress?.({ done: end, total: n });

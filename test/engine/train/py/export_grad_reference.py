@@ -6,8 +6,13 @@ usage: export_grad_reference.py OUT_DIR [OPSET ...]
 writes OUT_DIR/<name>_opset<k>.onnx, <name>_batch.npz (x float32, y int64) and
 <name>_opset<k>_grads.npz ('loss' + one key per initializer), for each model and opset.
 Gradients are computed in float64 (the float32 model's weights, upcast), cross-entropy with mean reduction, in eval mode
-except 'bnnet' (exported and differentiated in training mode: BatchNorm uses batch statistics);
-'__mode_train' in the grads npz says which.
+except 'bnnet' and 'tokens_train' (exported and differentiated in training mode: BatchNorm uses batch
+statistics; Dropout is the identity, as in `lethe model grad --mode train`, so its p is set to 0 for the
+reference); '__mode_train' in the grads npz says which.
+'tokens' is test/parity/py/export_models.py's transformer-style model (patch-embedding conv, class token
+via expand + cat, position embedding, Dropout, LayerNorm -- decomposed into primitive ops at opset 13 --,
+nn.Linear on 3-D activations exported as Transpose + MatMul + Add, erf GELU, Linear head on the class
+token), with every parameter randomised so no two initializers are equal (torch would de-duplicate them).
 """
 import sys, os
 import numpy as np
@@ -16,6 +21,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 import onnx
 from onnx import numpy_helper
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'parity', 'py'))
+from export_models import Tokens  # noqa: E402
 
 
 class SepConvNet(nn.Module):
@@ -80,6 +88,14 @@ def randomize_bn(m, g):
                 mod.bias.copy_(torch.randn(mod.num_features, generator=g) * 0.1)
 
 
+def randomize_all(m, g):
+    """Every parameter ~ U(-0.5, 0.5) (LayerNorm scales ~ U(0.5, 1.5)): distinct initializers, non-trivial LayerNorms."""
+    with torch.no_grad():
+        for name, p in m.named_parameters():
+            r = torch.rand(p.shape, generator=g)
+            p.copy_(r + 0.5 if name.startswith('norm') and name.endswith('weight') else r - 0.5)
+
+
 def main():
     out = sys.argv[1]
     opsets = [int(a) for a in sys.argv[2:]] or [13, 17]
@@ -91,11 +107,15 @@ def main():
         'sepconv': (SepConvNet(), torch.randn(6, 1, 12, 12, generator=g), 5, 'eval'),
         'mlp': (Mlp(), torch.randn(7, 20, generator=g), 4, 'eval'),
         'bnnet': (BnNet(), torch.randn(6, 1, 12, 12, generator=g), 5, 'train'),
+        'tokens': (Tokens(), torch.rand(6, 3, 16, 16, generator=g), 10, 'eval'),
+        'tokens_train': (Tokens(), torch.rand(6, 3, 16, 16, generator=g), 10, 'train'),
     }
     for name, (model, x, classes, mode) in models.items():
         if only and name not in only.split(','):
             continue
         randomize_bn(model, g)
+        if isinstance(model, Tokens):
+            randomize_all(model, g)
         model.train(mode == 'train')
         y = torch.randint(0, classes, (x.shape[0],), generator=g)
         np.savez(os.path.join(out, f'{name}_batch.npz'), x=x.numpy().astype(np.float32), y=y.numpy().astype(np.int64))
@@ -110,6 +130,9 @@ def main():
             m64 = type(model)()
             m64.load_state_dict(model.state_dict())
             m64 = m64.double().train(mode == 'train')
+            for mod in m64.modules():
+                if isinstance(mod, nn.Dropout):
+                    mod.p = 0.0
             logits = m64(x.double())
             loss = F.cross_entropy(logits, y)
             params = dict(m64.named_parameters())
