@@ -358,21 +358,3 @@ export interface ForgetSetScoreResult {
   count: number;
   job: JobInfo | null;
 }
-
-export const DATASET_METHOD_NAMES = [
-  'datasets.list',
-  'datasets.get',
-  'datasets.builtins',
-  'datasets.previewImport',
-  'datasets.import',
-  'datasets.examples',
-  'datasets.images',
-  'datasets.thumbnail',
-  'datasets.delete',
-  'forgetSets.list',
-  'forgetSets.get',
-  'forgetSets.preview',
-  'forgetSets.create',
-  'forgetSets.score',
-  'forgetSets.delete',
-] as const satisfies readonly (keyof DatasetMethods)[];

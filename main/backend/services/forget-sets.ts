@@ -10,7 +10,6 @@ import type {
   DatasetMethods,
   ForgetSetCreateArgs,
   ForgetSetDetail,
-  ForgetSetManifestInfo,
   ForgetSetPreview,
   ForgetSetSummary,
   ScoringModelRef,
@@ -34,9 +33,6 @@ import type { JobInfo, JobSubmit } from '../../../preload/api/jobs';
 import { cachingScorer, modelInferenceBlob, scoreStatus, type ScoringMode } from './score-cache';
 import type { Workspace } from '../workspace/types';
 import { type MethodHandlers, findDataset, openReader, toApiError, validateName } from './datasets';
-
-const _compat = (m: ForgetSetManifest): ForgetSetManifestInfo => m;
-void _compat;
 
 export async function findForgetSet(ws: Workspace, idOrName: string): Promise<ForgetSetRecord> {
   const byId = /^[A-Za-z0-9._-]{1,128}$/.test(idOrName) ? await ws.getRecord<ForgetSetManifest>('forgetSets', idOrName).catch(() => null) : null;

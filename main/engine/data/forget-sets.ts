@@ -18,6 +18,14 @@
 
 import { randomBytes } from 'node:crypto';
 import { ApiError } from '../../../preload/api/common';
+import type {
+  ClassRef,
+  ExamplePredicate as Predicate,
+  ForgetRuleInput as ForgetRule,
+  ForgetSetReport,
+  ForgetSetSequenceStep as SequenceStep,
+  ForgetSetManifestInfo as ForgetSetManifest,
+} from '../../../preload/api/datasets';
 import type { BlobRef, RecordEnvelope, Workspace } from '../../backend/workspace/types';
 import { parseCsvText } from './csv-parse';
 import { DatasetImportError } from './errors';
@@ -29,107 +37,16 @@ import { type DatasetManifest, type DatasetReader, datasetManifestSha256 } from 
 export const FORGET_SET_KINDS = ['random', 'class', 'subclass', 'filter', 'ids', 'manual', 'worst-case', 'coreset', 'sequential'] as const;
 export type ForgetSetKind = (typeof FORGET_SET_KINDS)[number];
 
-export type ClassRef = number | string;
-
-export interface Predicate {
-  /** a metadata column name, or 'class' for the label */
-  column: string;
-  op: 'eq' | 'in' | 'range';
-  value?: string | number;
-  values?: (string | number)[];
-  /** inclusive bounds for 'range' (either may be omitted) */
-  min?: number;
-  max?: number;
-}
-
-export type ForgetRule =
-  | { kind: 'random'; count?: number; fraction?: number; stratify?: boolean; classes?: ClassRef[] }
-  | { kind: 'class'; classes: ClassRef[] }
-  | { kind: 'subclass'; class: ClassRef; column: string; value?: string | number; min?: number; max?: number }
-  | { kind: 'filter'; predicates: Predicate[] }
-  | {
-      kind: 'ids';
-      /** the list as given: an array, a text (one ID per line; blank lines and '#' comments ignored) or CSV text */
-      ids?: string[];
-      text?: string;
-      csv?: string;
-      /** CSV column holding the IDs (default: 'id' if the header has it, else the first column) */
-      column?: string;
-      /** what to do with IDs that are not training examples of the dataset (default 'fail') */
-      onMissing?: 'fail' | 'skip';
-    }
-  | { kind: 'manual'; ids: string[] }
-  | { kind: 'worst-case'; metric: ScoreMetric; count?: number; fraction?: number; classes?: ClassRef[]; model: Record<string, unknown> }
-  | { kind: 'coreset'; source: string; fraction: number }
-  | {
-      kind: 'sequential';
-      steps: string[];
-      /**
-       * when each request arrived, one ISO-8601 date or date-time (with Z or an offset) per step; a
-       * blank entry, or no `at` at all, dates that step by its forget set's creation time
-       */
-      at?: string[];
-    };
-
-export interface ForgetSetReport {
-  /** IDs given (ids/manual kinds) */
-  requested?: number;
-  duplicates?: string[];
-  duplicateCount?: number;
-  /** IDs not in the dataset at all */
-  missing?: string[];
-  missingCount?: number;
-  /** IDs of test examples (a forget set holds training examples only) */
-  notInTrain?: string[];
-  notInTrainCount?: number;
-}
-
-export interface SequenceStep {
-  order: number;
-  forgetSetId: string;
-  name: string;
-  at: string;
-  count: number;
-  idsSha256: string;
-  /** examples first requested at this step */
-  newCount: number;
-  /** forgotten up to and including this step */
-  cumulativeCount: number;
-  retainCount: number;
-  retainIdsSha256: string;
-  /** blob key of this step's retain bitmap in the parent record */
-  retainBitmapBlob: string;
-}
-
-export interface ForgetSetManifest {
-  format: 'lethe.forget-set/1';
-  name: string;
-  kind: ForgetSetKind;
-  params: Record<string, unknown>;
-  seed: number | null;
-  dataset: { id: string; name: string; manifestSha256: string; trainCount: number };
-  count: number;
-  idsSha256: string;
-  canonicalForm: string;
-  classNames: string[];
-  forgetCounts: number[];
-  retainCounts: number[];
-  retain: { count: number; idsSha256: string; encoding: 'bitmap-lsb'; bitmapSha256: string; description: string };
-  report: ForgetSetReport;
-  scores?: {
-    metric: ScoreMetric;
-    definition: string;
-    model: Record<string, unknown>;
-    scored: number;
-    poolMin: number;
-    poolMax: number;
-    poolMean: number;
-    /** the chosen examples with their scores, worst first */
-    chosen: { id: string; score: number }[];
-  };
-  sequence?: { steps: SequenceStep[] };
-  lockedBy: string[];
-}
+// The rule, report, sequence-step and manifest shapes are the API contract's (preload/api/datasets.ts),
+// defined once there and used here under the engine's names.
+export type {
+  ClassRef,
+  ExamplePredicate as Predicate,
+  ForgetRuleInput as ForgetRule,
+  ForgetSetReport,
+  ForgetSetSequenceStep as SequenceStep,
+  ForgetSetManifestInfo as ForgetSetManifest,
+} from '../../../preload/api/datasets';
 
 export type ForgetSetRecord = RecordEnvelope<ForgetSetManifest>;
 
@@ -527,7 +444,7 @@ export async function resolveRule(reader: DatasetReader, rule: ForgetRule, seed:
       if (!deps.scorer) throw new ApiError('unavailable', 'Worst-case forget sets need a model scorer, which this backend lacks.');
       const pool = trainPool(reader, rule.classes?.map((c) => resolveClass(m, c)));
       const k = countOf(pool.length, rule.count, rule.fraction, 'worst-case forget set');
-      const scorer = await deps.scorer(rule.model);
+      const scorer = await deps.scorer({ ...rule.model });
       const scores = await scorer.score({ reader, indices: pool, metric: rule.metric, signal: deps.signal, onProgress: deps.onProgress });
       const top = takeTop(pool, scores, k, higherIsWorse(rule.metric));
       let min = Infinity;
