@@ -4,25 +4,14 @@
 // worker because onnxruntime-node runs a session on the calling thread: the API process only reads
 // the cache. Not resumable: a restarted job scores again (the cache is written once, at the end).
 
-import { z } from 'zod';
+import type { z } from 'zod';
+import { datasetArgSchemas } from '../../services/datasets-schemas';
 import type { ScoreMetric } from '../../../engine/data/scorer';
 import type { JobContext, JobHandler } from '../types';
 import { parseJobParams } from './params';
 
-const schema = z
-  .object({
-    datasetId: z.string().min(1).max(128),
-    model: z
-      .object({
-        modelId: z.string().min(1).max(128).optional(),
-        path: z.string().min(1).max(4096).optional(),
-        norm: z.object({ mean: z.array(z.number()).min(1).max(16), std: z.array(z.number().positive()).min(1).max(16) }).strict().optional(),
-      })
-      .strict()
-      .refine((m) => (m.modelId === undefined) !== (m.path === undefined), { message: 'needs exactly one of modelId or path' }),
-    metric: z.enum(['loss', 'margin', 'memorization-proxy']),
-  })
-  .strict();
+// the same parameters as the API call that submits it (forgetSets.score)
+const schema = datasetArgSchemas['forgetSets.score'];
 
 export type ForgetSetScoreParams = z.infer<typeof schema>;
 
