@@ -57,7 +57,19 @@ async function countVitest(code) {
     notes.push(`vitest exited with ${code} (unhandled errors?)`);
   }
   if (passed === 0 && failed === 0) notes.push('no tests ran');
-  return { passed, failed, note: notes.join('; ') };
+  // Name every failed case (and its first message line) so the summary at the end of the log, which is
+  // what a CI excerpt shows, says what failed without scrolling back through the stage's output.
+  const failures = [];
+  for (const file of report.testResults ?? []) {
+    const rel = path.relative(ROOT, file.name);
+    for (const a of file.assertionResults ?? []) {
+      if (a.status !== 'failed') continue;
+      const first = String((a.failureMessages ?? [])[0] ?? '').split('\n')[0].slice(0, 300);
+      failures.push(`${rel} > ${a.fullName ?? a.title}${a.duration != null ? ` (${Math.round(a.duration)} ms)` : ''}: ${first}`);
+    }
+  }
+  for (const f of brokenFiles) failures.push(`${path.relative(ROOT, f.name)}: ${String(f.message ?? '').split('\n')[0].slice(0, 300)}`);
+  return { passed, failed, note: notes.join('; '), failures };
 }
 
 async function countE2e(code) {
@@ -69,7 +81,10 @@ async function countE2e(code) {
     failed = 1;
     note.push(`e2e exited with ${code}`);
   }
-  return { passed: report.passed ?? 0, failed, note: note.join('; ') };
+  const failures = (report.tests ?? report.results ?? [])
+    .filter((t) => t && (t.status === 'failed' || t.ok === false || t.passed === false))
+    .map((t) => `${t.name ?? t.title ?? '?'}: ${String(t.error ?? t.message ?? '').split('\n')[0].slice(0, 300)}`);
+  return { passed: report.passed ?? 0, failed, note: note.join('; '), failures };
 }
 
 function runStage(name, { cmd, args }) {
@@ -118,6 +133,11 @@ async function main() {
     process.stdout.write(
       `${status.padEnd(5)}${r.name.padEnd(11)}${String(r.passed).padStart(5)} passed ${String(r.failed).padStart(4)} failed ${r.seconds.toFixed(1).padStart(7)} s${r.note ? `  (${r.note})` : ''}\n`,
     );
+  }
+  const failures = rows.flatMap((r) => (r.failures ?? []).map((f) => `${r.name}: ${f}`));
+  if (failures.length) {
+    process.stdout.write('\n=== failed\n');
+    for (const f of failures) process.stdout.write(`FAIL ${f}\n`);
   }
   process.stdout.write(`${passed} passed, ${failed} failed\n`);
   process.exitCode = failed ? 1 : 0;

@@ -35,8 +35,14 @@ const LR = 0.05;
 const MOMENTUM = 0.9;
 const DEFAULT_STEPS = 3;
 
+type Norm = 'max' | 'l2';
+
 interface Case {
   name: string;
+  /** how tensors are compared (default 'max', elementwise); see the ResNet-18 case */
+  norm?: Norm;
+  /** relative perturbation of train_ref.py's conditioning runs (default 1e-7) */
+  perturbRel?: number;
   twin: 'lethe' | 'dwresnet';
   batch: number;
   model: (exportDir: string) => Model;
@@ -61,7 +67,12 @@ const CASES: Case[] = [
   // one ReLU mask element flipped by rounding moves them by ~1e-2 and steps 2-3 inherit it; PyTorch
   // float32 itself is 0.4-2% off float64 after 3 steps. Its Trainer comparison is one step (update
   // and running statistics); multi-step momentum and statistics are compared on the other models.
-  { name: 'resnet18-cifar (batch 8)', twin: 'lethe', batch: 8, steps: 1, model: () => buildResnet18Cifar({ seed: 13 }) },
+  // Which elements flip depends on the CPU's float32 kernels (ORT picks them per instruction set), so
+  // this case is judged on whole-tensor norms, with a conditioning spread measured at float32 kernel
+  // scale (1e-6 relative): elementwise, a 1e-6 perturbation moves single layer4 gradient elements by
+  // up to 18% of the tensor's largest, which no hardware-independent elementwise test can allow for;
+  // in norm the spread is 2.2e-2 and Lethe's 1-step error 5.7e-3 (tightest check at 25%).
+  { name: 'resnet18-cifar (batch 8)', twin: 'lethe', batch: 8, steps: 1, norm: 'l2', perturbRel: 1e-6, model: () => buildResnet18Cifar({ seed: 13 }) },
   { name: 'vit (dim 32, depth 2)', twin: 'lethe', batch: 8, model: () => buildVitTiny({ seed: 14, dim: 32, depth: 2, heads: 4 }) },
   { name: 'torch export: depthwise-separable ResNet, eval mode, opset 17', twin: 'dwresnet', batch: 8, model: (d) => decodeModel(readFileSync(join(d, 'dwresnet_op17_eval.onnx'))).model },
   { name: 'torch export: depthwise-separable ResNet, training mode, opset 13', twin: 'dwresnet', batch: 8, model: (d) => decodeModel(readFileSync(join(d, 'dwresnet_op13_train.onnx'))).model },
@@ -73,17 +84,31 @@ const CASES: Case[] = [
   { name: 'mlp 784-64-32-10, per-example weights, Adam (lr 0.01)', twin: 'lethe', batch: 16, model: narrowMlp, optimizer: { kind: 'adam' }, lr: 0.01, exampleWeights: true },
 ];
 
-/** Relative error of `ours` against the float64 reference, and PyTorch float32's own relative error. */
-function relErr(ours: ArrayLike<number>, ref64: ArrayLike<number>, ref32: ArrayLike<number>): { ours: number; torch32: number; scale: number } {
+/**
+ * Relative error of `ours` against the float64 reference, and PyTorch float32's own relative error.
+ * 'max': largest element difference over the largest reference element; 'l2': norm of the difference
+ * over the norm of the reference (whole tensor).
+ */
+function relErr(ours: ArrayLike<number>, ref64: ArrayLike<number>, ref32: ArrayLike<number>, norm: Norm = 'max'): { ours: number; torch32: number; scale: number } {
   expect(ours.length).toBe(ref64.length);
   let d = 0;
   let d32 = 0;
   let scale = 0;
   for (let i = 0; i < ref64.length; i++) {
-    d = Math.max(d, Math.abs(ours[i] - ref64[i]));
-    d32 = Math.max(d32, Math.abs(ref32[i] - ref64[i]));
-    scale = Math.max(scale, Math.abs(ref64[i]));
+    const a = Math.abs(ours[i] - ref64[i]);
+    const b = Math.abs(ref32[i] - ref64[i]);
+    const c = Math.abs(ref64[i]);
+    if (norm === 'max') {
+      d = Math.max(d, a);
+      d32 = Math.max(d32, b);
+      scale = Math.max(scale, c);
+    } else {
+      d += a * a;
+      d32 += b * b;
+      scale += c * c;
+    }
   }
+  if (norm === 'l2') [d, d32, scale] = [Math.sqrt(d), Math.sqrt(d32), Math.sqrt(scale)];
   const s = Math.max(scale, 1e-12);
   return { ours: d / s, torch32: d32 / s, scale };
 }
@@ -129,6 +154,7 @@ describe.skipIf(skip)(`training parity with PyTorch (${torch.why})`, () => {
         labelSmoothing: c.labelSmoothing ?? 0,
         steps: c.steps ?? DEFAULT_STEPS,
         out: join(tmp.dir, 'ref.npz'),
+        perturbRel: c.perturbRel ?? 1e-7,
       };
       writeFileSync(join(tmp.dir, 'spec.json'), JSON.stringify(spec));
       runPy('train_ref.py', [join(tmp.dir, 'spec.json')], 300_000);
@@ -140,9 +166,11 @@ describe.skipIf(skip)(`training parity with PyTorch (${torch.why})`, () => {
       };
 
       // conditioning: how far float64 PyTorch moves under rounding-sized perturbations (train_ref.py)
+      const norm: Norm = c.norm ?? 'max';
       const spread = (k: string): number => {
-        const a = ref[`spread::${k}`];
-        if (!a) throw new Error(`reference lacks 'spread::${k}'`);
+        const key = `${norm === 'l2' ? 'spreadL2' : 'spread'}::${k}`;
+        const a = ref[key];
+        if (!a) throw new Error(`reference lacks '${key}'`);
         return Number((a.data as unknown as ArrayLike<number>)[0]);
       };
       const spreadLoss = r('spread::loss');
@@ -158,14 +186,20 @@ describe.skipIf(skip)(`training parity with PyTorch (${torch.why})`, () => {
       expect(Math.abs(g.loss - loss64[0])).toBeLessThan(2e-6 * Math.max(1, Math.abs(loss64[0])));
       let worstGrad = { name: '', ours: 0, torch32: 0 };
       let worstCond = 0;
+      // the tightest comparison: largest error / tolerance over every check below (reported, < 1 to pass)
+      let tightest = { ratio: 0, what: '' };
+      const within = (value: number, tol: number, what: string) => {
+        if (value / tol > tightest.ratio) tightest = { ratio: value / tol, what: what.split(':')[0] };
+        expect(value, what).toBeLessThan(tol);
+      };
       for (const p of params) {
-        const e = relErr(g.grads[p], r(`f64::grad::${p}`), r(`f32::grad::${p}`));
+        const e = relErr(g.grads[p], r(`f64::grad::${p}`), r(`f32::grad::${p}`), norm);
         if (e.scale < 1e-9) continue; // a gradient that is exactly zero in PyTorch too
         if (e.ours > worstGrad.ours) worstGrad = { name: p, ours: e.ours, torch32: e.torch32 };
         const cond = spread(`grad::${p}`) / e.scale;
         expect(cond, `conditioning of the gradient of ${p}`).toBeLessThan(5e-2);
         worstCond = Math.max(worstCond, cond);
-        expect(e.ours, `gradient of ${p}: lethe rel err ${e.ours.toExponential(2)}, torch32 ${e.torch32.toExponential(2)}, conditioning ${cond.toExponential(2)}`).toBeLessThan(Math.max(2e-4, 4 * e.torch32, 2 * cond));
+        within(e.ours, Math.max(2e-4, 4 * e.torch32, 2 * cond), `gradient of ${p}: lethe rel err ${e.ours.toExponential(2)}, torch32 ${e.torch32.toExponential(2)}, conditioning ${cond.toExponential(2)}`);
       }
 
       // 2. optimizer steps (3, or the case's own count), driven by the Trainer, from the same weights on the same batch
@@ -192,19 +226,19 @@ describe.skipIf(skip)(`training parity with PyTorch (${torch.why})`, () => {
       const loss32 = r('f32::loss');
       for (let s = 0; s < STEPS; s++) {
         const tol = Math.max(2e-5 * Math.max(1, Math.abs(loss64[s])), 4 * Math.abs(loss32[s] - loss64[s]), 2 * spreadLoss[s]);
-        expect(Math.abs(losses[s] - loss64[s]), `loss at step ${s + 1}: lethe ${losses[s]}, torch64 ${loss64[s]}, torch32 ${loss32[s]}, conditioning ${spreadLoss[s]}`).toBeLessThan(tol);
+        within(Math.abs(losses[s] - loss64[s]), tol, `loss at step ${s + 1}: lethe ${losses[s]}, torch64 ${loss64[s]}, torch32 ${loss32[s]}, conditioning ${spreadLoss[s]}`);
       }
       const after = trainer.weights();
       let worstStep = { name: '', ours: 0 };
       for (const p of params) {
         // compare the displacement p3 - p0 (a comparison of p3 alone would hide update errors)
-        const e = relErr(sub(after[p], before[p]), sub(r(`f64::param::${p}`), before[p]), sub(r(`f32::param::${p}`), before[p]));
+        const e = relErr(sub(after[p], before[p]), sub(r(`f64::param::${p}`), before[p]), sub(r(`f32::param::${p}`), before[p]), norm);
         if (e.scale < 1e-9) continue;
         if (e.ours > worstStep.ours) worstStep = { name: p, ours: e.ours };
         const cond = spread(`param::${p}`) / e.scale;
         expect(cond, `conditioning of the displacement of ${p}`).toBeLessThan(5e-2);
         worstCond = Math.max(worstCond, cond);
-        expect(e.ours, `${STEPS}-step displacement of ${p}: lethe ${e.ours.toExponential(2)}, torch32 ${e.torch32.toExponential(2)}, conditioning ${cond.toExponential(2)}`).toBeLessThan(Math.max(5e-4, 4 * e.torch32, 2 * cond));
+        within(e.ours, Math.max(5e-4, 4 * e.torch32, 2 * cond), `${STEPS}-step displacement of ${p}: lethe ${e.ours.toExponential(2)}, torch32 ${e.torch32.toExponential(2)}, conditioning ${cond.toExponential(2)}`);
       }
 
       // 3. BatchNorm running statistics (PyTorch: momentum 0.1, unbiased batch variance)
@@ -212,17 +246,17 @@ describe.skipIf(skip)(`training parity with PyTorch (${torch.why})`, () => {
       let worstStat = 0;
       for (const sname of statNames) {
         expect(stats1[sname], `running statistic ${sname} not tracked by the trainer`).toBeDefined();
-        const e1 = relErr(sub(stats1[sname], before[sname]), sub(r(`f64::stat1::${sname}`), before[sname]), sub(r(`f32::stat1::${sname}`), before[sname]));
-        const e3 = relErr(sub(after[sname], before[sname]), sub(r(`f64::stat::${sname}`), before[sname]), sub(r(`f32::stat::${sname}`), before[sname]));
+        const e1 = relErr(sub(stats1[sname], before[sname]), sub(r(`f64::stat1::${sname}`), before[sname]), sub(r(`f32::stat1::${sname}`), before[sname]), norm);
+        const e3 = relErr(sub(after[sname], before[sname]), sub(r(`f64::stat::${sname}`), before[sname]), sub(r(`f32::stat::${sname}`), before[sname]), norm);
         worstStat = Math.max(worstStat, e1.ours, e3.ours);
-        expect(e1.ours, `running stat ${sname} after 1 step`).toBeLessThan(Math.max(2e-4, 4 * e1.torch32, (2 * spread(`stat1::${sname}`)) / e1.scale));
-        expect(e3.ours, `running stat ${sname} after ${STEPS} steps`).toBeLessThan(Math.max(5e-4, 4 * e3.torch32, (2 * spread(`stat::${sname}`)) / e3.scale));
+        within(e1.ours, Math.max(2e-4, 4 * e1.torch32, (2 * spread(`stat1::${sname}`)) / e1.scale), `running stat ${sname} after 1 step`);
+        within(e3.ours, Math.max(5e-4, 4 * e3.torch32, (2 * spread(`stat::${sname}`)) / e3.scale), `running stat ${sname} after ${STEPS} steps`);
       }
       if (c.name.includes('resnet') || c.twin === 'dwresnet') expect(statNames.length).toBeGreaterThan(0);
       console.log(
-        `[parity] ${c.name}: loss ${losses.map((l) => l.toFixed(5)).join(' → ')}; worst grad rel err ${worstGrad.ours.toExponential(2)} (${worstGrad.name}; torch32 ${worstGrad.torch32.toExponential(2)}); ` +
+        `[parity] ${c.name} (${norm} norm): loss ${losses.map((l) => l.toFixed(5)).join(' → ')}; worst grad rel err ${worstGrad.ours.toExponential(2)} (${worstGrad.name}; torch32 ${worstGrad.torch32.toExponential(2)}); ` +
           `worst ${STEPS}-step rel err ${worstStep.ours.toExponential(2)} (${worstStep.name}); ${statNames.length} running stats, worst rel err ${worstStat.toExponential(2)}; ` +
-          `worst conditioning spread ${worstCond.toExponential(2)}`,
+          `worst conditioning spread ${worstCond.toExponential(2)}; tightest check at ${(100 * tightest.ratio).toFixed(0)}% of its tolerance (${tightest.what})`,
       );
     }, 900_000); // generous: PyTorch float64 ResNet-18 steps take minutes when the machine is shared
   }

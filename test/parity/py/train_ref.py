@@ -122,10 +122,11 @@ def main():
     # float64 runs with inputs and weights perturbed by PERTURB (relative) measure how far the results
     # move under such rounding-sized changes; the test's tolerance takes that spread into account.
     # spread::<key> = max over runs and elements of |run - base| (displacements from the start for
-    # parameters and statistics).
+    # parameters and statistics); spreadL2::<key> = max over runs of the norm ||run - base||_2.
     pairs = int(spec.get("perturbPairs", 3))
     rel = float(spec.get("perturbRel", 1e-7))
     spread = {}
+    spread_l2 = {}  # the same, as the Euclidean norm of the difference over the whole tensor
     for i in range(pairs):
         for sign in (1.0, -1.0):
             run, start = simulate(spec, arrays, batch, torch.float64, (1000 + i, sign, rel))
@@ -139,7 +140,9 @@ def main():
                     spread[k] = np.maximum(spread.get(k, 0 * d), d)
                 else:
                     spread[k] = max(spread.get(k, 0.0), float(d.max()) if d.size else 0.0)
+                    spread_l2[k] = max(spread_l2.get(k, 0.0), float(np.sqrt((d * d).sum())))
     out.update({f"spread::{k}": np.asarray(v, dtype=np.float64) for k, v in spread.items()})
+    out.update({f"spreadL2::{k}": np.asarray(v, dtype=np.float64) for k, v in spread_l2.items()})
     np.savez(spec["out"], **{k: np.ascontiguousarray(v) for k, v in out.items()})
 
 
