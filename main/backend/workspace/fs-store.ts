@@ -11,7 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ApiError } from '../../../preload/api/common';
-import { canonicalJson } from './canonical-json';
+import { canonicalJson } from '../../engine/util/canonical-json';
 import { ensureDirDurable, fsyncDir, isTempName, renameWithRetry, writeFileAtomic } from './atomic';
 import { WorkspaceLock } from './lock';
 import { assertValidId, assertValidKind, assertValidSha256 } from './paths';

@@ -4,7 +4,7 @@ import { FsWorkspace, type OpenWorkspaceOptions } from './fs-store';
 import type { Workspace } from './types';
 
 export { defaultWorkspaceRoot, assertValidId, assertValidKind, assertValidSha256 } from './paths';
-export { canonicalJson } from './canonical-json';
+export { canonicalJson } from '../../engine/util/canonical-json';
 export { WORKSPACE_FORMAT, WORKSPACE_VERSION, manifestHashOf, type OpenWorkspaceOptions, type QuarantineEntry } from './fs-store';
 export * from './types';
 

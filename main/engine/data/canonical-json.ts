@@ -1,17 +1,10 @@
-// Canonical JSON (keys sorted recursively, no whitespace) for content hashes of manifests.
+// Canonical JSON hashes of dataset manifests: the workspace's canonical form (engine/util), with NaN
+// and +-Infinity written as null as JSON.stringify does.
+import { canonicalJson as canonical } from '../util/canonical-json';
 import { sha256Hex } from './hash';
 
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') {
-    if (typeof value === 'number' && !Number.isFinite(value)) return 'null';
-    return JSON.stringify(value) ?? 'null';
-  }
-  if (Array.isArray(value)) return '[' + value.map((v) => canonicalJson(v)).join(',') + ']';
-  const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj)
-    .filter((k) => obj[k] !== undefined)
-    .sort();
-  return '{' + keys.map((k) => JSON.stringify(k) + ':' + canonicalJson(obj[k])).join(',') + '}';
+  return canonical(value, { nonFinite: 'null' });
 }
 
 export function canonicalJsonSha256(value: unknown): string {

@@ -2,16 +2,19 @@
 // xoshiro128** seeded through splitmix32, so a (seed, call sequence) pair gives the same numbers on every
 // platform and Node version. Seeds are non-negative integers up to 2^32 - 1.
 
-export class Prng {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
+import { Rng } from '../train/rng';
 
+/**
+ * The training generator (xoshiro128**, engine/train/rng.ts) with this module's seeding: the four state
+ * words are the first four outputs of splitmix32 from `seed`, so every seed gives the same numbers it
+ * always has (random forget sets, coresets and splits stay reproducible), and a 32-bit nextFloat.
+ */
+export class Prng extends Rng {
   constructor(seed: number) {
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
       throw new RangeError(`seed must be an integer in [0, 2^32-1], got ${seed}`);
     }
+    super(0);
     let x = seed >>> 0;
     const next = () => {
       // splitmix32
@@ -21,38 +24,12 @@ export class Prng {
       z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
       return (z ^ (z >>> 16)) >>> 0;
     };
-    this.s0 = next();
-    this.s1 = next();
-    this.s2 = next();
-    this.s3 = next();
-  }
-
-  /** next uint32 (xoshiro128**) */
-  nextU32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;
-    const t = (this.s1 << 9) >>> 0;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    return result;
+    this.setState({ s: [next(), next(), next(), next()] });
   }
 
   /** uniform float in [0, 1) with 32 bits of randomness */
-  nextFloat(): number {
+  override nextFloat(): number {
     return this.nextU32() / 4294967296;
-  }
-
-  /** unbiased integer in [0, n) (rejection sampling), n <= 2^32 */
-  nextInt(n: number): number {
-    if (n <= 0) throw new RangeError('nextInt: n must be positive');
-    const limit = 4294967296 - (4294967296 % n);
-    for (;;) {
-      const r = this.nextU32();
-      if (r < limit) return r % n;
-    }
   }
 
   /** Fisher-Yates shuffle in place */
@@ -65,10 +42,6 @@ export class Prng {
     }
     return a;
   }
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
 /**
