@@ -29,7 +29,7 @@ import type {
 import type { BlobRef, RecordEnvelope, Workspace } from '../../backend/workspace/types';
 import { parseCsvText } from './csv-parse';
 import { DatasetImportError } from './errors';
-import { canonicalIdBytes, canonicalIds, sha256Hex } from './hash';
+import { canonicalIdBytes, sha256Hex } from './hash';
 import { Prng, sampleWithoutReplacement } from './prng';
 import { type ExampleScorer, type ScoreMetric, SCORE_DEFINITIONS, SCORE_METRICS, higherIsWorse } from './scorer';
 import { type DatasetManifest, type DatasetReader, datasetManifestSha256 } from './store';
@@ -536,20 +536,30 @@ export interface BuiltForgetSet {
   ids: string[];
 }
 
-function retainOf(reader: DatasetReader, forgotten: Set<number> | number[]) {
-  const f = forgotten instanceof Set ? forgotten : new Set(forgotten);
+/** IDs of the examples where `pick` is 1, in canonical order (the reader's cached order; no sort). */
+function canonicalIdsWhere(reader: DatasetReader, pick: Uint8Array): string[] {
+  const out: string[] = [];
+  for (const i of reader.canonicalOrder()) if (pick[i]) out.push(reader.ids[i]);
+  return out;
+}
+
+function retainOf(reader: DatasetReader, forgotten: Iterable<number>) {
+  const f = new Uint8Array(reader.count);
+  for (const i of forgotten) f[i] = 1;
   const bitmap = new Uint8Array(Math.ceil(reader.count / 8));
-  const retainIds: string[] = [];
+  const keep = new Uint8Array(reader.count);
+  let count = 0;
   const counts = new Array(reader.manifest.classNames.length).fill(0);
   for (let i = 0; i < reader.count; i++) {
-    if (reader.splits[i] === 0 && !f.has(i)) {
+    if (reader.splits[i] === 0 && !f[i]) {
       bitmap[i >> 3] |= 1 << (i & 7);
-      retainIds.push(reader.ids[i]);
+      keep[i] = 1;
+      count++;
       counts[reader.labels[i]]++;
     }
   }
-  const idsSha256 = sha256Hex(canonicalIdBytes(canonicalIds(retainIds)));
-  return { bitmap, count: retainIds.length, idsSha256, counts };
+  const idsSha256 = sha256Hex(canonicalIdBytes(canonicalIdsWhere(reader, keep)));
+  return { bitmap, count, idsSha256, counts };
 }
 
 export const RETAIN_DESCRIPTION =
@@ -561,7 +571,9 @@ export function buildForgetSet(
   meta: { name: string; rule: ForgetRule; seed: number | null },
 ): BuiltForgetSet {
   const m = reader.manifest;
-  const ids = canonicalIds(res.indices.map((i) => reader.ids[i]));
+  const chosen = new Uint8Array(reader.count);
+  for (const i of res.indices) chosen[i] = 1;
+  const ids = canonicalIdsWhere(reader, chosen);
   const idBytes = canonicalIdBytes(ids);
   const forgetCounts = new Array(m.classNames.length).fill(0);
   for (const i of res.indices) forgetCounts[reader.labels[i]]++;

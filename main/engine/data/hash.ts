@@ -36,12 +36,19 @@ export function compareCodePoints(a: string, b: string): number {
   }
 }
 
+/**
+ * A code-point comparator for these strings: strings without surrogates (ASCII, most of the BMP) sort
+ * identically by UTF-16 units and by code points, so they take the fast built-in comparison.
+ */
+export function codePointComparator(strings: readonly string[]): (a: string, b: string) => number {
+  const simple = strings.every((s) => !/[\ud800-\udfff]/.test(s));
+  return simple ? (a, b) => (a < b ? -1 : a > b ? 1 : 0) : compareCodePoints;
+}
+
 /** de-duplicated, code-point sorted copy */
 export function canonicalIds(ids: Iterable<string>): string[] {
   const arr = [...new Set(ids)];
-  // fast path: all ASCII/BMP-without-surrogates strings sort identically by UTF-16 units and code points
-  const simple = arr.every((s) => !/[\ud800-\udfff]/.test(s));
-  return simple ? arr.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) : arr.sort(compareCodePoints);
+  return arr.sort(codePointComparator(arr));
 }
 
 export function canonicalIdBytes(sortedIds: readonly string[]): Uint8Array {

@@ -28,6 +28,7 @@ import type { BlobRef, RecordEnvelope, Workspace } from '../../backend/workspace
 import { DatasetImportError } from './errors';
 import { stratifiedSplit } from './prng';
 import { canonicalJsonSha256 } from './canonical-json';
+import { codePointComparator } from './hash';
 
 export type DatasetFormat = 'idx' | 'cifar' | 'folder' | 'csv' | 'npz' | 'builtin';
 export const SPLIT_NAMES = ['train', 'test'] as const;
@@ -536,6 +537,7 @@ export class DatasetReader {
   private fh: FileHandle | null = null;
   private lru = new Map<number, Buffer>();
   private idIndexMap: Map<string, number> | null = null;
+  private canonicalOrderCache: Uint32Array | null = null;
 
   private constructor(
     readonly workspace: Workspace,
@@ -586,6 +588,22 @@ export class DatasetReader {
     }
     const maxChunks = Math.max(4, Math.floor((opts.cacheBytes ?? 32 * 1024 * 1024) / CHUNK));
     return new DatasetReader(ws, record, await ws.blobPath(record.blobs.x.sha256), labels, splits, ids, metadata, maxChunks);
+  }
+
+  /**
+   * Example indices in the canonical order of their IDs (code point; engine/data/hash.ts), sorted once
+   * per reader. IDs are unique within a dataset, so any subset listed in this order is already the
+   * canonical ID list of that subset: forget and retain lists need no sort of their own.
+   */
+  canonicalOrder(): Uint32Array {
+    if (!this.canonicalOrderCache) {
+      const ids = this.ids;
+      const order = Array.from({ length: ids.length }, (_, i) => i);
+      const cmp = codePointComparator(ids);
+      order.sort((a, b) => cmp(ids[a], ids[b]));
+      this.canonicalOrderCache = Uint32Array.from(order);
+    }
+    return this.canonicalOrderCache;
   }
 
   indexOfId(id: string): number | undefined {

@@ -376,3 +376,40 @@ describe('forget-set builder', () => {
     return w.dir;
   }
 });
+
+describe('canonical order of non-ASCII example IDs', () => {
+  // UTF-16 unit order and code-point order differ for astral characters: '😀' (U+1F600) is stored as
+  // surrogates 0xD83D 0xDE00, which sort before U+FF01 in UTF-16 units but after it by code point.
+  // Forget and retain lists come from the reader's cached canonical order; both must equal an
+  // independent code-point sort.
+  const IDS = ['a😀', 'a\uff01', 'b', 'a', 'é', 'a😀b', 'z\u{10000}', 'z\uffff', '中文', 'A'];
+  const byCodePoint = (a: string, b: string) => {
+    const x = [...a].map((c) => c.codePointAt(0)!);
+    const y = [...b].map((c) => c.codePointAt(0)!);
+    for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
+    return x.length - y.length;
+  };
+  const canonicalSha = (ids: string[]) => createHash('sha256').update([...ids].sort(byCodePoint).join('\n')).digest('hex');
+
+  it('forget and retain hashes follow code-point order', async () => {
+    const w = await tempWorkspace();
+    try {
+      const lines = ['id,f,label,split', ...IDS.map((id, i) => `${id},${i},c${i % 2},train`)];
+      const file = join(w.dir, 'ids.csv');
+      writeFileSync(file, lines.join('\n'));
+      const rec = await importDataset(w.ws, { format: 'csv', source: file, name: 'uni', options: { idColumn: 'id', splitColumn: 'split', featureColumns: ['f'] } });
+      const forget = ['a😀', 'z\uffff', 'a\uff01', '中文'];
+      const fs = await createForgetSet(w.ws, { datasetId: rec.id, name: 'uni-ids', rule: { kind: 'ids', ids: forget } });
+      expect(fs.manifest.idsSha256).toBe(canonicalSha(forget));
+      expect(fs.manifest.retain.idsSha256).toBe(canonicalSha(IDS.filter((id) => !forget.includes(id))));
+      const full = await getForgetSet(w.ws, fs.id);
+      expect(full.ids).toEqual([...forget].sort(byCodePoint));
+      // the UTF-16 order would have been different: the test can tell the two apart
+      expect([...forget].sort()).not.toEqual([...forget].sort(byCodePoint));
+      const all = await previewForgetSet(w.ws, { datasetId: rec.id, rule: { kind: 'class', classes: ['c0', 'c1'] } });
+      expect(all.idsSha256).toBe(canonicalSha(IDS));
+    } finally {
+      await w.cleanup();
+    }
+  });
+});
