@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { AppInfo, WorkspaceInfo } from '../../../preload/api';
+import type { AppInfo, ArgsOf, ResultOf, WorkspaceInfo } from '../../../preload/api';
 import { getApi } from '../api/client';
 import { errorMessage } from '../utils/errors';
 
@@ -39,5 +39,10 @@ export const useAppStore = defineStore('app', () => {
     return workspace.value ? workspace.value.counts[kind] : null;
   }
 
-  return { info, workspace, loading, error, load, refreshWorkspace, count };
+  /** The desktop app's open dialog (unavailable in the browser build: check info.canPickPaths); throws ApiError. */
+  function pickPath(args: ArgsOf<'app.pickPath'>): Promise<ResultOf<'app.pickPath'>> {
+    return getApi().call('app.pickPath', args);
+  }
+
+  return { info, workspace, loading, error, load, refreshWorkspace, count, pickPath };
 });

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { BuiltinDatasetInfo, DatasetSummary, JobInfo } from '../../../preload/api';
+import type { ArgsOf, BuiltinDatasetInfo, DatasetSummary, JobInfo, ResultOf } from '../../../preload/api';
 import { getApi } from '../api/client';
 import { errorMessage } from '../utils/errors';
 import { useJobsStore } from './jobs';
@@ -42,5 +42,37 @@ export const useDatasetsStore = defineStore('datasets', () => {
     }
   }
 
-  return { datasets, builtins, loaded, error, importing, load, importBuiltin };
+  /** Validates a source and reads a sample of it (the import wizard's preview); throws ApiError. */
+  function previewImport(args: ArgsOf<'datasets.previewImport'>): Promise<ResultOf<'datasets.previewImport'>> {
+    return getApi().call('datasets.previewImport', args);
+  }
+
+  /** Queues a 'dataset.import' job and tracks it in the jobs panel; throws ApiError. */
+  async function startImport(args: ArgsOf<'datasets.import'>): Promise<JobInfo> {
+    const job = await getApi().call('datasets.import', args);
+    useJobsStore().track(job);
+    return job;
+  }
+
+  /** One dataset's manifest summary (classes, splits, metadata columns). */
+  function detail(id: string): Promise<ResultOf<'datasets.get'>> {
+    return getApi().call('datasets.get', { id });
+  }
+
+  /** A page of examples matching a gallery query. */
+  function examples(args: ArgsOf<'datasets.examples'>): Promise<ResultOf<'datasets.examples'>> {
+    return getApi().call('datasets.examples', args);
+  }
+
+  /** Pixels of several examples at once (raw bytes or PNG). */
+  function images(args: ArgsOf<'datasets.images'>): Promise<ResultOf<'datasets.images'>> {
+    return getApi().call('datasets.images', args);
+  }
+
+  /** One example as an enlarged PNG. */
+  function thumbnail(args: ArgsOf<'datasets.thumbnail'>): Promise<ResultOf<'datasets.thumbnail'>> {
+    return getApi().call('datasets.thumbnail', args);
+  }
+
+  return { datasets, builtins, loaded, error, importing, load, importBuiltin, previewImport, startImport, detail, examples, images, thumbnail };
 });

@@ -55,6 +55,13 @@ export const useModelsStore = defineStore('models', () => {
     }
   }
 
+  /** Reloads only the model list (pickers need no architectures); throws ApiError. */
+  async function refreshList(): Promise<ModelSummary[]> {
+    const list = await getApi().call('models.list', {});
+    models.value = list;
+    return list;
+  }
+
   let detailSeq = 0;
   async function select(id: string | null): Promise<void> {
     selectedId.value = id;
@@ -160,6 +167,7 @@ export const useModelsStore = defineStore('models', () => {
     detailLoading,
     training,
     load,
+    refreshList,
     select,
     create,
     importOnnx,
