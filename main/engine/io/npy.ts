@@ -3,9 +3,10 @@
 // layouts Lethe cannot represent (Fortran order, big-endian, object and structured dtypes), which are
 // refused with an NpyError that names the problem.
 
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import type { DType, TypedArray } from '../onnx/ir';
 import { writeFileAtomic } from '../util/atomic-write';
+import { fileRangeChunks } from './zip';
 
 /** Element types Lethe reads and writes in .npy files (a subset of the ONNX IR's DType). */
 export type NpyDType = Extract<DType, 'float32' | 'float64' | 'float16' | 'int64' | 'int32' | 'int8' | 'uint8' | 'bool'>;
@@ -212,56 +213,90 @@ function checkedShape(shape: readonly number[], where: string): number {
   return n;
 }
 
-function allocFor(dtype: NpyDType, bytes: Uint8Array): TypedArray {
-  // copy into a fresh, aligned buffer (the source slice may be at any offset)
+/**
+ * The bytes of `dtype` values as a typed array: a view of `bytes` when `copy` is false and the view is
+ * aligned, else a copy into a fresh, aligned buffer.
+ */
+export function npyTypedArray(dtype: NpyDType, bytes: Uint8Array, copy = true): TypedArray {
+  const size = ITEMSIZE[dtype];
+  if (bytes.length % size !== 0) throw new NpyError('bad_array', `${bytes.length} bytes are not a whole number of ${dtype} values`);
   // Uint8Array.prototype.slice copies (Buffer#slice would not)
-  const buf = Uint8Array.prototype.slice.call(bytes).buffer;
+  const src = copy || bytes.byteOffset % size !== 0 ? (Uint8Array.prototype.slice.call(bytes) as Uint8Array) : bytes;
+  const buf = src.buffer;
+  const off = src.byteOffset;
+  const n = src.length / size;
   switch (dtype) {
     case 'float32':
-      return new Float32Array(buf);
+      return new Float32Array(buf, off, n);
     case 'float64':
-      return new Float64Array(buf);
+      return new Float64Array(buf, off, n);
     case 'float16':
-      return new Uint16Array(buf);
+      return new Uint16Array(buf, off, n);
     case 'int64':
-      return new BigInt64Array(buf);
+      return new BigInt64Array(buf, off, n);
     case 'int32':
-      return new Int32Array(buf);
+      return new Int32Array(buf, off, n);
     case 'int8':
-      return new Int8Array(buf);
+      return new Int8Array(buf, off, n);
     case 'uint8':
     case 'bool':
-      return new Uint8Array(buf);
+      return new Uint8Array(buf, off, n);
   }
 }
 
-/** Parse .npy bytes. Throws NpyError with a specific code and message on anything unsupported or malformed. */
-export function readNpy(bytes: Uint8Array, opts: NpyReadOptions = {}): NdArray {
+/** What a .npy header says: the element type, the shape, where the data starts and how long it is. */
+export interface NpyHeader {
+  dtype: NpyDType;
+  shape: number[];
+  /** offset of the first data byte from the start of the .npy bytes */
+  dataOffset: number;
+  /** data length in bytes (elements x item size) */
+  nbytes: number;
+}
+
+export interface NpyHeaderOptions extends NpyReadOptions {
+  /**
+   * Total length of the .npy bytes when `prefix` is only their beginning (a streamed file or ZIP
+   * entry). Defaults to prefix.length (the prefix is everything).
+   */
+  totalBytes?: number;
+}
+
+/**
+ * Parse a .npy header from the first bytes of the array. Returns null when `prefix` is too short to
+ * hold the whole header (read more and call again); throws NpyError on anything malformed or
+ * unsupported, including a data length that does not match the shape (truncated, trailing_data).
+ */
+export function parseNpyHeader(prefix: Uint8Array, opts: NpyHeaderOptions = {}): NpyHeader | null {
   const where = opts.name ?? 'npy';
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
-  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
+  const total = opts.totalBytes ?? prefix.length;
+  if (total < prefix.length) throw new RangeError(`totalBytes (${total}) is less than the prefix length (${prefix.length})`);
+  if (total < 10 || MAGIC.some((b, i) => i < prefix.length && prefix[i] !== b)) {
     throw new NpyError('bad_magic', `${where}: not a .npy file (missing the \\x93NUMPY signature)`);
   }
-  const major = bytes[6];
-  const minor = bytes[7];
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (prefix.length < Math.min(total, 12)) return null;
+  const major = prefix[6];
+  const minor = prefix[7];
+  const dv = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
   let headerLen: number;
   let headerStart: number;
   if (major === 1) {
     headerLen = dv.getUint16(8, true);
     headerStart = 10;
   } else if (major === 2 || major === 3) {
-    if (bytes.length < 12) throw new NpyError('truncated', `${where}: file ends inside the header`);
+    if (total < 12) throw new NpyError('truncated', `${where}: file ends inside the header`);
     headerLen = dv.getUint32(8, true);
     headerStart = 12;
   } else {
     throw new NpyError('bad_version', `${where}: unsupported .npy format version ${major}.${minor} (supported: 1.0, 2.0, 3.0)`);
   }
-  if (headerStart + headerLen > bytes.length) {
-    throw new NpyError('truncated', `${where}: header claims ${headerLen} bytes but the file has ${bytes.length - headerStart} after the preamble`);
+  if (headerStart + headerLen > total) {
+    throw new NpyError('truncated', `${where}: header claims ${headerLen} bytes but the file has ${total - headerStart} after the preamble`);
   }
   if (headerLen > 1024 * 1024) throw new NpyError('bad_header', `${where}: header of ${headerLen} bytes is implausibly large`);
-  const hb = bytes.subarray(headerStart, headerStart + headerLen);
+  if (prefix.length < headerStart + headerLen) return null;
+  const hb = prefix.subarray(headerStart, headerStart + headerLen);
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1', { fatal: major === 3 }).decode(hb);
   const dict = new PyLiteralParser(header.replace(/[\s\0]+$/, ''), where).parseTop();
   for (const key of ['descr', 'fortran_order', 'shape']) {
@@ -280,11 +315,111 @@ export function readNpy(bytes: Uint8Array, opts: NpyReadOptions = {}): NdArray {
   }
   const nbytes = n * ITEMSIZE[dtype];
   if (nbytes > maxBytes) throw new NpyError('too_large', `${where}: array of ${nbytes} bytes exceeds the limit of ${maxBytes} bytes`);
-  const dataStart = headerStart + headerLen;
-  const have = bytes.length - dataStart;
+  const dataOffset = headerStart + headerLen;
+  const have = total - dataOffset;
   if (have < nbytes) throw new NpyError('truncated', `${where}: data is truncated (shape (${shape.join(', ')}) needs ${nbytes} bytes, found ${have})`);
   if (have > nbytes) throw new NpyError('trailing_data', `${where}: ${have - nbytes} unexpected bytes after the array data`);
-  return { dtype, shape: [...shape], data: allocFor(dtype, bytes.subarray(dataStart)) };
+  return { dtype, shape: [...shape], dataOffset, nbytes };
+}
+
+/** Parse .npy bytes. Throws NpyError with a specific code and message on anything unsupported or malformed. */
+export function readNpy(bytes: Uint8Array, opts: NpyReadOptions = {}): NdArray {
+  const h = parseNpyHeader(bytes, opts)!; // never null: the prefix is the whole array
+  return { dtype: h.dtype, shape: h.shape, data: npyTypedArray(h.dtype, bytes.subarray(h.dataOffset)) };
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/** Read the header from the start of a byte stream `totalBytes` long (only as much as the header needs). */
+export async function readNpyHeaderFrom(chunks: AsyncIterable<Uint8Array>, totalBytes: number, opts: NpyReadOptions = {}): Promise<NpyHeader> {
+  let prefix: Uint8Array = new Uint8Array(0);
+  for await (const chunk of chunks) {
+    prefix = concat(prefix, chunk);
+    const h = parseNpyHeader(prefix, { ...opts, totalBytes });
+    if (h) return h; // leaving the loop stops the stream
+  }
+  throw new NpyError('truncated', `${opts.name ?? 'npy'}: the data ended after ${prefix.length} of ${totalBytes} bytes, inside the header`);
+}
+
+/** A run of whole rows (along the first axis) of a streamed array. */
+export interface NpyRowChunk {
+  /** index of the first row */
+  start: number;
+  /** number of rows */
+  count: number;
+  /** count x (elements per row) values, in a fresh buffer the consumer may keep */
+  data: TypedArray;
+}
+
+/**
+ * Stream an array's rows from its .npy bytes (`chunks`, `totalBytes` long) in runs of `rowsPerChunk`
+ * rows. The header gets the same checks as in readNpy. The whole stream is consumed, so errors the
+ * source reports at its end (a ZIP entry's size or CRC-32) surface after the last rows; memory is one
+ * run of rows plus one source chunk.
+ */
+export async function* npyRows(
+  chunks: AsyncIterable<Uint8Array>,
+  totalBytes: number,
+  rowsPerChunk: number,
+  opts: NpyReadOptions = {},
+): AsyncGenerator<NpyRowChunk, void> {
+  const where = opts.name ?? 'npy';
+  if (!(Number.isInteger(rowsPerChunk) && rowsPerChunk > 0)) throw new RangeError(`rowsPerChunk must be a positive integer, got ${rowsPerChunk}`);
+  let header: NpyHeader | null = null;
+  let prefix: Uint8Array = new Uint8Array(0);
+  let rows = 0;
+  let rowBytes = 0;
+  let next = 0; // next row to emit
+  let buf = new Uint8Array(0);
+  let fill = 0;
+  let seen = 0; // data bytes received
+  const startRun = () => {
+    buf = new Uint8Array(Math.min(rowsPerChunk, rows - next) * rowBytes);
+    fill = 0;
+  };
+  const emit = (count: number, data: TypedArray): NpyRowChunk => {
+    const out = { start: next, count, data };
+    next += count;
+    return out;
+  };
+  for await (const chunk of chunks) {
+    let data = chunk;
+    if (!header) {
+      prefix = concat(prefix, chunk);
+      header = parseNpyHeader(prefix, { ...opts, totalBytes });
+      if (!header) continue;
+      if (header.shape.length === 0) throw new NpyError('bad_shape', `${where}: a 0-dimensional array has no rows`);
+      rows = header.shape[0];
+      rowBytes = rows === 0 ? 0 : header.nbytes / rows;
+      data = prefix.subarray(header.dataOffset);
+      prefix = new Uint8Array(0);
+      if (rowBytes === 0) {
+        const empty = npyTypedArray(header.dtype, new Uint8Array(0), false);
+        while (next < rows) yield emit(Math.min(rowsPerChunk, rows - next), empty);
+      } else if (rows > 0) startRun();
+    }
+    let at = 0;
+    while (at < data.length) {
+      if (next >= rows) throw new NpyError('trailing_data', `${where}: unexpected bytes after the array data`);
+      const take = Math.min(buf.length - fill, data.length - at);
+      buf.set(data.subarray(at, at + take), fill);
+      fill += take;
+      at += take;
+      seen += take;
+      if (fill === buf.length) {
+        yield emit(buf.length / rowBytes, npyTypedArray(header.dtype, buf, false));
+        if (next < rows) startRun();
+      }
+    }
+  }
+  if (!header) throw new NpyError('truncated', `${where}: the data ended after ${prefix.length} of ${totalBytes} bytes, inside the header`);
+  if (next < rows) throw new NpyError('truncated', `${where}: data is truncated (shape (${header.shape.join(', ')}) needs ${header.nbytes} bytes, found ${seen})`);
 }
 
 const ARRAY_TYPE: Record<NpyDType, { ctor: abstract new (...args: never[]) => unknown; name: string }> = {
@@ -347,9 +482,60 @@ export function writeNpy(arr: NdArray): Uint8Array {
   return out;
 }
 
-/** Read a .npy file from disk. */
+/** A .npy file opened for reading: its header is parsed and checked, its data not yet read. */
+export interface NpyFile {
+  readonly path: string;
+  /** file size in bytes */
+  readonly size: number;
+  readonly header: NpyHeader;
+  /** the whole array (memory: its size) */
+  read(): Promise<NdArray>;
+  /** the array in runs of whole rows (memory: one run) */
+  rows(rowsPerChunk: number): AsyncIterable<NpyRowChunk>;
+  close(): Promise<void>;
+}
+
+const FILE_CHUNK = 1 << 20;
+
+/** Open a .npy file: reads and checks only its header (the data length must match the shape). */
+export async function openNpyFile(path: string, opts: Omit<NpyReadOptions, 'name'> = {}): Promise<NpyFile> {
+  const fh = await open(path, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const name = path;
+    const short = () => new NpyError('truncated', `${name}: the file shrank while it was being read`);
+    const chunks = (from: number) => fileRangeChunks(fh, from, size, FILE_CHUNK, short);
+    const header = await readNpyHeaderFrom(fileRangeChunks(fh, 0, size, 64 * 1024, short), size, { ...opts, name });
+    return {
+      path,
+      size,
+      header,
+      async read() {
+        const data = new Uint8Array(header.nbytes);
+        let at = 0;
+        for await (const c of chunks(header.dataOffset)) {
+          data.set(c, at);
+          at += c.length;
+        }
+        return { dtype: header.dtype, shape: [...header.shape], data: npyTypedArray(header.dtype, data, false) };
+      },
+      rows: (rowsPerChunk) => npyRows(chunks(0), size, rowsPerChunk, { ...opts, name }),
+      close: () => fh.close(),
+    };
+  } catch (e) {
+    await fh.close();
+    throw e;
+  }
+}
+
+/** Read a .npy file from disk (positioned reads: no 2 GiB limit, the data is read once into the array). */
 export async function readNpyFile(path: string, opts: Omit<NpyReadOptions, 'name'> = {}): Promise<NdArray> {
-  return readNpy(await readFile(path), { ...opts, name: path });
+  const f = await openNpyFile(path, opts);
+  try {
+    return await f.read();
+  } finally {
+    await f.close();
+  }
 }
 
 /** Write a .npy file atomically (temp file, fsync, rename, fsync folder). */

@@ -97,4 +97,39 @@ describe('NPY/NPZ importer', () => {
       }
     }
   });
+
+  it('streams x across 8192-row runs: deflated equals stored, row numbers in errors are global', async () => {
+    const n = 20_000;
+    const x = u8([n, 3, 2, 2], (i) => (i * 13) % 256);
+    const y = i64(Array.from({ length: n }, (_, i) => i % 4));
+    const split = u8([n], (i) => (i % 3 === 0 ? 1 : 0));
+    const results = [];
+    for (const compress of [false, true]) {
+      const file = join(t.dir, `runs-${compress}.npz`);
+      writeFileSync(file, writeNpz({ x, y, split }, { compress }));
+      const res = await runStrict('npz', file);
+      expect(res.ok).toBe(true);
+      if (res.ok) results.push(res.sink);
+    }
+    const [stored, deflated] = results;
+    expect(stored.count).toBe(n);
+    expect(deflated.classCounts).toEqual(stored.classCounts);
+    const src = x.data as Uint8Array;
+    for (const i of [0, 8191, 8192, 16384, n - 1]) {
+      const a = stored.samples[i];
+      expect(a.id).toBe(`x-${i}`);
+      expect(a.split).toBe(i % 3 === 0 ? 'test' : 'train');
+      expect([...deflated.samples[i].x]).toEqual([...a.x]);
+      // HWC pixel 3, channel 1 = CHW [c=1, p=3]
+      expect(a.x[3 * 3 + 1]).toBe(src[i * 12 + 4 + 3]);
+    }
+    // a bad value in the third run names its row in the whole array
+    const feats = Float64Array.from({ length: n * 2 }, (_, i) => i / n);
+    feats[2 * 17_000 + 1] = Infinity;
+    const file = join(t.dir, 'nonfinite.npz');
+    writeFileSync(file, writeNpz({ x: { dtype: 'float64', shape: [n, 2], data: feats }, y }, { compress: true }));
+    const bad = await runStrict('npz', file);
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.error.message).toMatch(/non-finite value at row 17000\./);
+  });
 });

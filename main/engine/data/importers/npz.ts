@@ -10,13 +10,16 @@
 //   x float32 [N, H, W(, C)]  images with every value in [0, 1] are converted to uint8 (round(v*255))
 //   y any integer dtype [N], values 0..K-1 (K = 1 + max label, or the length of classNames)
 // IDs: `<split or 'x'>-<row index>`, i.e. row-<i> of the array: `x-17`.
-// Preview mode: the arrays are still read whole (main/engine/io reads .npy/.npz in one piece) and every
-// check runs, but only the first maxSamples rows are converted and kept.
+// Reading: y and split are read whole; x is streamed from disk in runs of 8192 rows (an .npz entry,
+// stored or deflated, or x.npy), so memory is bounded by one run, not by the array (or the 2 GiB
+// fs.readFile limit). Every check (values, truncation, the entry's CRC-32) covers every row.
+// Preview mode: all of x is still streamed and checked, but only the first maxSamples rows are
+// converted and kept, so a preview reports the same counts and errors as the import.
 
 import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { type NdArray, NpyError, readNpyFile } from '../../io/npy';
-import { readNpzFile } from '../../io/npz';
+import { type NdArray, type NpyFile, type NpyHeader, type NpyRowChunk, NpyError, openNpyFile } from '../../io/npy';
+import { type NpzFile, openNpzFile } from '../../io/npz';
 import { DatasetImportError, asImportError } from '../errors';
 import { sha256File } from '../hash';
 import type { SourceFileInfo, SplitName } from '../store';
@@ -76,121 +79,177 @@ export const npzImporter: Importer<NpzOptions> = {
       throw asImportError(e, name);
     }
     const maxBytes = ctx.limits.maxSampleBytes;
-    let arrays: Record<string, NdArray>;
     const files: SourceFileInfo[] = [];
-    if (st.isDirectory()) {
-      arrays = {};
-      for (const k of [opts.xKey, opts.yKey, opts.splitKey ?? 'split']) {
-        const p = join(source, `${k}.npy`);
-        const exists = await stat(p).then(() => true, () => false);
-        if (!exists) {
-          if (k === opts.xKey || k === opts.yKey || opts.splitKey) throw new DatasetImportError('not_found', `The folder has no ${k}.npy.`, `${k}.npy`);
-          continue;
+    // x is streamed; y and split are read whole
+    let xHeader: NpyHeader;
+    let xRows: (rowsPerChunk: number) => AsyncIterable<NpyRowChunk>;
+    let xFile: string;
+    let yArr: NdArray;
+    let splitArr: NdArray | undefined;
+    let splitKey: string | undefined;
+    const open: (NpyFile | NpzFile)[] = [];
+    try {
+      if (st.isDirectory()) {
+        const found: Record<string, NpyFile | NdArray> = {};
+        for (const k of [opts.xKey, opts.yKey, opts.splitKey ?? 'split']) {
+          const p = join(source, `${k}.npy`);
+          const exists = await stat(p).then(() => true, () => false);
+          if (!exists) {
+            if (k === opts.xKey || k === opts.yKey || opts.splitKey) throw new DatasetImportError('not_found', `The folder has no ${k}.npy.`, `${k}.npy`);
+            continue;
+          }
+          try {
+            const f = await openNpyFile(p, { maxBytes });
+            open.push(f);
+            found[k] = k === opts.xKey ? f : await f.read();
+          } catch (e) {
+            throw npyError(e, `${k}.npy`);
+          }
+          const h = await sha256File(p);
+          files.push({ path: `${k}.npy`, size: h.size, sha256: h.sha256 });
         }
+        const xf = found[opts.xKey] as NpyFile;
+        xHeader = xf.header;
+        xRows = (r) => xf.rows(r);
+        xFile = `${opts.xKey}.npy`;
+        yArr = found[opts.yKey] as NdArray;
+        splitKey = opts.splitKey ?? (found.split ? 'split' : undefined);
+        splitArr = splitKey ? (found[splitKey] as NdArray) : undefined;
+      } else {
+        let f: NpzFile;
         try {
-          arrays[k] = await readNpyFile(p, { maxBytes });
+          f = await openNpzFile(source, { maxBytes });
         } catch (e) {
-          throw npyError(e, `${k}.npy`);
+          throw npyError(e, name);
         }
-        const h = await sha256File(p);
-        files.push({ path: `${k}.npy`, size: h.size, sha256: h.sha256 });
+        open.push(f);
+        const h = await sha256File(source);
+        files.push({ path: name, size: h.size, sha256: h.sha256 });
+        if (!f.has(opts.xKey)) throw new DatasetImportError('not_found', `${name} has no array '${opts.xKey}' (arrays: ${f.keys.join(', ') || 'none'}).`, name);
+        if (!f.has(opts.yKey)) throw new DatasetImportError('not_found', `${name} has no array '${opts.yKey}' (arrays: ${f.keys.join(', ')}).`, name);
+        if (opts.splitKey && !f.has(opts.splitKey)) throw new DatasetImportError('not_found', `${name} has no array '${opts.splitKey}'.`, name);
+        splitKey = opts.splitKey ?? (f.has('split') ? 'split' : undefined);
+        try {
+          xHeader = await f.header(opts.xKey);
+          yArr = await f.readArray(opts.yKey);
+          if (splitKey) splitArr = await f.readArray(splitKey);
+        } catch (e) {
+          throw npyError(e, name);
+        }
+        xRows = (r) => f.rows(opts.xKey, r);
+        xFile = name;
       }
-    } else {
-      try {
-        arrays = await readNpzFile(source, { maxBytes });
-      } catch (e) {
-        throw npyError(e, name);
-      }
-      const h = await sha256File(source);
-      files.push({ path: name, size: h.size, sha256: h.sha256 });
+      return await importArrays(name, opts, ctx, { xHeader, xRows, xFile, yArr, splitArr, splitKey }, files);
+    } finally {
+      for (const f of open) await f.close();
     }
-    const x = arrays[opts.xKey];
-    const yArr = arrays[opts.yKey];
-    if (!x) throw new DatasetImportError('not_found', `${name} has no array '${opts.xKey}' (arrays: ${Object.keys(arrays).join(', ') || 'none'}).`, name);
-    if (!yArr) throw new DatasetImportError('not_found', `${name} has no array '${opts.yKey}' (arrays: ${Object.keys(arrays).join(', ')}).`, name);
-    const splitKey = opts.splitKey ?? (arrays.split ? 'split' : undefined);
-    if (opts.splitKey && !arrays[opts.splitKey]) throw new DatasetImportError('not_found', `${name} has no array '${opts.splitKey}'.`, name);
-    const y = intValues(yArr, opts.yKey, name);
-    const n = x.shape[0];
-    if (x.shape.length < 2) throw new DatasetImportError('bad_header', `${name}: ${opts.xKey} must have shape [N, ...], got [${x.shape.join(', ')}].`, name);
-    if (y.length !== n) throw new DatasetImportError('count_mismatch', `${name}: ${opts.xKey} has ${n} rows but ${opts.yKey} has ${y.length} labels.`, name);
-    if (n === 0) throw new DatasetImportError('empty', `${name}: the arrays hold no examples.`, name);
-    let maxLabel = 0;
-    for (const v of y) maxLabel = Math.max(maxLabel, v);
-    const numClasses = opts.classNames?.length ?? maxLabel + 1;
-    if (maxLabel >= numClasses) throw new DatasetImportError('label_range', `${name}: label ${maxLabel} is outside 0..${numClasses - 1} (classNames has ${numClasses} names).`, name);
-    if (numClasses > 100_000) throw new DatasetImportError('label_range', `${name}: labels go up to ${maxLabel}; that is not a class index.`, name);
-    const classNames = opts.classNames ?? Array.from({ length: numClasses }, (_, i) => String(i));
-    let split: Int32Array | null = null;
-    if (splitKey) {
-      split = intValues(arrays[splitKey], splitKey, name);
-      if (split.length !== n) throw new DatasetImportError('count_mismatch', `${name}: ${splitKey} has ${split.length} entries but there are ${n} examples.`, name);
-      for (let i = 0; i < n; i++) if (split[i] > 1) throw new DatasetImportError('bad_value', `${name}: ${splitKey}[${i}] = ${split[i]}; use 0 for train and 1 for test.`, name);
-    }
-    // samples
-    let kind: 'image' | 'tabular';
-    let sampleShape: number[];
-    let data: Uint8Array | Float32Array;
-    const warnings: string[] = [];
-    const s = x.shape;
-    // preview: only the shown rows are converted (CHW -> HWC); every check still covers every row
-    const keepRows = Math.min(n, sampleRoom(ctx, null));
-    if (x.dtype === 'uint8' && (s.length === 3 || s.length === 4)) {
-      kind = 'image';
-      if (s.length === 3 || [1, 3, 4].includes(s[3])) {
-        sampleShape = s.length === 3 ? [s[1], s[2], 1] : [s[1], s[2], s[3]];
-        data = x.data as Uint8Array;
-      } else if ([1, 3].includes(s[1])) {
-        const [, C, H, W] = s;
-        sampleShape = [H, W, C];
-        const src = x.data as Uint8Array;
-        const hw = H * W;
-        const out = new Uint8Array(keepRows * hw * C);
-        for (let i = 0; i < keepRows; i++) for (let c = 0; c < C; c++) for (let p = 0; p < hw; p++) out[i * hw * C + p * C + c] = src[i * hw * C + c * hw + p];
-        data = out;
-      } else throw new DatasetImportError('unsupported', `${name}: image array shape [${s.join(', ')}] has no channel axis of size 1, 3 or 4.`, name);
-    } else if ((x.dtype === 'float32' || x.dtype === 'float64') && s.length === 2) {
-      kind = 'tabular';
-      sampleShape = [s[1]];
-      data = x.dtype === 'float32' ? (x.data as Float32Array) : Float32Array.from(x.data as Float64Array);
-      for (let i = 0; i < data.length; i++)
-        if (!Number.isFinite(data[i])) throw new DatasetImportError('bad_value', `${name}: ${opts.xKey} holds a non-finite value at row ${Math.floor(i / s[1])}.`, name);
-    } else if ((x.dtype === 'float32' || x.dtype === 'float64') && (s.length === 3 || (s.length === 4 && [1, 3, 4].includes(s[3])))) {
-      kind = 'image';
-      sampleShape = s.length === 3 ? [s[1], s[2], 1] : [s[1], s[2], s[3]];
-      const src = x.data as Float32Array | Float64Array;
-      const out = new Uint8Array(src.length);
-      for (let i = 0; i < src.length; i++) {
-        const v = src[i];
-        if (!(v >= 0 && v <= 1)) throw new DatasetImportError('bad_value', `${name}: float images must hold values in [0, 1]; found ${v}. Save uint8 pixels instead.`, name);
-        out[i] = Math.round(v * 255);
-      }
-      data = out;
-      warnings.push(`${opts.xKey}: float pixels in [0, 1] were converted to uint8 (round(v * 255)).`);
-    } else throw new DatasetImportError('unsupported', `${name}: ${opts.xKey} has dtype ${x.dtype} and shape [${s.join(', ')}]; expected uint8 images [N, H, W(, C)] or float features [N, F].`, name);
+  },
+};
 
-    const sink = ctx.open({ kind, sampleShape, xDtype: kind === 'image' ? 'uint8' : 'float32', classNames, idScheme: `${opts.xKey}-<row index in the array>` });
-    sink.warnings.push(...warnings);
-    const row = sampleShape.reduce((a, b) => a * b, 1);
-    // one block per split value keeps addBlock's single-split contract; rows keep their source order
-    const CH = 8192;
-    for (let start = 0; start < n; start += CH) {
-      const end = Math.min(n, start + CH);
+async function importArrays(
+  name: string,
+  opts: NpzOptions,
+  ctx: ImportContext,
+  src: { xHeader: NpyHeader; xRows: (rowsPerChunk: number) => AsyncIterable<NpyRowChunk>; xFile: string; yArr: NdArray; splitArr?: NdArray; splitKey?: string },
+  files: SourceFileInfo[],
+): Promise<ImportOutcome> {
+  const { xHeader: x, yArr, splitKey } = src;
+  const y = intValues(yArr, opts.yKey, name);
+  const n = x.shape[0];
+  if (x.shape.length < 2) throw new DatasetImportError('bad_header', `${name}: ${opts.xKey} must have shape [N, ...], got [${x.shape.join(', ')}].`, name);
+  if (y.length !== n) throw new DatasetImportError('count_mismatch', `${name}: ${opts.xKey} has ${n} rows but ${opts.yKey} has ${y.length} labels.`, name);
+  if (n === 0) throw new DatasetImportError('empty', `${name}: the arrays hold no examples.`, name);
+  let maxLabel = 0;
+  for (const v of y) maxLabel = Math.max(maxLabel, v);
+  const numClasses = opts.classNames?.length ?? maxLabel + 1;
+  if (maxLabel >= numClasses) throw new DatasetImportError('label_range', `${name}: label ${maxLabel} is outside 0..${numClasses - 1} (classNames has ${numClasses} names).`, name);
+  if (numClasses > 100_000) throw new DatasetImportError('label_range', `${name}: labels go up to ${maxLabel}; that is not a class index.`, name);
+  const classNames = opts.classNames ?? Array.from({ length: numClasses }, (_, i) => String(i));
+  let split: Int32Array | null = null;
+  if (splitKey && src.splitArr) {
+    split = intValues(src.splitArr, splitKey, name);
+    if (split.length !== n) throw new DatasetImportError('count_mismatch', `${name}: ${splitKey} has ${split.length} entries but there are ${n} examples.`, name);
+    for (let i = 0; i < n; i++) if (split[i] > 1) throw new DatasetImportError('bad_value', `${name}: ${splitKey}[${i}] = ${split[i]}; use 0 for train and 1 for test.`, name);
+  }
+  // samples: how each run of rows is converted
+  let kind: 'image' | 'tabular';
+  let sampleShape: number[];
+  let mode: 'hwc' | 'chw' | 'features' | 'float-image';
+  const warnings: string[] = [];
+  const s = x.shape;
+  if (x.dtype === 'uint8' && (s.length === 3 || s.length === 4)) {
+    kind = 'image';
+    if (s.length === 3 || [1, 3, 4].includes(s[3])) {
+      sampleShape = s.length === 3 ? [s[1], s[2], 1] : [s[1], s[2], s[3]];
+      mode = 'hwc';
+    } else if ([1, 3].includes(s[1])) {
+      sampleShape = [s[2], s[3], s[1]];
+      mode = 'chw';
+    } else throw new DatasetImportError('unsupported', `${name}: image array shape [${s.join(', ')}] has no channel axis of size 1, 3 or 4.`, name);
+  } else if ((x.dtype === 'float32' || x.dtype === 'float64') && s.length === 2) {
+    kind = 'tabular';
+    sampleShape = [s[1]];
+    mode = 'features';
+  } else if ((x.dtype === 'float32' || x.dtype === 'float64') && (s.length === 3 || (s.length === 4 && [1, 3, 4].includes(s[3])))) {
+    kind = 'image';
+    sampleShape = s.length === 3 ? [s[1], s[2], 1] : [s[1], s[2], s[3]];
+    mode = 'float-image';
+    warnings.push(`${opts.xKey}: float pixels in [0, 1] were converted to uint8 (round(v * 255)).`);
+  } else throw new DatasetImportError('unsupported', `${name}: ${opts.xKey} has dtype ${x.dtype} and shape [${s.join(', ')}]; expected uint8 images [N, H, W(, C)] or float features [N, F].`, name);
+
+  const sink = ctx.open({ kind, sampleShape, xDtype: kind === 'image' ? 'uint8' : 'float32', classNames, idScheme: `${opts.xKey}-<row index in the array>` });
+  sink.warnings.push(...warnings);
+  const row = sampleShape.reduce((a, b) => a * b, 1);
+  // preview: only the shown rows are converted (CHW -> HWC); every check still covers every row
+  const keepRows = Math.min(n, sampleRoom(ctx, null));
+  const CH = 8192;
+  try {
+    for await (const chunk of src.xRows(CH)) {
+      const { start, count } = chunk;
+      let data: Uint8Array | Float32Array;
+      if (mode === 'hwc') data = chunk.data as Uint8Array;
+      else if (mode === 'chw') {
+        const [, C, H, W] = s;
+        const hw = H * W;
+        const keep = Math.max(0, Math.min(count, keepRows - start));
+        const srcPx = chunk.data as Uint8Array;
+        const out = new Uint8Array(keep * hw * C);
+        for (let i = 0; i < keep; i++) for (let c = 0; c < C; c++) for (let p = 0; p < hw; p++) out[i * hw * C + p * C + c] = srcPx[i * hw * C + c * hw + p];
+        data = out;
+      } else if (mode === 'features') {
+        data = x.dtype === 'float32' ? (chunk.data as Float32Array) : Float32Array.from(chunk.data as Float64Array);
+        for (let i = 0; i < data.length; i++)
+          if (!Number.isFinite(data[i])) throw new DatasetImportError('bad_value', `${name}: ${opts.xKey} holds a non-finite value at row ${start + Math.floor(i / s[1])}.`, name);
+      } else {
+        const v = chunk.data as Float32Array | Float64Array;
+        const out = new Uint8Array(v.length);
+        for (let i = 0; i < v.length; i++) {
+          const e = v[i];
+          if (!(e >= 0 && e <= 1)) throw new DatasetImportError('bad_value', `${name}: float images must hold values in [0, 1]; found ${e}. Save uint8 pixels instead.`, name);
+          out[i] = Math.round(e * 255);
+        }
+        data = out;
+      }
+      // one block per split value keeps addBlock's single-split contract; rows keep their source order
+      const end = start + count;
       let i = start;
       while (i < end) {
         const sv: SplitName | null = split ? (split[i] === 0 ? 'train' : 'test') : null;
         let j = i + 1;
         while (j < end && (split ? split[j] === split[i] : true)) j++;
-        await addBlockPreviewAware(ctx, sink, row, { x: data.subarray(i * row, j * row), labels: y.subarray(i, j), split: sv, id: (k) => `${opts.xKey}-${i + k}` });
+        const first = i;
+        await addBlockPreviewAware(ctx, sink, row, { x: data.subarray((i - start) * row, (j - start) * row), labels: y.subarray(i, j), split: sv, id: (k) => `${opts.xKey}-${first + k}` });
         i = j;
       }
       ctx.progress?.({ done: end, total: n });
     }
-    return {
-      sink,
-      files,
-      sourceSplitDescription: splitKey ? `the array '${splitKey}' (0 = train, 1 = test)` : undefined,
-      resolvedOptions: { xKey: opts.xKey, yKey: opts.yKey, splitKey, classNames },
-    };
-  },
-};
+  } catch (e) {
+    throw e instanceof NpyError ? npyError(e, src.xFile) : e;
+  }
+  return {
+    sink,
+    files,
+    sourceSplitDescription: splitKey ? `the array '${splitKey}' (0 = train, 1 = test)` : undefined,
+    resolvedOptions: { xKey: opts.xKey, yKey: opts.yKey, splitKey, classNames },
+  };
+}
