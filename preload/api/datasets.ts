@@ -342,6 +342,19 @@ export interface DatasetMethods {
   'forgetSets.score': MethodDef<ForgetSetScoreArgs, ForgetSetScoreResult>;
   /** refused ('conflict') when a run uses the set */
   'forgetSets.delete': MethodDef<{ id: string }, { deleted: true }>;
+  /** write the forget set as a verifiable folder (ids.txt, retain-ids.txt, manifest.json, forget-set.csv, README.txt, SHA256SUMS) into a new or empty folder */
+  'forgetSets.export': MethodDef<{ id: string; path: string }, ForgetSetExportResult>;
+}
+
+export interface ForgetSetExportResult {
+  id: string;
+  name: string;
+  /** the folder written */
+  path: string;
+  idsSha256: string;
+  retainIdsSha256: string;
+  /** every file written, with its SHA-256 (as listed in SHA256SUMS, which is written last) */
+  files: { name: string; sha256: string; bytes: number }[];
 }
 
 export interface ForgetSetScoreArgs {

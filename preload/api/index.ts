@@ -54,6 +54,7 @@ export const API_METHODS = [
   'forgetSets.create',
   'forgetSets.score',
   'forgetSets.delete',
+  'forgetSets.export',
   'models.list',
   'models.get',
   'models.architectures',

@@ -1,7 +1,8 @@
 // Spawns the real CLI on a temp workspace: forget-set create/show/list, and the hash identity of the
 // same deletion-request list given as a text file and as a CSV file.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -82,5 +83,25 @@ describe('lethe forget-set', () => {
     const kind = lethe(['forget-set', 'create', '--dataset', 'toy', '--kind', 'psychic', '--name', 'x']);
     expect(kind.code).toBe(2);
     expect(kind.stderr).toMatch(/--kind must be one of/);
+  });
+
+  it('exports a forget set as a folder that sha256sum -c verifies; --out is required; a non-empty folder is refused', () => {
+    const out = join(tmp, 'audit-export');
+    const r = lethe(['--json', 'forget-set', 'export', 'from-text', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.files.map((f: { name: string }) => f.name)).toContain('SHA256SUMS');
+    expect(createHash('sha256').update(readFileSync(join(out, 'ids.txt'))).digest('hex')).toBe(j.idsSha256);
+    expect(spawnSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: out, encoding: 'utf8' }).status).toBe(0);
+    const human = lethe(['forget-set', 'export', 'from-csv', '--out', join(tmp, 'audit-export-2')]);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/Exported forget set 'from-csv'[\s\S]*ids\.txt[\s\S]*sha256sum -c SHA256SUMS/);
+    const again = lethe(['forget-set', 'export', 'from-text', '--out', out]);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr.trim().split('\n')).toHaveLength(1);
+    expect(again.stderr).toMatch(/is not empty/);
+    const noOut = lethe(['forget-set', 'export', 'from-text']);
+    expect(noOut.code).toBe(2);
+    expect(noOut.stderr).toMatch(/--out <folder> is required/);
   });
 });

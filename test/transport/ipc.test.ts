@@ -55,6 +55,7 @@ describe('the preload surface', () => {
       'datasets.thumbnail',
       'forgetSets.create',
       'forgetSets.delete',
+      'forgetSets.export',
       'forgetSets.get',
       'forgetSets.list',
       'forgetSets.preview',

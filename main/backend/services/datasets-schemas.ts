@@ -132,4 +132,5 @@ export const datasetArgSchemas = {
   'forgetSets.create': z.object({ datasetId: ref, name, rule, seed }).strict(),
   'forgetSets.score': z.object({ datasetId: ref, model: modelRef, metric }).strict(),
   'forgetSets.delete': z.object({ id: ref }).strict(),
+  'forgetSets.export': z.object({ id: ref, path: z.string().min(1).max(4096) }).strict(),
 } satisfies { [M in keyof DatasetMethods]: z.ZodType<DatasetMethods[M]['args'], z.ZodTypeDef, unknown> };

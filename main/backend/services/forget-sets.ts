@@ -33,6 +33,7 @@ import type { JobInfo, JobSubmit } from '../../../preload/api/jobs';
 import { cachingScorer, modelInferenceBlob, scoreStatus, type ScoringMode } from './score-cache';
 import type { Workspace } from '../workspace/types';
 import { type MethodHandlers, findDataset, openReader, toApiError, validateName } from './datasets';
+import { exportForgetSet } from './forget-set-export';
 
 export async function findForgetSet(ws: Workspace, idOrName: string): Promise<ForgetSetRecord> {
   const byId = /^[A-Za-z0-9._-]{1,128}$/.test(idOrName) ? await ws.getRecord<ForgetSetManifest>('forgetSets', idOrName).catch(() => null) : null;
@@ -217,7 +218,7 @@ export async function ensureScores(
   return { cached: false, count: st.count, job };
 }
 
-type ForgetOnly = Pick<DatasetMethods, 'forgetSets.list' | 'forgetSets.get' | 'forgetSets.preview' | 'forgetSets.create' | 'forgetSets.delete' | 'forgetSets.score'>;
+type ForgetOnly = Pick<DatasetMethods, 'forgetSets.list' | 'forgetSets.get' | 'forgetSets.preview' | 'forgetSets.create' | 'forgetSets.delete' | 'forgetSets.score' | 'forgetSets.export'>;
 
 export function forgetSetHandlers(deps: { workspace: Workspace; submitJob: (job: JobSubmit) => Promise<JobInfo> }): MethodHandlers<ForgetOnly> {
   const ws = deps.workspace;
@@ -237,5 +238,6 @@ export function forgetSetHandlers(deps: { workspace: Workspace; submitJob: (job:
     'forgetSets.create': wrap(async (args) => createForgetSet(ws, args, { scoring: 'cache-only' })),
     'forgetSets.score': wrap(async (args) => ensureScores(ws, deps.submitJob, args)),
     'forgetSets.delete': wrap(async ({ id }) => deleteForgetSet(ws, id)),
+    'forgetSets.export': wrap(async ({ id, path }) => exportForgetSet(ws, id, path)),
   };
 }

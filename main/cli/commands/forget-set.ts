@@ -1,6 +1,7 @@
 // `lethe forget-set create|list|show|delete`: the forget-set builder from the command line.
 
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { ExamplePredicate, ForgetRuleInput, ForgetSetDetail, ForgetSetPreview } from '../../../preload/api/datasets';
 import { CliUsageError, type CliCommand } from '../types';
 import { listOption, numberOption, stringOption, table, withWorkspace } from './dataset';
@@ -254,4 +255,23 @@ export const forgetSetDeleteCommand: CliCommand = {
   },
 };
 
-export const FORGET_SET_COMMANDS = [forgetSetCreateCommand, forgetSetListCommand, forgetSetShowCommand, forgetSetDeleteCommand];
+export const forgetSetExportCommand: CliCommand = {
+  name: 'forget-set export',
+  summary: 'Write a forget set as a folder an auditor can verify (ids.txt, retain-ids.txt, manifest.json, forget-set.csv, SHA256SUMS)',
+  options: { out: { type: 'string', description: 'a new or empty folder to write (required)' } },
+  positionals: [{ name: 'name', description: 'forget set name or id', required: true }],
+  async run(ctx) {
+    const out = ctx.values.out;
+    if (typeof out !== 'string' || !out) throw new CliUsageError('--out <folder> is required.');
+    const { exportForgetSet } = await import('../../backend/services/forget-set-export');
+    await withWorkspace(ctx, async (ws) => {
+      const r = await exportForgetSet(ws, ctx.positionals[0], resolve(out));
+      ctx.print(
+        r,
+        [`Exported forget set '${r.name}' to ${r.path}:`, ...r.files.map((f) => `  ${f.name.padEnd(15)} ${f.bytes.toLocaleString('en-US').padStart(12)} bytes  ${f.sha256}`), `Check it with: cd ${r.path} && sha256sum -c SHA256SUMS`].join('\n'),
+      );
+    });
+  },
+};
+
+export const FORGET_SET_COMMANDS = [forgetSetCreateCommand, forgetSetListCommand, forgetSetShowCommand, forgetSetExportCommand, forgetSetDeleteCommand];

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { ForgetRuleInput, ForgetSetCreateArgs, ForgetSetDetail, ForgetSetPreview, ForgetSetSummary } from '../../../preload/api';
+import type { ForgetRuleInput, ForgetSetCreateArgs, ForgetSetDetail, ForgetSetPreview, ForgetSetSummary, ForgetSetExportResult } from '../../../preload/api';
 import { getApi } from '../api/client';
 import { errorMessage } from '../utils/errors';
 import { useToastsStore } from './toasts';
@@ -161,5 +161,10 @@ export const useForgetSetsStore = defineStore('forgetSets', () => {
     }
   }
 
-  return { sets, loaded, error, details, preview, previewError, previewing, saving, scoringJobId, load, detail, runPreview, clearPreview, create, remove };
+  /** Writes the set as a verifiable folder (forgetSets.export); throws ApiError (e.g. a non-empty folder). */
+  function exportTo(id: string, path: string): Promise<ForgetSetExportResult> {
+    return getApi().call('forgetSets.export', { id, path });
+  }
+
+  return { sets, loaded, error, details, preview, previewError, previewing, saving, scoringJobId, load, detail, runPreview, clearPreview, create, remove, exportTo };
 });
