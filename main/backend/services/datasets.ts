@@ -296,18 +296,20 @@ type DatasetOnly = Pick<
   | 'datasets.delete'
 >;
 
+/** A handler whose errors reach the caller as ApiErrors (import errors, file-system errors, ...). */
+export function wrap<A, R>(fn: (a: A) => Promise<R>): (a: A) => Promise<R> {
+  return async (a: A): Promise<R> => {
+    try {
+      return await fn(a);
+    } catch (e) {
+      throw toApiError(e);
+    }
+  };
+}
+
 /** API handlers for datasets.* (spread them into the backend's handler table). */
 export function datasetHandlers(deps: DatasetServiceDeps): MethodHandlers<DatasetOnly> {
   const ws = deps.workspace;
-  const wrap =
-    <A, R>(fn: (a: A) => Promise<R>) =>
-    async (a: A): Promise<R> => {
-      try {
-        return await fn(a);
-      } catch (e) {
-        throw toApiError(e);
-      }
-    };
   return {
     'datasets.list': wrap(async () => listDatasets(ws)),
     'datasets.get': wrap(async ({ id }) => getDataset(ws, id)),

@@ -32,7 +32,7 @@ import { OnnxExampleScorer, SCORE_METRICS, type ExampleScorer, type ScoreMetric 
 import type { JobInfo, JobSubmit } from '../../../preload/api/jobs';
 import { cachingScorer, modelInferenceBlob, scoreStatus, type ScoringMode } from './score-cache';
 import type { Workspace } from '../workspace/types';
-import { type MethodHandlers, findDataset, openReader, toApiError, validateName } from './datasets';
+import { type MethodHandlers, findDataset, openReader, validateName, wrap } from './datasets';
 import { exportForgetSet } from './forget-set-export';
 
 export async function findForgetSet(ws: Workspace, idOrName: string): Promise<ForgetSetRecord> {
@@ -222,15 +222,6 @@ type ForgetOnly = Pick<DatasetMethods, 'forgetSets.list' | 'forgetSets.get' | 'f
 
 export function forgetSetHandlers(deps: { workspace: Workspace; submitJob: (job: JobSubmit) => Promise<JobInfo> }): MethodHandlers<ForgetOnly> {
   const ws = deps.workspace;
-  const wrap =
-    <A, R>(fn: (a: A) => Promise<R>) =>
-    async (a: A): Promise<R> => {
-      try {
-        return await fn(a);
-      } catch (e) {
-        throw toApiError(e);
-      }
-    };
   return {
     'forgetSets.list': wrap(async ({ datasetId }) => listForgetSets(ws, datasetId)),
     'forgetSets.get': wrap(async ({ id, includeIds }) => getForgetSet(ws, id, includeIds ?? true)),

@@ -25,12 +25,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { BlobRef, RecordEnvelope, Workspace } from '../../backend/workspace/types';
+import type { DatasetArrayInfo, DatasetManifestInfo, DatasetMetadataColumn } from '../../../preload/api/datasets';
 import { DatasetImportError } from './errors';
 import { stratifiedSplit } from './prng';
 import { canonicalJsonSha256 } from './canonical-json';
 import { codePointComparator } from './hash';
 
-export type DatasetFormat = 'idx' | 'cifar' | 'folder' | 'csv' | 'npz' | 'builtin';
+export type DatasetFormat = DatasetManifestInfo['source']['format'];
 export const SPLIT_NAMES = ['train', 'test'] as const;
 export type SplitName = (typeof SPLIT_NAMES)[number];
 export const SPLIT_CODE: Record<SplitName, number> = { train: 0, test: 1 };
@@ -38,73 +39,13 @@ const UNASSIGNED = 255;
 /** derived metadata column added to every uint8 image dataset: mean pixel value (0..255, 2 decimals) */
 export const INTENSITY_COLUMN = 'mean_intensity';
 
-export interface ArrayInfo {
-  sha256: string;
-  dtype: 'uint8' | 'int32' | 'float32' | 'float64' | 'utf8';
-  shape: number[];
-  byteLength: number;
-}
-
-export interface MetadataColumnInfo {
-  name: string;
-  type: 'number' | 'category';
-  array: ArrayInfo;
-  /** category dictionary blob (type 'category') */
-  dictionary?: ArrayInfo;
-  /** distinct values, inline when there are at most 256 (for filters in the UI) */
-  categories?: string[];
-  distinct?: number;
-  /** number columns: min and max of the present values */
-  min?: number | null;
-  max?: number | null;
-}
-
-export interface SourceFileInfo {
-  path: string;
-  size: number;
-  sha256: string;
-}
-
-export interface SplitInfo {
-  names: SplitName[];
-  /** 'source' when the source defines the split, else a seeded stratified split */
-  origin: 'source' | 'stratified';
-  seed: number | null;
-  testFraction: number | null;
-  description: string;
-}
-
-export interface DatasetManifest {
-  format: 'lethe.dataset/1';
-  name: string;
-  kind: 'image' | 'tabular';
-  count: number;
-  /** image: [H, W, C]; tabular: [F] */
-  sampleShape: number[];
-  xDtype: 'uint8' | 'float32';
-  layout: 'HWC' | 'features';
-  featureNames?: string[];
-  classNames: string[];
-  splits: SplitInfo;
-  /** examples per class in each split, and totals */
-  counts: { train: number[]; test: number[]; totals: { train: number; test: number; all: number } };
-  idScheme: string;
-  source: {
-    format: DatasetFormat;
-    location: string;
-    builtin?: string;
-    options: Record<string, unknown>;
-    /** every source file (for sources of more than 1000 files: the first 1000, see fileList) */
-    files: SourceFileInfo[];
-    /** all source files in `sha256sum` format ('<sha256>  <path>' lines, UTF-8), stored as blob 'sourceFiles' */
-    fileList?: { sha256: string; count: number; totalBytes: number };
-  };
-  arrays: { x: ArrayInfo; y: ArrayInfo; split: ArrayInfo; ids: ArrayInfo };
-  metadata: MetadataColumnInfo[];
-  warnings: string[];
-  importedAt: string;
-  importSeconds: number;
-}
+// The manifest types are the API contract's (preload/api/datasets.ts): one definition, so what the
+// engine stores is exactly what the UI and CLI are typed to read.
+export type ArrayInfo = DatasetArrayInfo;
+export type MetadataColumnInfo = DatasetMetadataColumn;
+export type DatasetManifest = DatasetManifestInfo;
+export type SplitInfo = DatasetManifestInfo['splits'];
+export type SourceFileInfo = DatasetManifestInfo['source']['files'][number];
 
 export type DatasetRecord = RecordEnvelope<DatasetManifest>;
 
