@@ -377,12 +377,14 @@ describe('memory on a large archive', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('previews a ~600 MB stored .npz with RSS growth far below the file size', { timeout: 60_000 }, async () => {
-    const n = 200_000;
+  // ~307 MB: large enough that reading the archive whole (as before) grows RSS by more than the file,
+  // small enough for a CI machine's temp space
+  it('previews a ~300 MB stored .npz with RSS growth far below the file size', { timeout: 60_000 }, async () => {
+    const n = 100_000;
     const file = join(dir, 'big.npz');
     const size = await writeBigNpz(file, n);
     expect(statSync(file).size).toBe(size);
-    expect(size).toBeGreaterThan(600e6);
+    expect(size).toBeGreaterThan(300e6);
     const base = process.memoryUsage().rss;
     let peak = base;
     const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
@@ -397,7 +399,8 @@ describe('memory on a large archive', () => {
       expect(prev.spec?.sampleShape).toEqual([32, 32, 3]);
       // CHW -> HWC of the first rows: channel 0 of pixel 0 is the varying first byte
       expect(prev.samples.map((s) => s.x[0])).toEqual([0, 1, 2, 3, 4]);
-      expect(peak - base).toBeLessThan(250e6);
+      // streaming holds one 8192-row run (25 MB) and its conversions, not the 307 MB archive
+      expect(peak - base).toBeLessThan(0.6 * size);
     } finally {
       clearInterval(timer);
       rmSync(file, { force: true });
