@@ -24,9 +24,14 @@ export interface OpenWorkspaceOptions {
   /**
    * 'owner' (default): takes the single-writer lock, removes stale temp files and quarantines
    * corrupt records. 'worker': a job worker process of the lock holder; it shares the holder's
-   * lock, so it neither locks, cleans nor quarantines (corrupt records only raise errors).
+   * lock, so it neither locks, cleans nor quarantines (corrupt records only raise errors). 'reader':
+   * like 'worker', for a process that only reads while another owns the workspace (the CLI beside the
+   * running app); every write is refused with `readOnlyReason`. Reads are safe alongside the owner:
+   * records and blobs are replaced atomically and blobs never change.
    */
-  mode?: 'owner' | 'worker';
+  mode?: 'owner' | 'worker' | 'reader';
+  /** the message a write gets in 'reader' mode */
+  readOnlyReason?: string;
 }
 
 export interface QuarantineEntry {
@@ -76,7 +81,8 @@ export function parseRecordText(text: string, kind: string, id: string): RecordE
 
 export class FsWorkspace implements Workspace {
   readonly root: string;
-  private readonly mode: 'owner' | 'worker';
+  private readonly mode: 'owner' | 'worker' | 'reader';
+  private readonly readOnlyReason: string;
   private lock: WorkspaceLock | null = null;
   private readonly quarantineList: QuarantineEntry[] = [];
   /** per-record promise chains: writes to one record run in call order */
@@ -90,6 +96,7 @@ export class FsWorkspace implements Workspace {
   constructor(root: string, opts: OpenWorkspaceOptions = {}) {
     this.root = resolve(root);
     this.mode = opts.mode ?? 'owner';
+    this.readOnlyReason = opts.readOnlyReason ?? `The workspace at ${root} is open read-only.`;
   }
 
   // ---------- opening ----------
@@ -100,7 +107,7 @@ export class FsWorkspace implements Workspace {
       if (!st.isDirectory()) throw new ApiError('invalid_argument', `The workspace path ${this.root} is a file, not a folder.`);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      if (this.mode === 'worker') throw new ApiError('not_found', `No workspace at ${this.root}.`);
+      if (this.mode !== 'owner') throw new ApiError('not_found', `No workspace at ${this.root}.`);
     }
     await ensureDirDurable(this.root);
     if (this.mode === 'owner') this.lock = await WorkspaceLock.acquire(join(this.root, 'lock'));
@@ -242,7 +249,13 @@ export class FsWorkspace implements Workspace {
     return join(this.root, 'tmp', `blob-${process.pid}-${randomBytes(8).toString('hex')}`);
   }
 
+  /** 'reader' mode refuses every write */
+  private assertWritable(): void {
+    if (this.mode === 'reader') throw new ApiError('conflict', this.readOnlyReason);
+  }
+
   async putBlob(bytes: Uint8Array): Promise<BlobRef> {
+    this.assertWritable();
     this.assertOpen();
     if (!(bytes instanceof Uint8Array)) throw new ApiError('invalid_argument', 'putBlob needs a Uint8Array.');
     return this.track(async () => {
@@ -266,6 +279,7 @@ export class FsWorkspace implements Workspace {
   }
 
   async putBlobFromFile(path: string): Promise<BlobRef> {
+    this.assertWritable();
     this.assertOpen();
     return this.track(async () => {
       const tmp = this.tmpPath();
@@ -398,6 +412,7 @@ export class FsWorkspace implements Workspace {
   }
 
   async putRecord<T>(kind: RecordKind, id: string, data: T, blobs: Record<string, BlobRef> = {}): Promise<RecordEnvelope<T>> {
+    this.assertWritable();
     this.assertOpen();
     assertValidKind(kind);
     assertValidId(id);
@@ -501,6 +516,7 @@ export class FsWorkspace implements Workspace {
   }
 
   async deleteRecord(kind: RecordKind, id: string): Promise<void> {
+    this.assertWritable();
     this.assertOpen();
     assertValidKind(kind);
     assertValidId(id);

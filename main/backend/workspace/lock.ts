@@ -78,12 +78,14 @@ export class WorkspaceLock {
           throw new ApiError(
             'conflict',
             `The workspace at ${dirname(path)} is in use by Lethe on host ${holder.host} (pid ${holder.pid}). If that instance is gone, delete ${path}.`,
+            { locked: true, pid: holder.pid, host: holder.host },
           );
         }
         if (pidAlive(holder.pid)) {
           throw new ApiError(
             'conflict',
             `The workspace at ${dirname(path)} is in use by another Lethe process (pid ${holder.pid}); close it or choose another workspace. If no Lethe is running, delete ${path}.`,
+            { locked: true, pid: holder.pid, host: holder.host },
           );
         }
       } else {

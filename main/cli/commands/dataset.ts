@@ -2,20 +2,8 @@
 
 import { ApiError } from '../../../preload/api/common';
 import type { DatasetDetail, DatasetFormat, ImportSourceArgs } from '../../../preload/api/datasets';
-import { openWorkspace } from '../../backend/workspace';
-import type { Workspace } from '../../backend/workspace/types';
-import { CliUsageError, type CliCommand, type CliContext } from '../types';
-
-async function withWorkspace<T>(ctx: CliContext, fn: (ws: Workspace) => Promise<T>): Promise<T> {
-  const ws = await openWorkspace(ctx.workspaceRoot);
-  const { closeReaders } = await import('../../backend/services/datasets');
-  try {
-    return await fn(ws);
-  } finally {
-    await closeReaders(ws).catch(() => {});
-    await ws.close();
-  }
-}
+import { CliUsageError, type CliCommand } from '../types';
+import { withWorkspace } from '../workspace';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const list = (v: unknown): string[] | undefined => {
@@ -145,7 +133,7 @@ export const datasetListCommand: CliCommand = {
           ])
         : "No datasets yet. Start with: lethe dataset import --format builtin --source fashion-mnist-sample --name fmnist";
       ctx.print(all, human);
-    });
+    }, 'read');
   },
 };
 
@@ -176,7 +164,7 @@ export const datasetShowCommand: CliCommand = {
         ...(d.forgetSets.length ? ['', `Forget sets: ${d.forgetSets.map((f) => `${f.name} (${f.kind}, ${f.count})`).join(', ')}`] : []),
       ].join('\n');
       ctx.print(d, human);
-    });
+    }, 'read');
   },
 };
 
@@ -205,6 +193,6 @@ export const datasetDeleteCommand: CliCommand = {
   },
 };
 
-export { withWorkspace, list as listOption, num as numberOption, str as stringOption };
+export { list as listOption, num as numberOption, str as stringOption };
 export const DATASET_COMMANDS = [datasetImportCommand, datasetListCommand, datasetShowCommand, datasetBuiltinsCommand, datasetDeleteCommand];
 void ApiError;

@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ExamplePredicate, ForgetRuleInput, ForgetSetDetail, ForgetSetPreview } from '../../../preload/api/datasets';
 import { CliUsageError, type CliCommand } from '../types';
-import { listOption, numberOption, stringOption, table, withWorkspace } from './dataset';
+import { listOption, numberOption, stringOption, table } from './dataset';
+import { withWorkspace } from '../workspace';
 
 /** --where syntax: col=value, col!=... is not supported; col>=x, col<=x (range), "col in a|b|c" */
 export function parseWhere(items: string[]): ExamplePredicate[] {
@@ -223,7 +224,7 @@ export const forgetSetListCommand: CliCommand = {
           ? table([['name', 'id', 'kind', 'dataset', 'count', 'locked', 'ids sha256'], ...all.map((f) => [f.name, f.id, f.kind, f.datasetName, f.count, f.locked ? 'yes' : 'no', f.idsSha256.slice(0, 16)])])
           : 'No forget sets yet. Create one with: lethe forget-set create --dataset <name> --kind random --count 1% --name <name>',
       );
-    });
+    }, 'read');
   },
 };
 
@@ -237,7 +238,7 @@ export const forgetSetShowCommand: CliCommand = {
     await withWorkspace(ctx, async (ws) => {
       const d = await getForgetSet(ws, ctx.positionals[0], true);
       ctx.print(d, describe(d) + (ctx.values.ids === true ? '\n\nIDs:\n' + d.ids!.join('\n') : ''));
-    });
+    }, 'read');
   },
 };
 
@@ -270,7 +271,7 @@ export const forgetSetExportCommand: CliCommand = {
         r,
         [`Exported forget set '${r.name}' to ${r.path}:`, ...r.files.map((f) => `  ${f.name.padEnd(15)} ${f.bytes.toLocaleString('en-US').padStart(12)} bytes  ${f.sha256}`), `Check it with: cd ${r.path} && sha256sum -c SHA256SUMS`].join('\n'),
       );
-    });
+    }, 'read');
   },
 };
 

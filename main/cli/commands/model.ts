@@ -6,7 +6,7 @@ import { resolve, join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import type { CliCommand, CliContext } from '../types';
 import { CliUsageError } from '../types';
-import { openWorkspace } from '../../backend/workspace';
+import { withWorkspace } from '../workspace';
 import type { Workspace } from '../../backend/workspace/types';
 import {
   createModel,
@@ -131,15 +131,6 @@ function computeNote(c: ComputeChoice): string {
 
 function threadsLabel(n: number): string {
   return `${n} thread${n === 1 ? '' : 's'}`;
-}
-
-async function withWorkspace<T>(ctx: CliContext, fn: (ws: Workspace) => Promise<T>): Promise<T> {
-  const ws = await openWorkspace(ctx.workspaceRoot);
-  try {
-    return await fn(ws);
-  } finally {
-    await ws.close();
-  }
 }
 
 function isFileRef(ref: string): boolean {
@@ -285,7 +276,7 @@ export const modelExportCommand: CliCommand = {
   examples: ['lethe model export fmnist-cnn --out cnn.onnx'],
   async run(ctx) {
     const out = resolve(str(ctx, 'out')!);
-    const r = await withWorkspace(ctx, (ws) => exportModel(ws, ctx.positionals[0], out));
+    const r = await withWorkspace(ctx, (ws) => exportModel(ws, ctx.positionals[0], out), 'read');
     ctx.print(r, [`Wrote ${r.path} (${r.sizeBytes} bytes, sha256 ${r.sha256})`, ...r.converted.map((c) => `converted to inference form: ${c}`)].join('\n'));
   },
 };
@@ -296,7 +287,7 @@ export const modelListCommand: CliCommand = {
   options: {},
   examples: ['lethe model list', 'lethe model list --json'],
   async run(ctx) {
-    const ms = await withWorkspace(ctx, (ws) => listModels(ws));
+    const ms = await withWorkspace(ctx, (ws) => listModels(ws), 'read');
     const human = ms.length
       ? ms.map((m) => `${m.name.padEnd(24)} ${m.source.padEnd(9)} ${(m.arch ?? '-').padEnd(9)} ${String(m.parameterCount).padStart(10)} params  ${m.sha256.slice(0, 12)}`).join('\n')
       : "No models yet. Create one with 'lethe model create --arch cnn --name my-cnn' or import one with 'lethe model import <file.onnx>'.";
@@ -311,7 +302,7 @@ export const modelShowCommand: CliCommand = {
   positionals: [{ name: 'name', description: 'model name', required: true }],
   options: {},
   async run(ctx) {
-    const rec = await withWorkspace(ctx, (ws) => getModelRecord(ws, ctx.positionals[0]));
+    const rec = await withWorkspace(ctx, (ws) => getModelRecord(ws, ctx.positionals[0]), 'read');
     ctx.print(rec.data, describe(rec.data));
   },
 };
@@ -494,7 +485,7 @@ export const modelGradCommand: CliCommand = {
       threads: compute.threads,
       provider: compute.provider,
     };
-    const r = isFileRef(model) ? await modelGradients(null, params) : await withWorkspace(ctx, (ws) => modelGradients(ws, params));
+    const r = isFileRef(model) ? await modelGradients(null, params) : await withWorkspace(ctx, (ws) => modelGradients(ws, params), 'read');
     const arrays: Npz = { loss: { dtype: 'float32', shape: [], data: new Float32Array([r.loss]) } };
     for (const [k, g] of Object.entries(r.grads)) {
       if (k === 'loss') throw new Error("the model has an initializer named 'loss', which collides with the loss key of the output NPZ");

@@ -1,6 +1,6 @@
 import type { CliCommand } from '../types';
 import { CliFailure } from '../types';
-import { openWorkspace } from '../../backend/workspace';
+import { openForCli } from '../workspace';
 import { workspaceInfo } from '../../backend/services/app';
 
 export const workspaceInfoCommand: CliCommand = {
@@ -9,7 +9,7 @@ export const workspaceInfoCommand: CliCommand = {
   options: {},
   examples: ['lethe workspace info', 'lethe workspace info --workspace ./my-ws --json'],
   async run(ctx) {
-    const ws = await openWorkspace(ctx.workspaceRoot);
+    const ws = await openForCli(ctx, 'read');
     try {
       const info = await workspaceInfo(ws);
       const c = info.counts;
