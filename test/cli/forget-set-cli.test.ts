@@ -103,5 +103,17 @@ describe('lethe forget-set', () => {
     const noOut = lethe(['forget-set', 'export', 'from-text']);
     expect(noOut.code).toBe(2);
     expect(noOut.stderr).toMatch(/--out <folder> is required/);
+
+    // the auditor's side: verify the folder (no workspace needed) against their own requests
+    const ok = lethe(['forget-set', 'verify', out]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^OK {3}SHA256SUMS/m);
+    const ids = readFileSync(join(out, 'ids.txt'), 'utf8').split('\n');
+    const retained = readFileSync(join(out, 'retain-ids.txt'), 'utf8').split('\n')[0];
+    writeFileSync(join(tmp, 'audit-requests.txt'), [ids[0], retained, 'nobody'].join('\n'));
+    const bad = lethe(['--json', 'forget-set', 'verify', out, '--requests', join(tmp, 'audit-requests.txt')]);
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout).requests).toEqual({ total: 3, forgotten: 1, retained: [retained], absent: ['nobody'] });
+    expect(bad.stderr.trim()).toBe('lethe: forget-set verify: 1 check(s) failed');
   });
 });

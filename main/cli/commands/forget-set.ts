@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ExamplePredicate, ForgetRuleInput, ForgetSetDetail, ForgetSetPreview } from '../../../preload/api/datasets';
-import { CliUsageError, type CliCommand } from '../types';
+import { CliFailure, CliUsageError, type CliCommand } from '../types';
 import { listOption, numberOption, stringOption, table } from './dataset';
 import { withWorkspace } from '../workspace';
 
@@ -275,4 +275,19 @@ export const forgetSetExportCommand: CliCommand = {
   },
 };
 
-export const FORGET_SET_COMMANDS = [forgetSetCreateCommand, forgetSetListCommand, forgetSetShowCommand, forgetSetExportCommand, forgetSetDeleteCommand];
+export const forgetSetVerifyCommand: CliCommand = {
+  name: 'forget-set verify',
+  summary: "Check an exported forget-set folder (no workspace needed), optionally against your own deletion requests; exit 1 if anything fails",
+  options: { requests: { type: 'string', description: 'a text file (one ID per line) or .csv of deletion requests: each must be forgotten, not retained' } },
+  positionals: [{ name: 'folder', description: 'the folder written by forget-set export', required: true }],
+  examples: ['lethe forget-set verify ./audit/gdpr-2024-03', 'lethe forget-set verify ./audit/gdpr-2024-03 --requests requests.csv --json'],
+  async run(ctx) {
+    const { verifyForgetSetExport } = await import('../../backend/services/forget-set-verify');
+    const requests = stringOption(ctx.values.requests);
+    const r = await verifyForgetSetExport(resolve(ctx.positionals[0]), requests ? { requestsFile: resolve(requests) } : {});
+    ctx.print(r, [`Forget set ${r.name === null ? '(unknown)' : `'${r.name}'`} in ${r.folder}`, ...r.checks.map((c) => `${c.ok ? 'OK  ' : 'FAIL'} ${c.name.padEnd(15)} ${c.detail}`)].join('\n'));
+    if (!r.ok) throw new CliFailure(`forget-set verify: ${r.checks.filter((c) => !c.ok).length} check(s) failed`);
+  },
+};
+
+export const FORGET_SET_COMMANDS = [forgetSetCreateCommand, forgetSetListCommand, forgetSetShowCommand, forgetSetExportCommand, forgetSetVerifyCommand, forgetSetDeleteCommand];

@@ -3,11 +3,12 @@
 // D4), never overwriting files, and a damaged workspace reported instead of exported.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createForgetSet } from '../../../main/backend/services/forget-sets';
 import { exportForgetSet } from '../../../main/backend/services/forget-set-export';
+import { verifyForgetSetExport } from '../../../main/backend/services/forget-set-verify';
 import { csvCell, csvDocument } from '../../../main/engine/data/csv-export';
 import { importDataset } from '../../../main/engine/data/import';
 import { tempWorkspace } from './helpers';
@@ -123,5 +124,71 @@ describe('forget-set export', () => {
     await w.ws.putRecord('forgetSets', other.id, orec!.data, { ...orec!.blobs, ids: wrong });
     await expect(exportForgetSet(w.ws, 'mismatch', out)).rejects.toThrow(/ID list of forget set 'mismatch' hashes to [0-9a-f]{12}…, not [0-9a-f]{12}…[\s\S]*Nothing was exported/);
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('verify: an untouched export passes; one flipped byte in any file, a deleted file or a non-canonical list is named', async () => {
+    await createForgetSet(w.ws, { datasetId, name: 'to-verify', rule: { kind: 'ids', ids: ['u8', 'u9', 'u10', 'u14', '@SUM(A1)'] } });
+    const good = join(w.dir, 'verify-good');
+    await exportForgetSet(w.ws, 'to-verify', good);
+    const ok = await verifyForgetSetExport(good);
+    expect(ok.ok, JSON.stringify(ok.checks)).toBe(true);
+    expect(ok.checks.map((c) => c.name)).toEqual(['SHA256SUMS', 'manifest.json', 'ids.txt', 'retain-ids.txt', 'disjoint', 'forget-set.csv']);
+    const variant = (name: string, change: (dir: string) => void) => {
+      const dir = join(w.dir, `verify-${name}`);
+      rmSync(dir, { recursive: true, force: true });
+      cpSync(good, dir, { recursive: true });
+      for (const f of readdirSync(dir)) chmodSync(join(dir, f), 0o644);
+      change(dir);
+      return verifyForgetSetExport(dir);
+    };
+    const flip = (file: string, at = 0.5) => (dir: string) => {
+      const b = readFileSync(join(dir, file));
+      const k = Math.floor(b.length * at);
+      b[k] ^= 0x01;
+      writeFileSync(join(dir, file), b);
+    };
+    const failed = (r: Awaited<ReturnType<typeof verifyForgetSetExport>>) => r.checks.filter((c) => !c.ok).map((c) => c.name);
+    // every file, one flipped bit each: the verifier fails and names the file
+    for (const f of ['ids.txt', 'retain-ids.txt', 'manifest.json', 'forget-set.csv', 'README.txt']) {
+      const r = await variant(`flip-${f}`, flip(f));
+      expect(r.ok, f).toBe(false);
+      expect(r.checks.find((c) => c.name === 'SHA256SUMS')!.detail, f).toContain(`${f} does not match its SHA-256`);
+    }
+    expect(failed(await variant('flip-ids-2', flip('ids.txt')))).toContain('ids.txt'); // also against the manifest hash
+    const sums = await variant('flip-sums', flip('SHA256SUMS', 0.1));
+    expect(sums.ok).toBe(false);
+    expect(failed(sums)).toEqual(['SHA256SUMS']);
+    const gone = await variant('deleted', (dir) => rmSync(join(dir, 'retain-ids.txt')));
+    expect(failed(gone)).toEqual(expect.arrayContaining(['SHA256SUMS', 'retain-ids.txt']));
+    expect(gone.checks.find((c) => c.name === 'SHA256SUMS')!.detail).toContain('retain-ids.txt is listed but missing');
+    // a forger who rewrites ids.txt out of order and makes SHA256SUMS and the manifest agree is still caught: not canonical
+    const reordered = await variant('reordered', (dir) => {
+      const ids = readFileSync(join(dir, 'ids.txt'), 'utf8').split('\n').reverse().join('\n');
+      writeFileSync(join(dir, 'ids.txt'), ids);
+      const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+      m.idsSha256 = sha(ids);
+      writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m, null, 2) + '\n');
+      const names = ['ids.txt', 'retain-ids.txt', 'manifest.json', 'forget-set.csv', 'README.txt'];
+      writeFileSync(join(dir, 'SHA256SUMS'), names.map((n) => `${sha(readFileSync(join(dir, n)))}  ${n}\n`).join(''));
+    });
+    expect(failed(reordered)).toEqual(['ids.txt']);
+    expect(reordered.checks.find((c) => c.name === 'ids.txt')!.detail).toMatch(/not after line 1 in code-point order/);
+    await expect(verifyForgetSetExport(join(w.dir, 'no-such-folder'))).rejects.toThrow(/does not exist/);
+  });
+
+  it('verify --requests: forgotten, retained (the request was not honoured) and absent IDs are told apart', async () => {
+    const dir = join(w.dir, 'verify-good');
+    const req = join(w.dir, 'requests.txt');
+    writeFileSync(req, '# requests\nu8\n@SUM(A1)\nu13\nnobody\nu8\n');
+    const r = await verifyForgetSetExport(dir, { requestsFile: req });
+    expect(r.requests).toEqual({ total: 4, forgotten: 2, retained: ['u13'], absent: ['nobody'] });
+    expect(r.ok).toBe(false);
+    expect(r.checks.at(-1)).toMatchObject({ name: 'requests', ok: false });
+    expect(r.checks.at(-1)!.detail).toMatch(/2 of 4 requested IDs are forgotten; 1 are RETAINED \("u13"\); 1 are not training examples of this dataset \("nobody"\)/);
+    const csvReq = join(w.dir, 'requests.csv');
+    writeFileSync(csvReq, 'ticket,id\nT1,u9\nT2,u10\n');
+    const c = await verifyForgetSetExport(dir, { requestsFile: csvReq });
+    expect(c.ok).toBe(true);
+    expect(c.requests).toMatchObject({ total: 2, forgotten: 2, retained: [], absent: [] });
   });
 });
