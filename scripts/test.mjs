@@ -81,9 +81,8 @@ async function countE2e(code) {
     failed = 1;
     note.push(`e2e exited with ${code}`);
   }
-  const failures = (report.tests ?? report.results ?? [])
-    .filter((t) => t && (t.status === 'failed' || t.ok === false || t.passed === false))
-    .map((t) => `${t.name ?? t.title ?? '?'}: ${String(t.error ?? t.message ?? '').split('\n')[0].slice(0, 300)}`);
+  // scripts/e2e.mjs writes { name, status, error } per test
+  const failures = (report.tests ?? []).filter((t) => t.status === 'failed').map((t) => `${t.name}: ${String(t.error ?? '').split('\n')[0].slice(0, 300)}`);
   return { passed: report.passed ?? 0, failed, note: note.join('; '), failures };
 }
 

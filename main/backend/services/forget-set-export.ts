@@ -22,6 +22,9 @@ import type { Workspace } from '../workspace/types';
 import { findDataset, openReader } from './datasets';
 import { findForgetSet } from './forget-sets';
 
+/** The files of an export, in the order written (SHA256SUMS, which lists them, comes last). */
+export const EXPORT_FILES = ['ids.txt', 'retain-ids.txt', 'manifest.json', 'forget-set.csv', 'README.txt'] as const;
+
 async function prepareFolder(dir: string): Promise<void> {
   if (!isAbsolute(dir)) throw new ApiError('invalid_argument', `The export folder must be an absolute path (it is '${dir}').`);
   const st = await stat(dir).catch(() => null);
@@ -112,13 +115,14 @@ export async function exportForgetSet(ws: Workspace, idOrName: string, dir: stri
   ].join('\n');
 
   const enc = new TextEncoder();
-  const files: { name: string; bytes: Uint8Array }[] = [
-    { name: 'ids.txt', bytes: idBytes },
-    { name: 'retain-ids.txt', bytes: retainBytes },
-    { name: 'manifest.json', bytes: enc.encode(manifestJson) },
-    { name: 'forget-set.csv', bytes: enc.encode(csv) },
-    { name: 'README.txt', bytes: enc.encode(readme) },
-  ];
+  const content: Record<(typeof EXPORT_FILES)[number], Uint8Array> = {
+    'ids.txt': idBytes,
+    'retain-ids.txt': retainBytes,
+    'manifest.json': enc.encode(manifestJson),
+    'forget-set.csv': enc.encode(csv),
+    'README.txt': enc.encode(readme),
+  };
+  const files = EXPORT_FILES.map((name) => ({ name: name as string, bytes: content[name] }));
   const sums = files.map((f) => `${sha256Hex(f.bytes)}  ${f.name}\n`).join('');
   files.push({ name: 'SHA256SUMS', bytes: enc.encode(sums) });
 

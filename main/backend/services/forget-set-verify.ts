@@ -14,8 +14,7 @@ import { join } from 'node:path';
 import { ApiError } from '../../../preload/api/common';
 import { compareCodePoints, sha256Hex } from '../../engine/data/hash';
 import { idsFromRule } from '../../engine/data/forget-sets';
-
-export const EXPORT_FILES = ['ids.txt', 'retain-ids.txt', 'manifest.json', 'forget-set.csv', 'README.txt'] as const;
+import { EXPORT_FILES } from './forget-set-export';
 
 export interface VerifyCheck {
   name: string;

@@ -38,15 +38,8 @@ export const FORGET_SET_KINDS = ['random', 'class', 'subclass', 'filter', 'ids',
 export type ForgetSetKind = (typeof FORGET_SET_KINDS)[number];
 
 // The rule, report, sequence-step and manifest shapes are the API contract's (preload/api/datasets.ts),
-// defined once there and used here under the engine's names.
-export type {
-  ClassRef,
-  ExamplePredicate as Predicate,
-  ForgetRuleInput as ForgetRule,
-  ForgetSetReport,
-  ForgetSetSequenceStep as SequenceStep,
-  ForgetSetManifestInfo as ForgetSetManifest,
-} from '../../../preload/api/datasets';
+// defined once there and used here under the engine's names (imported above).
+export type { ClassRef, Predicate, ForgetRule, ForgetSetReport, SequenceStep, ForgetSetManifest };
 
 export type ForgetSetRecord = RecordEnvelope<ForgetSetManifest>;
 
