@@ -93,7 +93,7 @@ function startServer(workspace, staticDir) {
     }
     const onData = (d) => {
       output += d;
-      const m = /Lethe is running at (http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+)/.exec(output);
+      const m = /Lethe is running at (http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]+)/.exec(output);
       if (m) {
         clearTimeout(timer);
         resolve({ url: m[1], child, output: () => output });
@@ -198,6 +198,17 @@ async function main() {
       const expected = [];
       const ctx = {
         url: server.url,
+        /** the server's origin and the access token the printed URL carries after `#token=` */
+        origin: new URL(server.url).origin,
+        token: new URL(server.url).hash.slice('#token='.length),
+        /**
+         * Opens the printed address again in `page` (a fresh document, like a reload; the token lives in
+         * the page's memory only, so a plain reload forgets it), at the hash route `route`.
+         */
+        reopen: async (page, route = '/') => {
+          await page.goto('about:blank');
+          await page.goto(server.url.replace('#token=', `#${route}?token=`), { waitUntil: 'load' });
+        },
         workspace,
         payload: XSS_PAYLOAD,
         screenshot: async (page, name) => page.screenshot({ path: path.join(OUT_DIR, `${name}.png`) }),

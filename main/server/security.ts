@@ -3,8 +3,11 @@
 import { timingSafeEqual } from 'node:crypto';
 import { CONTENT_SECURITY_POLICY } from '../electron/csp';
 
-export const COOKIE_NAME = 'lethe_token';
 export const CLIENT_HEADER = 'x-lethe-client';
+/** The per-launch token travels in this header, and nowhere else (never a cookie, never the query). */
+export const TOKEN_HEADER = 'x-lethe-token';
+/** The cookie older builds set; a request that still carries one is refused (cookies reach every port of 127.0.0.1). */
+export const LEGACY_COOKIE = 'lethe_token';
 
 /** Sent on every response, whatever its status. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
@@ -24,19 +27,46 @@ export function tokenMatches(presented: string | null | undefined, token: string
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** The value of one cookie from a Cookie header (first occurrence wins), or null. */
-export function readCookie(header: string | undefined, name: string): string | null {
-  if (!header) return null;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq === -1) continue;
-    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+/** Names of the cookies in every Cookie header of a request (raw header list: name, value, name, value...). */
+export function cookieNames(rawHeaders: readonly string[]): string[] {
+  const names: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if (rawHeaders[i].toLowerCase() !== 'cookie') continue;
+    for (const part of rawHeaders[i + 1].split(';')) {
+      const eq = part.indexOf('=');
+      names.push((eq === -1 ? part : part.slice(0, eq)).trim());
+    }
   }
-  return null;
+  return names;
 }
 
-export function tokenCookie(token: string): string {
-  return `${COOKIE_NAME}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+/** Every value of one header in a raw header list (Node joins repeated unknown headers with ', '; this does not). */
+export function headerValues(rawHeaders: readonly string[], name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) if (rawHeaders[i].toLowerCase() === name) out.push(rawHeaders[i + 1]);
+  return out;
+}
+
+/** Whether a URL query string names a token (`token=` or `lethe_token=`, any case). */
+export function queryHasToken(search: string): boolean {
+  for (const key of new URLSearchParams(search).keys()) {
+    const k = key.toLowerCase();
+    if (k === 'token' || k === LEGACY_COOKIE) return true;
+  }
+  return false;
+}
+
+/**
+ * Why an API request (/api/*) must be refused, as one plain sentence, or null if it presents exactly
+ * one X-Lethe-Token header with the launch token and no token anywhere else.
+ */
+export function apiTokenRefusal(request: { rawHeaders: readonly string[]; search: string }, token: string): string | null {
+  if (queryHasToken(request.search)) return 'Refused: the access token must never be put in the URL query; send it in the X-Lethe-Token header.';
+  if (cookieNames(request.rawHeaders).includes(LEGACY_COOKIE)) return 'Refused: the request carries a lethe_token cookie, which Lethe never accepts; send the token in the X-Lethe-Token header only.';
+  const presented = headerValues(request.rawHeaders, TOKEN_HEADER);
+  if (presented.length > 1) return 'Refused: the request carries more than one X-Lethe-Token header.';
+  if (presented.length === 0 || !tokenMatches(presented[0], token)) return 'Missing or wrong access token; open the address Lethe printed (http://127.0.0.1:PORT/#token=...).';
+  return null;
 }
 
 /** DNS-rebinding guard: the Host header must name exactly our loopback address and port. */

@@ -1,11 +1,14 @@
 // The web transport: the built renderer and the API over HTTP + server-sent events, for browsers
 // (and the e2e tests) where there is no Electron binary. Bound to 127.0.0.1 only, on a random port,
 // guarded by a per-launch secret token so that other local users' processes and web pages cannot
-// drive it:
-//   GET /?token=<t>          serves index.html and sets the HttpOnly SameSite=Strict cookie
-//   GET /<static file>       needs the cookie
-//   POST /api/call/<method>  needs the cookie and `X-Lethe-Client: 1`; JSON body = args
-//   GET /api/events          needs the cookie; SSE: `event: ready` first, then `event: <name>`
+// drive it. The printed address carries the token in its FRAGMENT (http://127.0.0.1:<port>/#token=<t>),
+// which browsers never send to a server; the renderer takes it from location.hash, removes it from
+// the address bar and history, keeps it in memory and sends it in a header. No cookie is ever set:
+// browsers do not scope cookies by port, so a cookie would reach every other listener on 127.0.0.1.
+//   GET /<static file>       the built renderer, without a token (it holds no secrets)
+//   POST /api/call/<method>  needs exactly one `X-Lethe-Token: <t>` and `X-Lethe-Client: 1`; JSON body = args
+//   GET /api/events          needs exactly one `X-Lethe-Token: <t>`; SSE: `event: ready` first, then `event: <name>`
+// Refused with 403: a token in any URL query; on /api/*, a `lethe_token` cookie or a repeated token header.
 // Every request must carry `Host: 127.0.0.1:<port>` (DNS rebinding) and, if it has an Origin, ours.
 
 import { randomBytes } from 'node:crypto';
@@ -19,15 +22,13 @@ import type { Unsubscribe } from '../../preload/api/index';
 import type { Backend } from '../backend/service';
 import {
   CLIENT_HEADER,
-  COOKIE_NAME,
   SECURITY_HEADERS,
+  apiTokenRefusal,
   contentTypeOf,
   hostAllowed,
   httpStatusOf,
   originAllowed,
-  readCookie,
-  tokenCookie,
-  tokenMatches,
+  queryHasToken,
 } from './security';
 
 export interface ServerOptions {
@@ -48,7 +49,7 @@ export interface RunningServer {
   port: number;
   origin: string;
   token: string;
-  /** the URL to open: origin + '/?token=' + token */
+  /** the URL to open: origin + '/#token=' + token (the token rides in the fragment, never sent to a server) */
   url: string;
   close(): Promise<void>;
 }
@@ -59,10 +60,9 @@ export const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
 const FORBIDDEN_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Lethe: access refused</title></head>
 <body><h1>Access refused</h1>
-<p>This Lethe server only answers the browser that opened the address it printed when it started,
-which looks like <code>http://127.0.0.1:PORT/?token=...</code>.</p>
-<p>Open that exact address (copy it from the terminal where you ran <code>npm start</code> or
-<code>lethe serve</code>).</p></body></html>
+<p>The access token must never be sent in the address's query. Open the address Lethe printed when
+it started, which looks like <code>http://127.0.0.1:PORT/#token=...</code> (the token after <code>#</code>).</p>
+<p>Copy it from the terminal where you ran <code>npm start</code> or <code>lethe serve</code>.</p></body></html>
 `;
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
@@ -94,7 +94,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     sendJson(res, status, { ok: false, error: { code: code as 'forbidden', message } });
   const forbiddenPage = (res: http.ServerResponse) => send(res, 403, 'text/html; charset=utf-8', FORBIDDEN_PAGE);
 
-  const hasCookie = (req: http.IncomingMessage) => tokenMatches(readCookie(req.headers.cookie, COOKIE_NAME), token);
+  /** null when the request presents the token correctly, else the one-sentence reason it is refused */
+  const refusal = (req: http.IncomingMessage, url: URL) => apiTokenRefusal({ rawHeaders: req.rawHeaders, search: url.search }, token);
 
   const readBody = (req: http.IncomingMessage): Promise<Buffer | 'too_large'> =>
     new Promise((resolve, reject) => {
@@ -124,9 +125,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       req.on('error', reject);
     });
 
-  const handleCall = async (req: http.IncomingMessage, res: http.ServerResponse, method: string) => {
+  const handleCall = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL, method: string) => {
     if (req.method !== 'POST') return apiError(res, 405, 'invalid_argument', 'API calls must use POST.');
-    if (!hasCookie(req)) return apiError(res, 403, 'forbidden', 'Missing or wrong access token; open the URL that Lethe printed.');
+    const refused = refusal(req, url);
+    if (refused) return apiError(res, 403, 'forbidden', refused);
     if (req.headers[CLIENT_HEADER] !== '1') return apiError(res, 403, 'forbidden', 'API calls need the header X-Lethe-Client: 1.');
     const body = await readBody(req);
     if (body === 'too_large') {
@@ -145,9 +147,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     sendJson(res, env.ok ? 200 : httpStatusOf(env.error.code), env);
   };
 
-  const handleEvents = (req: http.IncomingMessage, res: http.ServerResponse) => {
+  const handleEvents = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => {
     if (req.method !== 'GET') return apiError(res, 405, 'invalid_argument', 'The event stream needs GET.');
-    if (!hasCookie(req)) return apiError(res, 403, 'forbidden', 'Missing or wrong access token; open the URL that Lethe printed.');
+    const refused = refusal(req, url);
+    if (refused) return apiError(res, 403, 'forbidden', refused);
     res.writeHead(200, {
       ...SECURITY_HEADERS,
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -208,7 +211,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
   };
 
-  const serveFile = (res: http.ServerResponse, file: string, extra: Record<string, string> = {}) => {
+  const serveFile = (res: http.ServerResponse, file: string) => {
     fs.stat(file).then(
       (st) => {
         res.writeHead(200, {
@@ -216,7 +219,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           'Content-Type': contentTypeOf(file),
           'Content-Length': st.size,
           'Cache-Control': 'no-cache',
-          ...extra,
         });
         if (res.req.method === 'HEAD') return res.end();
         createReadStream(file)
@@ -229,15 +231,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const handleStatic = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'Method not allowed.\n', { Allow: 'GET, HEAD' });
-    const queryToken = url.searchParams.get('token');
+    // Static files need no token (the built renderer holds no secrets), and cookies are ignored here so
+    // that a `lethe_token` cookie planted by another local page cannot lock the UI out. A token in the
+    // query (an old-style address) is refused, so it is never accepted from a place that logs keep.
+    if (queryHasToken(url.search)) return forbiddenPage(res);
     const isIndex = url.pathname === '/' || url.pathname === '/index.html';
-    let setCookie: string | null = null;
-    if (queryToken !== null) {
-      if (!isIndex || !tokenMatches(queryToken, token)) return forbiddenPage(res);
-      setCookie = tokenCookie(token);
-    } else if (!hasCookie(req)) {
-      return forbiddenPage(res);
-    }
     let file = await resolveStatic(url.pathname);
     // Client-side routes (no file extension) get the app shell.
     if (!file && !path.posix.basename(url.pathname).includes('.')) {
@@ -250,10 +248,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         404,
         'text/plain; charset=utf-8',
         missingApp ? `The renderer is not built: ${staticRoot} has no index.html (run \`npm run build:web\`).\n` : 'Not found.\n',
-        setCookie ? { 'Set-Cookie': setCookie } : {},
       );
     }
-    serveFile(res, file, setCookie ? { 'Set-Cookie': setCookie } : {});
+    serveFile(res, file);
   };
 
   const server = http.createServer((req, res) => {
@@ -266,8 +263,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         return send(res, 403, 'text/plain; charset=utf-8', 'Refused: cross-origin requests are not allowed.\n');
       }
       const url = new URL(req.url ?? '/', `http://${HOST}:${port}`);
-      if (url.pathname.startsWith('/api/call/')) return handleCall(req, res, decodeSafe(url.pathname.slice('/api/call/'.length)));
-      if (url.pathname === '/api/events') return handleEvents(req, res);
+      if (url.pathname.startsWith('/api/call/')) return handleCall(req, res, url, decodeSafe(url.pathname.slice('/api/call/'.length)));
+      if (url.pathname === '/api/events') return handleEvents(req, res, url);
       if (url.pathname.startsWith('/api/')) return apiError(res, 404, 'not_found', 'No such API endpoint.');
       return handleStatic(req, res, url);
     })().catch((e) => {
@@ -293,7 +290,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port,
     origin,
     token,
-    url: `${origin}/?token=${token}`,
+    url: `${origin}/#token=${token}`,
     close: () =>
       new Promise<void>((resolve) => {
         for (const res of streams) res.end();

@@ -2,7 +2,12 @@
 // server-sent-events stream (GET /api/events) for pushed events. Pure module: only fetch,
 // ReadableStream, TextDecoder and AbortController, so it runs in the browser build of the renderer
 // and in Node 20 tests alike. SSE is read over fetch streaming (not EventSource) so it works in Node
-// and so a 403 is seen as a status, not an endless reconnect loop.
+// and so a 403 is seen as a status, not an endless reconnect loop, and because it is the only way to
+// send the access token as a header on the stream (EventSource cannot send headers).
+//
+// The per-launch token goes in the `X-Lethe-Token` header of every request, and nowhere else: no
+// cookie (requests use `credentials: 'omit'`, so even a cookie another local page planted for
+// 127.0.0.1 is never sent), never the URL.
 //
 // Events emitted during a call must never be lost: the client opens its stream when created, and
 // every call waits until the server has sent `event: ready` on that stream.
@@ -14,7 +19,7 @@ import { toApiError } from './bridge';
 export interface WebClientOptions {
   /** '' (default) in the browser: same origin. In Node: 'http://127.0.0.1:<port>'. */
   baseUrl?: string;
-  /** Node only: the per-launch token, sent as the `lethe_token` cookie (browsers send the cookie themselves). */
+  /** the per-launch token, sent as the `X-Lethe-Token` header on every call and on the event stream */
   token?: string;
   fetch?: typeof fetch;
   /** first reconnect delay after the event stream drops; doubles up to maxReconnectDelayMs */
@@ -69,6 +74,30 @@ export class SseParser {
   }
 }
 
+/** The header that carries the access token (main/server/security.ts checks it). */
+export const TOKEN_HEADER = 'X-Lethe-Token';
+
+/**
+ * Take the access token out of a location hash: `#token=<t>` (the printed address) or a route whose
+ * query carries it (`#/settings?token=<t>`). Returns the token (or null) and the hash without it, so
+ * the caller can replace the address and keep the route.
+ */
+export function takeTokenFromHash(hash: string): { token: string | null; hash: string } {
+  const body = hash.startsWith('#') ? hash.slice(1) : hash;
+  const q = body.indexOf('?');
+  const [head, query] = body.startsWith('/') ? [q === -1 ? body : body.slice(0, q), q === -1 ? null : body.slice(q + 1)] : ['', body];
+  if (query === null) return { token: null, hash };
+  let token: string | null = null;
+  const kept: string[] = [];
+  for (const part of query.split('&')) {
+    if (part.startsWith('token=')) token = part.slice('token='.length);
+    else if (part !== '') kept.push(part);
+  }
+  if (token === null) return { token: null, hash };
+  const rest = head + (kept.length ? `${head ? '?' : ''}${kept.join('&')}` : '');
+  return { token, hash: rest ? `#${rest}` : '' };
+}
+
 function deferred<T>() {
   let resolve!: (v: T) => void;
   let reject!: (e: unknown) => void;
@@ -87,7 +116,7 @@ export function createWebClient(options: WebClientOptions = {}): WebClient {
   const maxDelay = options.maxReconnectDelayMs ?? 10_000;
   const listeners = new Map<string, Set<(payload: unknown) => void>>();
   const headers = (extra: Record<string, string>): Record<string, string> =>
-    options.token ? { ...extra, Cookie: `lethe_token=${options.token}` } : extra;
+    options.token ? { ...extra, [TOKEN_HEADER]: options.token } : extra;
 
   let closed = false;
   let abort: AbortController | null = null;
@@ -128,11 +157,14 @@ export function createWebClient(options: WebClientOptions = {}): WebClient {
     try {
       const res = await doFetch(`${base}/api/events`, {
         headers: headers({ Accept: 'text/event-stream', 'X-Lethe-Client': '1' }),
-        credentials: 'same-origin',
+        credentials: 'omit',
         signal: abort.signal,
       });
       if (res.status === 403) {
-        throw new ApiError('forbidden', 'The Lethe server refused this page: open the URL that `npm start` printed (it carries the access token).');
+        throw new ApiError(
+          'forbidden',
+          'The Lethe server refused this page: open the address that `npm start` or `lethe serve` printed (it carries the access token after #; reloading the page forgets it).',
+        );
       }
       if (!res.ok || !res.body) throw new ApiError('unavailable', `The Lethe event stream failed (HTTP ${res.status}).`);
       const reader = res.body.getReader();
@@ -175,7 +207,7 @@ export function createWebClient(options: WebClientOptions = {}): WebClient {
         res = await doFetch(`${base}/api/call/${encodeURIComponent(method)}`, {
           method: 'POST',
           headers: headers({ 'Content-Type': 'application/json', 'X-Lethe-Client': '1' }),
-          credentials: 'same-origin',
+          credentials: 'omit',
           body: JSON.stringify(args ?? {}),
         });
       } catch {

@@ -244,7 +244,7 @@ describe('the real CLI process', () => {
       const t = setTimeout(() => reject(new Error(`no URL printed; stderr: ${err}`)), 30_000);
       child.stdout.on('data', (d) => {
         out += d;
-        const m = /^Lethe is running at (http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+)$/m.exec(out);
+        const m = /^Lethe is running at (http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]+)$/m.exec(out);
         if (m) {
           clearTimeout(t);
           resolve(m[1]);

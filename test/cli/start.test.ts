@@ -29,7 +29,7 @@ it('npm start (no Electron binary) serves the UI at the printed URL and stops on
       const t = setTimeout(() => reject(new Error(`no URL after 90 s; stderr: ${err}`)), 90_000);
       child.stdout.on('data', (d) => {
         out += d;
-        const m = /Lethe is running at (http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+)/.exec(out);
+        const m = /Lethe is running at (http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]+)/.exec(out);
         if (m) {
           clearTimeout(t);
           resolve(m[1]);
@@ -44,11 +44,16 @@ it('npm start (no Electron binary) serves the UI at the printed URL and stops on
     expect(html).toContain('<div id="app">');
     const script = /<script type="module"[^>]*src="([^"]+)"/.exec(html)?.[1];
     expect(script).toBeTruthy();
-    // the bundle is served with the cookie the first response set
-    const cookie = res.headers.get('set-cookie')!.split(';')[0];
-    const js = await fetch(new URL(script!, url), { headers: { Cookie: cookie } });
+    // no cookie; the bundle needs no token, the API needs it in the X-Lethe-Token header
+    expect(res.headers.get('set-cookie')).toBeNull();
+    const js = await fetch(new URL(script!, url));
     expect(js.status).toBe(200);
     expect(js.headers.get('content-type')).toMatch(/javascript/);
+    const token = new URL(url).hash.slice('#token='.length);
+    const call = (headers: Record<string, string>) =>
+      fetch(new URL('/api/call/app.info', url), { method: 'POST', headers: { 'X-Lethe-Client': '1', 'Content-Type': 'application/json', ...headers }, body: '{}' });
+    expect((await call({ 'X-Lethe-Token': token })).status).toBe(200);
+    expect((await call({ Cookie: `lethe_token=${token}` })).status).toBe(403);
   } finally {
     child.kill('SIGTERM');
   }

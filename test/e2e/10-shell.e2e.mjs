@@ -44,9 +44,10 @@ export const tests = [
         if (name !== 'settings') assert(await page.isVisible('[data-testid="empty-state"]'), `${heading} has no empty state`);
       }
       assertEqual(await page.title(), 'Settings · Lethe', 'document title');
-      // the route survives a reload (hash history)
-      await page.reload();
+      // a route in the printed address is kept (hash history) once the token is taken out of it
+      await ctx.reopen(page, '/settings');
       await page.waitForSelector('.page-header h1:text-is("Settings")');
+      assertEqual(new URL(page.url()).hash, '#/settings', 'address after reopening at a route');
     },
   },
   {
@@ -116,7 +117,7 @@ export const tests = [
       await saved; // the backend has stored it before the reload
       const darkBg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
       assert(darkBg !== lightBg, `background did not change (${lightBg} -> ${darkBg})`);
-      await page.reload();
+      await ctx.reopen(page, '/settings');
       await page.waitForSelector('.page-header h1:text-is("Settings")');
       await waitFor(() => page.evaluate(() => document.documentElement.dataset.theme === 'dark'), { message: 'dark theme lost on reload' });
       assertEqual(await page.getAttribute('[data-theme-option="dark"]', 'aria-checked'), 'true', 'Dark is checked after reload');
@@ -146,14 +147,17 @@ export const tests = [
       const root = await page.textContent('[data-testid="workspace-root"]');
       assert(root.endsWith(ctx.payload), `workspace path shown as ${JSON.stringify(root)}`);
       // a job whose title is the payload, submitted straight to the API like any client could
-      const reply = await page.evaluate(async (title) => {
-        const res = await fetch('/api/call/jobs.submit', {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json', 'X-Lethe-Client': '1' },
-          body: JSON.stringify({ kind: 'diagnostics.stress', title, params: { iterations: 1, size: 16 } }),
-        });
-        return res.json();
-      }, ctx.payload);
+      const reply = await page.evaluate(
+        async ({ title, token }) => {
+          const res = await fetch('/api/call/jobs.submit', {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json', 'X-Lethe-Client': '1', 'X-Lethe-Token': token },
+            body: JSON.stringify({ kind: 'diagnostics.stress', title, params: { iterations: 1, size: 16 } }),
+          });
+          return res.json();
+        },
+        { title: ctx.payload, token: ctx.token },
+      );
       assert(reply.ok, `jobs.submit failed: ${JSON.stringify(reply)}`);
       await page.click('[data-testid="jobs-toggle"]');
       const title = await page.waitForSelector(`[data-job-id="${reply.result.id}"] .title`);

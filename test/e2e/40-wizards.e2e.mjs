@@ -233,12 +233,16 @@ export const tests = [
       await page.waitForSelector('[data-testid="forget-set-table"] tr:has(td.name:text-is("ui-worst-case"))', { timeout: 15_000 });
       // a second preview with the same model and metric reads the cached scores: no second job
       const scoreJobs = () =>
-        page.evaluate(async () => {
-          const res = await fetch('/api/call/jobs.list', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Lethe-Client': '1' }, body: JSON.stringify({}) });
+        page.evaluate(async (token) => {
+          const res = await fetch('/api/call/jobs.list', {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json', 'X-Lethe-Client': '1', 'X-Lethe-Token': token },
+            body: JSON.stringify({}),
+          });
           const env = await res.json();
           if (!env.ok) throw new Error(JSON.stringify(env));
           return env.result.filter((j) => j.kind === 'forgetSet.score').map((j) => j.state);
-        });
+        }, ctx.token);
       assertEqual(JSON.stringify(await scoreJobs()), '["succeeded"]', 'forgetSet.score jobs after the first preview');
       await openWorstCaseWizard(page, '10');
       const t1 = Date.now();

@@ -1,5 +1,6 @@
-// Web-transport-only behaviour: token, cookie, Host and Origin checks, loopback binding, static
-// serving with path-traversal refusal, security headers, body cap, and the SSE stream itself.
+// Web-transport-only behaviour: the token header (never a cookie, never the query), Host and Origin
+// checks, loopback binding, static serving with path-traversal refusal, security headers, body cap,
+// and the SSE stream itself.
 
 import http from 'node:http';
 import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
@@ -9,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../../main/electron/csp';
 import { startServer } from '../../main/server/server';
 import type { RunningServer } from '../../main/server/server';
-import { createWebClient, SseParser } from '../../preload/api/web-client';
+import { apiTokenRefusal, cookieNames, headerValues, queryHasToken } from '../../main/server/security';
+import { createWebClient, SseParser, takeTokenFromHash } from '../../preload/api/web-client';
 import { ApiError } from '../../preload/api/common';
 import { makeBackend, SHORT_JOB, tempDir } from './harness';
 import type { Backend } from '../../main/backend/service';
@@ -20,7 +22,10 @@ interface RawResponse {
   body: string;
 }
 
-function raw(server: RunningServer, opts: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer; host?: string }): Promise<RawResponse> {
+function raw(
+  server: RunningServer,
+  opts: { method?: string; path: string; headers?: Record<string, string> | string[]; body?: string | Buffer; host?: string },
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -28,7 +33,8 @@ function raw(server: RunningServer, opts: { method?: string; path: string; heade
         port: server.port,
         method: opts.method ?? 'GET',
         path: opts.path,
-        headers: { Host: opts.host ?? `127.0.0.1:${server.port}`, ...opts.headers },
+        // an array of [name, value, name, value...] sends repeated headers as they are
+        headers: Array.isArray(opts.headers) ? ['Host', opts.host ?? `127.0.0.1:${server.port}`, ...opts.headers] : { Host: opts.host ?? `127.0.0.1:${server.port}`, ...opts.headers },
         setHost: false,
       },
       (res) => {
@@ -47,7 +53,7 @@ let backend: Backend;
 let root: string;
 let staticDir: string;
 let server: RunningServer;
-let cookie: string;
+let auth: Record<string, string>;
 const api = { 'X-Lethe-Client': '1', 'Content-Type': 'application/json' };
 
 beforeAll(async () => {
@@ -59,7 +65,7 @@ beforeAll(async () => {
   await writeFile(path.join(root, 'secret.txt'), 'TOP SECRET');
   await symlink(path.join(root, 'secret.txt'), path.join(staticDir, 'assets', 'link.txt'));
   server = await startServer({ backend, staticDir, heartbeatMs: 50, maxBodyBytes: 1024 * 1024, log: () => {} });
-  cookie = `lethe_token=${server.token}`;
+  auth = { 'X-Lethe-Token': server.token };
 });
 afterAll(async () => {
   await server?.close();
@@ -72,7 +78,7 @@ describe('access control', () => {
   it('is bound to 127.0.0.1 only, on a random port, with a long random token', async () => {
     expect(server.origin).toBe(`http://127.0.0.1:${server.port}`);
     expect(server.port).toBeGreaterThan(1023);
-    expect(server.url).toBe(`${server.origin}/?token=${server.token}`);
+    expect(server.url).toBe(`${server.origin}/#token=${server.token}`);
     expect(server.token.length).toBeGreaterThanOrEqual(43);
     const other = await startServer({ backend, staticDir, log: () => {} });
     expect(other.token).not.toBe(server.token);
@@ -101,27 +107,55 @@ describe('access control', () => {
     expect(v6).not.toBe('connected');
   });
 
-  it('GET /?token=<valid> serves the app and sets the HttpOnly SameSite=Strict cookie', async () => {
-    const res = await raw(server, { path: `/?token=${server.token}` });
+  it('serves the app without a token and never sets a cookie', async () => {
+    const res = await raw(server, { path: '/' });
     expect(res.status).toBe(200);
     expect(res.body).toContain('<div id="app">');
     expect(res.headers['content-type']).toMatch(/^text\/html/);
-    expect(res.headers['set-cookie']).toEqual([`lethe_token=${server.token}; HttpOnly; SameSite=Strict; Path=/`]);
+    expect(res.headers['set-cookie']).toBeUndefined();
+    // a planted lethe_token cookie does not lock the app shell out
+    const planted = await raw(server, { path: '/assets/app.js', headers: { Cookie: 'lethe_token=planted-by-another-port' } });
+    expect(planted.status).toBe(200);
+    expect(planted.headers['set-cookie']).toBeUndefined();
   });
 
   it.each([
-    ['no token and no cookie', '/', {}],
-    ['a wrong token', '/?token=wrong-token-wrong-token-wrong', {}],
-    ['a token of the right length but wrong', '/?token=' + 'A'.repeat(43), {}],
-    ['a wrong cookie', '/', { Cookie: 'lethe_token=nope' }],
-    ['a static file without cookie', '/assets/app.js', {}],
-    ['the token on a non-index path', '/assets/app.js?token=TOKEN', {}],
-  ])('answers 403 with a plain page for %s', async (_l, p, headers) => {
-    const res = await raw(server, { path: p.replace('TOKEN', server.token), headers });
+    ['a valid token in the query', '/?token=TOKEN'],
+    ['a wrong token in the query', '/?token=wrong-token-wrong-token-wrong'],
+    ['the token on a non-index path', '/assets/app.js?token=TOKEN'],
+    ['a lethe_token query parameter', '/?lethe_token=TOKEN'],
+  ])('answers 403 with a plain page for %s', async (_l, p) => {
+    const res = await raw(server, { path: p.replace('TOKEN', server.token) });
     expect(res.status).toBe(403);
     expect(res.headers['content-type']).toMatch(/^text\/html/);
-    expect(res.body).toMatch(/Open that exact address/);
+    expect(res.body).toMatch(/#token=/);
+    expect(res.body).not.toContain(server.token);
     expect(res.headers['set-cookie']).toBeUndefined();
+  });
+
+  it.each([
+    ['no token', [] as string[], /Missing or wrong access token/],
+    ['a wrong token', ['X-Lethe-Token', 'x'.repeat(43)], /Missing or wrong access token/],
+    ['the token only as a cookie', ['Cookie', 'lethe_token=TOKEN'], /lethe_token cookie/],
+    ['the right header plus a lethe_token cookie', ['X-Lethe-Token', 'TOKEN', 'Cookie', 'a=1; lethe_token=TOKEN'], /lethe_token cookie/],
+    ['the right header plus a planted cookie', ['X-Lethe-Token', 'TOKEN', 'Cookie', 'lethe_token=planted'], /lethe_token cookie/],
+    ['the right header twice', ['X-Lethe-Token', 'TOKEN', 'X-Lethe-Token', 'TOKEN'], /more than one X-Lethe-Token/],
+    ['a wrong header and the right one', ['X-Lethe-Token', 'nope', 'x-lethe-token', 'TOKEN'], /more than one X-Lethe-Token/],
+    ['the right header and the token in the query', ['X-Lethe-Token', 'TOKEN'], /URL query/, '?token=TOKEN'],
+  ])('refuses an API call and the event stream with %s', async (_l, headers, message, query = '') => {
+    const h = (headers as string[]).map((v) => v.replace('TOKEN', server.token));
+    const q = (query as string).replace('TOKEN', server.token);
+    const call = await raw(server, { method: 'POST', path: `/api/call/app.info${q}`, headers: [...h, 'X-Lethe-Client', '1', 'Content-Type', 'application/json'], body: '{}' });
+    expect(call.status).toBe(403);
+    const env = JSON.parse(call.body);
+    expect(env).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(env.error.message).toMatch(message as RegExp);
+    expect(env.error.message).not.toContain('\n');
+    expect(env.error.message).not.toMatch(/\bat .*\(/);
+    expect(call.headers['set-cookie']).toBeUndefined();
+    const events = await raw(server, { path: `/api/events${q}`, headers: h });
+    expect(events.status).toBe(403);
+    expect(JSON.parse(events.body).error.message).toMatch(message as RegExp);
   });
 
   it.each([
@@ -133,7 +167,7 @@ describe('access control', () => {
   ])('refuses a Host header naming %s', async (_l, host) => {
     const res = await raw(server, { path: `/?token=${server.token}`, host: host(server.port) });
     expect(res.status).toBe(403);
-    const call = await raw(server, { method: 'POST', path: '/api/call/app.info', host: host(server.port), headers: { ...api, Cookie: cookie }, body: '{}' });
+    const call = await raw(server, { method: 'POST', path: '/api/call/app.info', host: host(server.port), headers: { ...api, ...auth }, body: '{}' });
     expect(call.status).toBe(403);
     expect(call.body).not.toContain('"ok":true');
   });
@@ -144,7 +178,7 @@ describe('access control', () => {
       const res = await raw(server, {
         method: 'POST',
         path: '/api/call/settings.update',
-        headers: { ...api, Cookie: cookie, Origin: origin.replace('PORT', String(server.port)) },
+        headers: { ...api, ...auth, Origin: origin.replace('PORT', String(server.port)) },
         body: '{"theme":"dark"}',
       });
       expect(res.status).toBe(403);
@@ -153,20 +187,20 @@ describe('access control', () => {
   );
 
   it('accepts our own Origin', async () => {
-    const res = await raw(server, { method: 'POST', path: '/api/call/app.info', headers: { ...api, Cookie: cookie, Origin: server.origin }, body: '{}' });
+    const res = await raw(server, { method: 'POST', path: '/api/call/app.info', headers: { ...api, ...auth, Origin: server.origin }, body: '{}' });
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body)).toMatchObject({ ok: true, result: { name: 'Lethe', shell: 'web' } });
   });
 
-  it('API calls need the cookie, the X-Lethe-Client header and POST', async () => {
-    const noCookie = await raw(server, { method: 'POST', path: '/api/call/app.info', headers: api, body: '{}' });
-    expect(noCookie.status).toBe(403);
-    expect(JSON.parse(noCookie.body)).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+  it('API calls need the token header, the X-Lethe-Client header and POST', async () => {
+    const noToken = await raw(server, { method: 'POST', path: '/api/call/app.info', headers: api, body: '{}' });
+    expect(noToken.status).toBe(403);
+    expect(JSON.parse(noToken.body)).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     const tokenInQuery = await raw(server, { method: 'POST', path: `/api/call/app.info?token=${server.token}`, headers: api, body: '{}' });
     expect(tokenInQuery.status).toBe(403);
-    const noHeader = await raw(server, { method: 'POST', path: '/api/call/app.info', headers: { Cookie: cookie, 'Content-Type': 'application/json' }, body: '{}' });
+    const noHeader = await raw(server, { method: 'POST', path: '/api/call/app.info', headers: { ...auth, 'Content-Type': 'application/json' }, body: '{}' });
     expect(noHeader.status).toBe(403);
-    const get = await raw(server, { path: '/api/call/app.info', headers: { ...api, Cookie: cookie } });
+    const get = await raw(server, { path: '/api/call/app.info', headers: { ...api, ...auth } });
     expect(get.status).toBe(405);
     const events = await raw(server, { path: '/api/events' });
     expect(events.status).toBe(403);
@@ -175,30 +209,30 @@ describe('access control', () => {
 
 describe('API over HTTP', () => {
   it('maps error codes to statuses and never leaks stacks', async () => {
-    const unknown = await raw(server, { method: 'POST', path: '/api/call/nope.nothing', headers: { ...api, Cookie: cookie }, body: '{}' });
+    const unknown = await raw(server, { method: 'POST', path: '/api/call/nope.nothing', headers: { ...api, ...auth }, body: '{}' });
     expect(unknown.status).toBe(400);
     expect(JSON.parse(unknown.body)).toEqual({ ok: false, error: { code: 'invalid_argument', message: "Unknown method 'nope.nothing'." } });
-    const notFound = await raw(server, { method: 'POST', path: '/api/call/jobs.get', headers: { ...api, Cookie: cookie }, body: '{"id":"zzz"}' });
+    const notFound = await raw(server, { method: 'POST', path: '/api/call/jobs.get', headers: { ...api, ...auth }, body: '{"id":"zzz"}' });
     expect(notFound.status).toBe(404);
-    const badJson = await raw(server, { method: 'POST', path: '/api/call/app.info', headers: { ...api, Cookie: cookie }, body: '{not json' });
+    const badJson = await raw(server, { method: 'POST', path: '/api/call/app.info', headers: { ...api, ...auth }, body: '{not json' });
     expect(badJson.status).toBe(400);
     expect(JSON.parse(badJson.body).error.message).toMatch(/not valid JSON/);
-    const empty = await raw(server, { method: 'POST', path: '/api/call/app.info', headers: { ...api, Cookie: cookie } });
+    const empty = await raw(server, { method: 'POST', path: '/api/call/app.info', headers: { ...api, ...auth } });
     expect(empty.status).toBe(200);
-    const otherApi = await raw(server, { path: '/api/other', headers: { Cookie: cookie } });
+    const otherApi = await raw(server, { path: '/api/other', headers: auth });
     expect(otherApi.status).toBe(404);
   });
 
   it('caps the request body', async () => {
     const big = JSON.stringify({ title: 'x'.repeat(2 * 1024 * 1024) });
-    const res = await raw(server, { method: 'POST', path: '/api/call/jobs.submit', headers: { ...api, Cookie: cookie }, body: big });
+    const res = await raw(server, { method: 'POST', path: '/api/call/jobs.submit', headers: { ...api, ...auth }, body: big });
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body).error.code).toBe('invalid_argument');
   });
 
   it('the SSE stream starts with ready, sends heartbeats and events', async () => {
     const ac = new AbortController();
-    const res = await fetch(`${server.origin}/api/events`, { headers: { Cookie: cookie }, signal: ac.signal });
+    const res = await fetch(`${server.origin}/api/events`, { headers: auth, signal: ac.signal });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     expect(res.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
@@ -229,15 +263,15 @@ describe('API over HTTP', () => {
 });
 
 describe('static files', () => {
-  it('serves built files with the cookie and falls back to index.html for client routes', async () => {
-    const js = await raw(server, { path: '/assets/app.js', headers: { Cookie: cookie } });
+  it('serves built files and falls back to index.html for client routes', async () => {
+    const js = await raw(server, { path: '/assets/app.js', headers: auth });
     expect(js.status).toBe(200);
     expect(js.headers['content-type']).toMatch(/^text\/javascript/);
     expect(js.body).toBe('console.log(1)');
-    const route = await raw(server, { path: '/runs/abc', headers: { Cookie: cookie } });
+    const route = await raw(server, { path: '/runs/abc', headers: auth });
     expect(route.status).toBe(200);
     expect(route.body).toContain('<div id="app">');
-    const missing = await raw(server, { path: '/assets/missing.js', headers: { Cookie: cookie } });
+    const missing = await raw(server, { path: '/assets/missing.js', headers: auth });
     expect(missing.status).toBe(404);
   });
 
@@ -258,7 +292,7 @@ describe('static files', () => {
     '/assets/%c0%ae%c0%ae/secret.txt',
     '/.%2e/secret.txt',
   ])('refuses path traversal %s', async (p) => {
-    const res = await raw(server, { path: p, headers: { Cookie: cookie } });
+    const res = await raw(server, { path: p, headers: auth });
     expect(res.body).not.toContain('TOP SECRET');
     expect(res.body).not.toContain('root:');
   });
@@ -266,13 +300,14 @@ describe('static files', () => {
   it('puts the security headers on every response', async () => {
     const responses = await Promise.all([
       raw(server, { path: `/?token=${server.token}` }),
+      raw(server, { method: 'POST', path: '/api/call/app.info', headers: { ...api, ...auth, Cookie: 'lethe_token=x' }, body: '{}' }),
       raw(server, { path: '/' }),
-      raw(server, { path: '/assets/app.js', headers: { Cookie: cookie } }),
-      raw(server, { path: '/nope.js', headers: { Cookie: cookie } }),
+      raw(server, { path: '/assets/app.js', headers: auth }),
+      raw(server, { path: '/nope.js', headers: auth }),
       raw(server, { path: '/', host: 'evil.example' }),
-      raw(server, { method: 'POST', path: '/api/call/app.info', headers: { ...api, Cookie: cookie }, body: '{}' }),
+      raw(server, { method: 'POST', path: '/api/call/app.info', headers: { ...api, ...auth }, body: '{}' }),
       raw(server, { method: 'POST', path: '/api/call/app.info', headers: api, body: '{}' }),
-      raw(server, { method: 'DELETE', path: '/', headers: { Cookie: cookie } }),
+      raw(server, { method: 'DELETE', path: '/', headers: auth }),
     ]);
     for (const res of responses) {
       expect(res.headers['content-security-policy']).toBe(
@@ -297,5 +332,48 @@ describe('SseParser', () => {
         { event: 'message', data: 'plain' },
       ]);
     }
+  });
+});
+
+describe('token checks (pure)', () => {
+  const T = 'k'.repeat(43);
+  it('accepts exactly one matching X-Lethe-Token header, whatever its case', () => {
+    expect(apiTokenRefusal({ rawHeaders: ['X-Lethe-Token', T], search: '' }, T)).toBeNull();
+    expect(apiTokenRefusal({ rawHeaders: ['x-lethe-token', T, 'Cookie', 'theme=dark'], search: '?a=1' }, T)).toBeNull();
+  });
+  it('refuses a missing, wrong, repeated or comma-joined header', () => {
+    expect(apiTokenRefusal({ rawHeaders: [], search: '' }, T)).toMatch(/^Missing or wrong access token/);
+    expect(apiTokenRefusal({ rawHeaders: ['X-Lethe-Token', T + 'x'], search: '' }, T)).toMatch(/^Missing or wrong/);
+    expect(apiTokenRefusal({ rawHeaders: ['X-Lethe-Token', `${T}, ${T}`], search: '' }, T)).toMatch(/^Missing or wrong/);
+    expect(apiTokenRefusal({ rawHeaders: ['X-Lethe-Token', T, 'X-LETHE-TOKEN', T], search: '' }, T)).toMatch(/more than one X-Lethe-Token header/);
+  });
+  it('refuses a lethe_token cookie in any Cookie header, even beside the right header', () => {
+    expect(apiTokenRefusal({ rawHeaders: ['X-Lethe-Token', T, 'Cookie', `lethe_token=${T}`], search: '' }, T)).toMatch(/lethe_token cookie/);
+    expect(apiTokenRefusal({ rawHeaders: ['X-Lethe-Token', T, 'cookie', 'a=1', 'Cookie', ' lethe_token = x ; b=2'], search: '' }, T)).toMatch(/lethe_token cookie/);
+    expect(cookieNames(['Cookie', 'a=1; b; lethe_token=2', 'Other', 'lethe_token=3'])).toEqual(['a', 'b', 'lethe_token']);
+  });
+  it('refuses a token in the query', () => {
+    expect(queryHasToken('?token=x')).toBe(true);
+    expect(queryHasToken('?a=1&TOKEN=')).toBe(true);
+    expect(queryHasToken('?lethe_token=x')).toBe(true);
+    expect(queryHasToken('?tokens=x')).toBe(false);
+    expect(apiTokenRefusal({ rawHeaders: ['X-Lethe-Token', T], search: `?token=${T}` }, T)).toMatch(/URL query/);
+  });
+  it('headerValues keeps repeated headers apart', () => {
+    expect(headerValues(['A', '1', 'x-lethe-token', '2', 'X-Lethe-Token', '3'], 'x-lethe-token')).toEqual(['2', '3']);
+  });
+});
+
+describe('takeTokenFromHash', () => {
+  it.each([
+    ['#token=abc', 'abc', ''],
+    ['#/settings?token=abc', 'abc', '#/settings'],
+    ['#/runs?x=1&token=abc&y=2', 'abc', '#/runs?x=1&y=2'],
+    ['#/models', null, '#/models'],
+    ['', null, ''],
+    ['#', null, '#'],
+    ['#tokens=abc', null, '#tokens=abc'],
+  ])('%s', (hash, token, rest) => {
+    expect(takeTokenFromHash(hash)).toEqual({ token, hash: rest });
   });
 });

@@ -4,9 +4,11 @@
 
 import type { LetheApi, Unsubscribe } from '../../../preload/api';
 import { apiFromBridge, type LetheBridge } from '../../../preload/api/bridge';
-import { createWebClient } from '../../../preload/api/web-client';
+import { createWebClient, takeTokenFromHash } from '../../../preload/api/web-client';
 
 let instance: LetheApi | null = null;
+/** The web transport's access token: taken from the address at startup, kept in memory only. */
+let launchToken: string | undefined;
 const connectionListeners = new Set<(connected: boolean) => void>();
 
 function bridge(): LetheBridge | null {
@@ -19,9 +21,23 @@ export function getApi(): LetheApi {
     const b = bridge();
     instance = b
       ? apiFromBridge(b)
-      : createWebClient({ onConnectionChange: (connected) => connectionListeners.forEach((fn) => fn(connected)) });
+      : createWebClient({ token: launchToken, onConnectionChange: (connected) => connectionListeners.forEach((fn) => fn(connected)) });
   }
   return instance;
+}
+
+/**
+ * Called once at startup, before the router reads the address: takes the access token out of the
+ * fragment of the address Lethe printed (`http://127.0.0.1:PORT/#token=...`), keeps it in memory and
+ * replaces the address (history.replaceState), so the token is neither shown, nor kept in history,
+ * nor sent anywhere but in the X-Lethe-Token header of API requests. Any route in the fragment stays.
+ */
+export function captureLaunchToken(): void {
+  if (bridge() || typeof location === 'undefined') return;
+  const { token, hash } = takeTokenFromHash(location.hash);
+  if (token === null) return;
+  launchToken = token;
+  history.replaceState(history.state, '', `${location.pathname}${location.search}${hash || '#/'}`);
 }
 
 /** Which transport getApi() uses; shown in Settings. */
