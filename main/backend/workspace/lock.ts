@@ -1,6 +1,18 @@
 // Single-writer lock: <root>/lock holds the owner's pid and host. A second live instance gets a
 // clear error; a lock left by a dead process on this host is taken over.
-
+//
+// Taking over a stale lock lets exactly one of several simultaneous processes win:
+//   1. the new lock is installed whole (written to a unique file, fsynced, then hard-linked to <root>/lock,
+//      which fails if the name exists), so no one ever sees a half-written lock of a live process;
+//   2. a stale lock is moved aside by an atomic rename to a unique name; only one process can move a
+//      given file, the others get ENOENT;
+//   3. the mover checks that what it moved is still the lock it judged stale (same device, inode and
+//      bytes). If a competitor had meanwhile replaced it with its own fresh lock, the mover puts that
+//      lock back under its name (link, which never overwrites) and starts over;
+//   4. everyone then tries the exclusive create of step 1: one wins, the others find its lock, held by
+//      a live process, and get the normal "in use" refusal.
+// Where the file system has no hard links, step 1 falls back to an O_EXCL create, then write.
+import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { hostname } from 'node:os';
 import { ApiError } from '../../../preload/api/common';
@@ -24,13 +36,96 @@ function pidAlive(pid: number): boolean {
 }
 
 async function readLock(path: string): Promise<LockInfo | null | 'unreadable'> {
-  let text: string;
+  const snap = await snapshot(path);
+  return snap === null ? null : parseLock(snap.text);
+}
+
+/** What a lock file was when it was judged: its identity and its bytes. */
+interface LockSnapshot {
+  dev: number;
+  ino: number;
+  mtimeMs: number;
+  text: string;
+}
+
+async function snapshot(path: string): Promise<LockSnapshot | null> {
+  let fh: fsp.FileHandle;
   try {
-    text = await fsp.readFile(path, 'utf8');
+    fh = await fsp.open(path, 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
+  try {
+    // stat and read through one descriptor: the identity and the bytes are of the same file
+    const st = await fh.stat();
+    const text = await fh.readFile('utf8');
+    return { dev: st.dev, ino: st.ino, mtimeMs: st.mtimeMs, text };
+  } finally {
+    await fh.close();
+  }
+}
+
+function sameFile(a: LockSnapshot, b: LockSnapshot): boolean {
+  return a.dev === b.dev && a.ino === b.ino && a.text === b.text;
+}
+
+function errCode(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException)?.code;
+}
+
+/** A unique name beside the lock, for a new lock being written or a stale one moved aside. */
+function besideName(path: string, what: string): string {
+  return `${path}.${what}-${process.pid}-${randomBytes(6).toString('hex')}`;
+}
+
+/** An unreadable lock younger than this may still be being written (the O_EXCL fallback): not stale yet. */
+const UNREADABLE_GRACE_MS = 2000;
+
+/** Create `path` holding `content`, whole, only if it does not exist. False if it exists. */
+async function createExclusive(path: string, content: string): Promise<boolean> {
+  const temp = besideName(path, 'new');
+  const fh = await fsp.open(temp, 'wx', 0o644);
+  try {
+    await fh.writeFile(content);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await fsp.link(temp, path);
+  } catch (err) {
+    const code = errCode(err);
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') throw err;
+    return createExclusiveWithoutLinks(path, content);
+  } finally {
+    await fsp.rm(temp, { force: true });
+  }
+  await fsyncDir(dirname(path));
+  return true;
+}
+
+/** For file systems without hard links: O_EXCL create, then write (a reader may briefly see it empty). */
+async function createExclusiveWithoutLinks(path: string, content: string): Promise<boolean> {
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(path, 'wx', 0o644);
+  } catch (err) {
+    if (errCode(err) === 'EEXIST') return false;
+    throw err;
+  }
+  try {
+    await fh.writeFile(content);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await fsyncDir(dirname(path));
+  return true;
+}
+
+function parseLock(text: string): LockInfo | 'unreadable' {
   try {
     const v = JSON.parse(text) as LockInfo;
     if (typeof v.pid === 'number' && typeof v.host === 'string') return v;
@@ -49,27 +144,11 @@ export class WorkspaceLock {
   static async acquire(path: string): Promise<WorkspaceLock> {
     const me: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
     const token = JSON.stringify(me);
-    for (let attempt = 0; attempt < 5; attempt++) {
-      try {
-        const fh = await fsp.open(path, 'wx', 0o644);
-        try {
-          await fh.writeFile(token);
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
-        await fsyncDir(dirname(path));
-        // Two processes taking over the same stale lock at once: only the one whose content stays wins.
-        const check = await readLock(path);
-        if (check !== null && check !== 'unreadable' && JSON.stringify(check) === token) {
-          return new WorkspaceLock(path, token);
-        }
-        continue;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-      const holder = await readLock(path);
-      if (holder === null) continue; // released meanwhile
+    for (let attempt = 0; attempt < 50; attempt++) {
+      if (await createExclusive(path, token)) return new WorkspaceLock(path, token);
+      const judged = await snapshot(path);
+      if (judged === null) continue; // released meanwhile
+      const holder = parseLock(judged.text);
       if (holder !== 'unreadable') {
         if (holder.pid === process.pid && holder.host === me.host) {
           throw new ApiError('conflict', `The workspace at ${dirname(path)} is already open in this process.`);
@@ -88,15 +167,35 @@ export class WorkspaceLock {
             { locked: true, pid: holder.pid, host: holder.host },
           );
         }
-      } else {
-        // A lock file that is not valid JSON can only come from a crash mid-create (it is written
-        // with O_EXCL then filled): wait briefly in case its writer is still filling it.
+      } else if (Date.now() - judged.mtimeMs < UNREADABLE_GRACE_MS) {
+        // Not valid JSON: a crash mid-create, or (without hard links) a writer still filling it.
         await new Promise((r) => setTimeout(r, 50));
-        const again = await readLock(path);
-        if (again !== 'unreadable') continue;
+        continue;
       }
-      // Stale lock (dead pid or unreadable): take it over.
-      await fsp.rm(path, { force: true });
+      // Stale (dead pid, or unreadable and old): move it aside, and take over only if what was moved
+      // is the very file judged stale.
+      const aside = besideName(path, 'stale');
+      try {
+        await fsp.rename(path, aside);
+      } catch (err) {
+        if (errCode(err) === 'ENOENT') continue; // another process moved it first
+        throw err;
+      }
+      const moved = await snapshot(aside);
+      if (moved === null || sameFile(moved, judged)) {
+        await fsp.rm(aside, { force: true });
+        continue; // the exclusive create decides who takes it
+      }
+      // A competitor's fresh lock was moved: put it back without overwriting anything, then look again.
+      try {
+        await fsp.link(aside, path);
+      } catch (err) {
+        if (errCode(err) !== 'EEXIST') {
+          await fsp.rename(aside, path).catch(() => {});
+          continue;
+        }
+      }
+      await fsp.rm(aside, { force: true });
     }
     throw new ApiError('conflict', `Could not take the workspace lock ${path}; another process keeps competing for it.`);
   }
