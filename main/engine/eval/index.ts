@@ -1,0 +1,13 @@
+// The evaluation suite: pure metric functions over stored per-example outputs.
+export * from './types';
+export { METRICS, computeMetrics, getMetric } from './registry';
+export { meanCI, aggregateOverSeeds, studentTQuantile, studentTCdf, type MeanCI, type SeedAggregate } from './stats';
+export { logitScaledConfidence, phiAll, validateInputs, splitAccuracy } from './util';
+export { loadSvm, svcFitPredict, svmBuildInUse } from './svm';
+export { miaEfficacy, miaFeatures, type MiaFeature } from './mia';
+export { forgetScoreFromConfs, bucketPoints, type ForgetQuality } from './forget-quality';
+export { binnedKl } from './klom';
+export { linearCka } from './cka';
+export { klomPerRow } from './metrics/klom';
+export { lossMiaRows } from './metrics/loss-mia';
+export { perClassAccuracy } from './metrics/per-class-accuracy';

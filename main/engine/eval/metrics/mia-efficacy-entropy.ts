@@ -1,0 +1,15 @@
+import { miaEfficacy } from '../mia';
+import type { MetricDescriptor } from '../types';
+
+export const metric: MetricDescriptor = {
+  id: 'mia-efficacy-entropy',
+  name: 'MIA-Efficacy (entropy)',
+  unit: '%',
+  formula: 'feature = entropy −Σ_k p_k log p_k; SVC(C=3, kernel=rbf, gamma=auto=1/n_features=1) fitted on shadow members = the first |D_t| retain rows in row order (label 1) vs D_t (label 0); MIA-Efficacy = 100 × share of D_f rows predicted non-member (0)',
+  source: 'SalUn / l1-sparse code (OPTML-Group, Unlearn-Saliency Classification/evaluation/SVC_MIA.py, SVC_MIA_forget_efficacy in main_forget.py)',
+  better: 'closer-to-retrain',
+  needs: [],
+  compute({ model }) {
+    return miaEfficacy(model, 'entropy');
+  },
+};

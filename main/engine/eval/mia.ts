@@ -1,0 +1,95 @@
+// The SalUn / l1-sparse membership-inference attack (OPTML-Group, Classification/evaluation/SVC_MIA.py,
+// called from main_forget.py as SVC_MIA(shadow_train = first |D_t| retain rows, shadow_test = D_t,
+// target_train = None, target_test = D_f)): an SVC(C=3, gamma='auto', kernel='rbf') is fitted on one
+// scalar feature per example, shadow members (label 1) vs the test set (label 0); MIA-Efficacy is the
+// share of forget rows it predicts as non-members (1 − mean prediction), in %.
+
+import { rowsOf, softmaxRow } from './util';
+import { svcFitPredict } from './svm';
+import type { ModelOutputs, MetricValue } from './types';
+
+export type MiaFeature = 'confidence' | 'entropy' | 'm-entropy';
+
+/** log(1e-30): the value SVC_MIA.py's m_entropy uses in place of log 0. */
+const LOG_TINY = Math.log(1e-30);
+
+/**
+ * One scalar feature per row of a group, as SVC_MIA.py defines it:
+ * - confidence: p_y (softmax probability of the true class);
+ * - entropy: −Σ_k p_k log p_k over p_k > 0;
+ * - m-entropy: the file's m_entropy(p, labels) applied to the whole group: −Σ_k q_k ℓ_k with
+ *   ℓ_k = log p_k (log 1e-30 where p_k = 0) and q_k = 1 − p_k for every class k that occurs among the
+ *   group's labels, q_k = p_k otherwise. (The file indexes columns `[:, labels]` and takes log p for the
+ *   "reverse" term, so this is not Song & Mittal's modified entropy; it is what the published numbers use.)
+ */
+export function miaFeatures(m: ModelOutputs, rows: number[], feature: MiaFeature): number[] {
+  const C = m.numClasses;
+  const p = new Float64Array(C);
+  const out: number[] = new Array(rows.length);
+  let inLabels: Uint8Array | null = null;
+  if (feature === 'm-entropy') {
+    inLabels = new Uint8Array(C);
+    for (const i of rows) inLabels[m.labels[i]] = 1;
+  }
+  for (let r = 0; r < rows.length; r++) {
+    const i = rows[r];
+    softmaxRow(m, i, p);
+    if (feature === 'confidence') out[r] = p[m.labels[i]];
+    else if (feature === 'entropy') {
+      let h = 0;
+      for (let k = 0; k < C; k++) if (p[k] > 0) h -= p[k] * Math.log(p[k]);
+      out[r] = h;
+    } else {
+      let h = 0;
+      for (let k = 0; k < C; k++) {
+        const l = p[k] > 0 ? Math.log(p[k]) : LOG_TINY;
+        const q = inLabels![k] ? 1 - p[k] : p[k];
+        h -= q * l;
+      }
+      out[r] = h;
+    }
+  }
+  return out;
+}
+
+const memo = new WeakMap<ModelOutputs, Map<MiaFeature, MetricValue>>();
+
+/** MIA-Efficacy (%) of one model with one feature; memoised per model object (inputs are immutable). */
+export function miaEfficacy(m: ModelOutputs, feature: MiaFeature): MetricValue {
+  let byFeature = memo.get(m);
+  if (!byFeature) memo.set(m, (byFeature = new Map()));
+  const hit = byFeature.get(feature);
+  if (hit) return hit;
+  const res = miaEfficacyUncached(m, feature);
+  byFeature.set(feature, res);
+  return res;
+}
+
+function miaEfficacyUncached(m: ModelOutputs, feature: MiaFeature): MetricValue {
+  const forget = rowsOf(m, 'forget');
+  const retain = rowsOf(m, 'retain');
+  const test = rowsOf(m, 'test');
+  if (forget.length === 0) return { value: null, missing: 'no forget rows' };
+  if (test.length === 0) return { value: null, missing: 'no test rows (the shadow non-members)' };
+  if (retain.length === 0) return { value: null, missing: 'no retain rows (the shadow members)' };
+  const members = retain.slice(0, Math.min(test.length, retain.length));
+  const fm = miaFeatures(m, members, feature);
+  const ft = miaFeatures(m, test, feature);
+  const ff = miaFeatures(m, forget, feature);
+  const X = [...fm, ...ft].map((v) => [v]);
+  const y = [...fm.map(() => 1), ...ft.map(() => 0)];
+  const pred = svcFitPredict(X, y, ff.map((v) => [v]), { C: 3 });
+  let nonMembers = 0;
+  for (const v of pred) if (v === 0) nonMembers++;
+  return {
+    value: (100 * nonMembers) / forget.length,
+    extra: {
+      feature,
+      forgetPredictedNonMember: nonMembers,
+      forgetRows: forget.length,
+      shadowMembers: members.length,
+      shadowNonMembers: test.length,
+      ...(members.length < test.length ? { note: `only ${members.length} retain rows: fewer shadow members than test rows` } : {}),
+    },
+  };
+}
