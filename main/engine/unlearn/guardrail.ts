@@ -1,0 +1,101 @@
+// The guardrail: while an approximate method runs, retain accuracy is measured on a held-out slice
+// of the retain set (examples the method never trains on). When it drops more than `maxDropPoints`
+// below the original model's accuracy on the same slice, the run stops ('stop': the last weights
+// that passed are kept) or is flagged ('flag': it runs to the end), and the result says so.
+
+import type { Model } from '../onnx/ir';
+import type { ArrayDataset } from '../train/data';
+import { evaluateModel } from '../train/evaluator';
+import type { ProviderName } from '../train/session';
+
+export interface GuardrailSettings {
+  /** allowed drop of held-out retain accuracy below the original's, in percentage points */
+  maxDropPoints: number;
+  action: 'stop' | 'flag' | 'off';
+  /** size of the held-out retain slice */
+  sliceSize: number;
+}
+
+export const DEFAULT_GUARDRAIL: GuardrailSettings = { maxDropPoints: 5, action: 'stop', sliceSize: 1000 };
+
+export interface GuardrailCheck {
+  step: number;
+  accuracy: number;
+}
+
+export interface GuardrailReport {
+  settings: GuardrailSettings;
+  sliceSize: number;
+  /** original model's accuracy on the slice, % */
+  baseline: number;
+  /** lowest accuracy seen, % */
+  lowest: number | null;
+  tripped: boolean;
+  /** step at which it tripped */
+  trippedAtStep: number | null;
+  /** the run ended early because of it */
+  stopped: boolean;
+  checks: GuardrailCheck[];
+}
+
+export class GuardrailTripped extends Error {
+  constructor(readonly step: number, readonly accuracy: number) {
+    super(`guardrail: held-out retain accuracy fell to ${accuracy.toFixed(2)}% at step ${step}`);
+    this.name = 'GuardrailTripped';
+  }
+}
+
+export class Guardrail {
+  readonly checks: GuardrailCheck[] = [];
+  tripped = false;
+  trippedAtStep: number | null = null;
+  stopped = false;
+  private constructor(
+    readonly settings: GuardrailSettings,
+    readonly slice: ArrayDataset,
+    readonly baseline: number,
+    private readonly session: { provider: ProviderName; threads: number },
+  ) {}
+
+  static async create(settings: GuardrailSettings, slice: ArrayDataset, original: Model, session: { provider: ProviderName; threads: number }): Promise<Guardrail> {
+    const baseline = slice.n ? (await evaluateModel(original, slice, { ...session, batchSize: 500 })).accuracy * 100 : 100;
+    return new Guardrail(settings, slice, baseline, session);
+  }
+
+  get active(): boolean {
+    return this.settings.action !== 'off' && this.slice.n > 0;
+  }
+
+  /**
+   * Measure a model (the method's current weights baked into an inference model). Returns the
+   * accuracy in %. Throws GuardrailTripped when the action is 'stop' and the drop exceeds the limit.
+   */
+  async check(model: Model, step: number): Promise<number> {
+    if (!this.active) return NaN;
+    const acc = (await evaluateModel(model, this.slice, { ...this.session, batchSize: 500 })).accuracy * 100;
+    this.checks.push({ step, accuracy: acc });
+    if (this.baseline - acc > this.settings.maxDropPoints && !this.tripped) {
+      this.tripped = true;
+      this.trippedAtStep = step;
+      if (this.settings.action === 'stop') {
+        this.stopped = true;
+        throw new GuardrailTripped(step, acc);
+      }
+    }
+    return acc;
+  }
+
+  report(): GuardrailReport {
+    const accs = this.checks.map((c) => c.accuracy);
+    return {
+      settings: { ...this.settings },
+      sliceSize: this.slice.n,
+      baseline: this.baseline,
+      lowest: accs.length ? Math.min(...accs) : null,
+      tripped: this.tripped,
+      trippedAtStep: this.trippedAtStep,
+      stopped: this.stopped,
+      checks: [...this.checks],
+    };
+  }
+}

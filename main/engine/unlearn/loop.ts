@@ -1,0 +1,154 @@
+// The training loop methods share: each optimizer step trains on one batch made of a batch from
+// each data stream (e.g. retain and forget, each with its own batch size), every row weighted by its
+// stream's per-example weight (the trainer sums weighted per-example losses, so a negative weight is
+// gradient ascent and weights 1/B give the mean). Streams other than the first cycle through their
+// own seeded permutations; the first stream defines an epoch. The guardrail is checked every
+// `checkEvery` steps and at the end of every epoch; when it trips with action 'stop' the loop ends
+// and the trainer is reset to the last weights that passed.
+
+import { Rng } from '../train/rng';
+import type { Trainer } from '../train/trainer';
+import type { ArrayDataset } from '../train/data';
+import { exampleSize } from '../train/data';
+import { GuardrailTripped } from './guardrail';
+import type { MethodContext } from './types';
+
+export interface Stream {
+  data: ArrayDataset;
+  batchSize: number;
+  /** per-example loss weight of this stream's rows, given the batch's row counts */
+  weight: number | ((rowsOfThisStream: number, rowsInBatch: number) => number);
+  /** labels used instead of data.y for this stream (e.g. fixed random wrong labels) */
+  labels?: Int32Array;
+  /** draw a fresh label each time an example is used (RL/SalUn: a random wrong class) */
+  relabel?: (y: number, rng: Rng) => number;
+}
+
+export interface LoopOptions {
+  epochs: number;
+  streams: Stream[];
+  /** learning rate of a step (default: the trainer's schedule) */
+  lr?: (epoch: number, stepInEpoch: number, stepsPerEpoch: number) => number;
+  /** called before every step (e.g. to set l1 coefficient) */
+  label: string;
+  /** fraction of the method's progress this loop covers: [start, end] */
+  span?: [number, number];
+  /** guardrail check every this many steps (default: 4 times an epoch) */
+  checkEvery?: number;
+  /** stream used for RNG seeding of permutations and relabels */
+  seedStream?: number;
+}
+
+export interface LoopResult {
+  steps: number;
+  stoppedByGuardrail: boolean;
+  lastLoss: number;
+}
+
+/** Mean of a list of per-example weight vectors' rows etc. */
+function weightOf(s: Stream, rows: number, total: number): number {
+  return typeof s.weight === 'number' ? s.weight : s.weight(rows, total);
+}
+
+export async function trainLoop(ctx: MethodContext, trainer: Trainer, o: LoopOptions): Promise<LoopResult> {
+  if (!o.streams.length) throw new Error('trainLoop needs at least one data stream');
+  const shape = o.streams[0].data.exampleShape;
+  const per = exampleSize(o.streams[0].data);
+  for (const s of o.streams) {
+    if (exampleSize(s.data) !== per) throw new Error('all data streams must have the same example shape');
+    if (!Number.isInteger(s.batchSize) || s.batchSize < 1) throw new Error(`batch size must be a positive integer, got ${s.batchSize}`);
+  }
+  const primary = o.streams[0];
+  if (primary.data.n === 0) return { steps: 0, stoppedByGuardrail: false, lastLoss: NaN };
+  const spe = Math.ceil(primary.data.n / primary.batchSize);
+  const total = spe * o.epochs;
+  const checkEvery = o.checkEvery ?? Math.max(1, Math.ceil(spe / 4));
+  const [f0, f1] = o.span ?? [0, 1];
+  const seedBase = ctx.seed * 1000 + (o.seedStream ?? 0);
+  const relabelRng = new Rng(ctx.seed, 7_000_000 + (o.seedStream ?? 0));
+  const cursors: { perm: Uint32Array<ArrayBufferLike>; pos: number; round: number }[] = o.streams.map(() => ({ perm: new Uint32Array(0), pos: 0, round: 0 }));
+  const maxRows = o.streams.reduce((a, s) => a + s.batchSize, 0);
+  const x = new Float32Array(maxRows * per);
+  const y = new BigInt64Array(maxRows);
+  const w = new Float32Array(maxRows);
+  let passed = snapshot(trainer);
+  let steps = 0;
+  let lastLoss = NaN;
+  const g = ctx.guardrail;
+  const check = async (): Promise<boolean> => {
+    if (!g.active) return true;
+    try {
+      const acc = await g.check(trainer.inferenceModel(), trainer.globalStep);
+      ctx.progress({ fraction: f0 + ((f1 - f0) * steps) / total, message: `${o.label}: held-out retain accuracy ${acc.toFixed(1)}%`, retainAccuracy: acc });
+      passed = snapshot(trainer);
+      return true;
+    } catch (e) {
+      if (e instanceof GuardrailTripped) {
+        ctx.log('warn', `${e.message}; stopping and keeping the weights of step ${passed.step}.`);
+        trainer.setWeights(passed.weights);
+        return false;
+      }
+      throw e;
+    }
+  };
+  for (let epoch = 0; epoch < o.epochs; epoch++) {
+    for (let k = 0; k < spe; k++) {
+      if (ctx.signal.aborted) throw Object.assign(new Error('cancelled'), { name: 'AbortError' });
+      let rows = 0;
+      const counts: number[] = [];
+      for (let si = 0; si < o.streams.length; si++) {
+        const s = o.streams[si];
+        const c = cursors[si];
+        let take = si === 0 ? Math.min(s.batchSize, s.data.n - k * s.batchSize) : Math.min(s.batchSize, s.data.n);
+        if (si === 0 && k === 0) {
+          c.perm = new Rng(seedBase, 1_000_000 + epoch * 16).permutation(s.data.n);
+          c.pos = 0;
+        }
+        const start = rows;
+        for (let t = 0; t < take; t++) {
+          if (c.pos >= c.perm.length) {
+            if (si === 0) {
+              take = t;
+              break;
+            }
+            c.perm = new Rng(seedBase, 1_000_000 + c.round++ * 16 + si).permutation(s.data.n);
+            c.pos = 0;
+          }
+          const j = c.perm[c.pos++];
+          x.set(s.data.x.subarray(j * per, (j + 1) * per), rows * per);
+          const yj = s.labels ? s.labels[j] : Number(s.data.y[j]);
+          y[rows] = BigInt(s.relabel ? s.relabel(yj, relabelRng) : yj);
+          rows++;
+        }
+        counts.push(rows - start);
+      }
+      if (rows === 0) continue;
+      let r = 0;
+      for (let si = 0; si < o.streams.length; si++) {
+        const wv = weightOf(o.streams[si], counts[si], rows);
+        for (let t = 0; t < counts[si]; t++) w[r++] = wv;
+      }
+      const lr = o.lr?.(epoch, k, spe);
+      const out = await trainer.trainStep(x.subarray(0, rows * per), y.subarray(0, rows), rows, shape, w.subarray(0, rows), lr);
+      lastLoss = out.loss;
+      steps++;
+      if (steps % 5 === 0 || steps === total) ctx.progress({ fraction: f0 + ((f1 - f0) * steps) / total, message: `${o.label}: epoch ${epoch + 1}/${o.epochs}, step ${k + 1}/${spe}`, loss: out.loss });
+      if ((steps % checkEvery === 0 || k === spe - 1) && !(await check())) return { steps, stoppedByGuardrail: true, lastLoss };
+    }
+  }
+  return { steps, stoppedByGuardrail: false, lastLoss };
+}
+
+function snapshot(trainer: Trainer): { step: number; weights: Record<string, Float32Array> } {
+  const w: Record<string, Float32Array> = {};
+  for (const [k, v] of Object.entries(trainer.weights())) w[k] = new Float32Array(v);
+  return { step: trainer.globalStep, weights: w };
+}
+
+/** A random class different from y (uniform over the other C - 1 classes). */
+export function randomOtherClass(numClasses: number): (y: number, rng: Rng) => number {
+  return (y, rng) => {
+    const r = rng.nextInt(numClasses - 1);
+    return r >= y ? r + 1 : r;
+  };
+}

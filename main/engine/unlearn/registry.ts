@@ -1,0 +1,34 @@
+// The one list of unlearning methods. Adding a method = one file under methods/ + one line here.
+
+import type { MethodDescriptor, MethodInfo } from './types';
+import { describeParams } from './params';
+import { EngineError } from '../errors';
+import { retrain } from './methods/retrain';
+import { ft } from './methods/ft';
+import { ga } from './methods/ga';
+import { neggradPlus } from './methods/neggrad-plus';
+import { rl } from './methods/rl';
+import { salun } from './methods/salun';
+import { amnesiac } from './methods/amnesiac';
+
+export const METHODS: MethodDescriptor[] = [retrain, ft, ga, neggradPlus, rl, salun, amnesiac];
+
+const byId = new Map<string, MethodDescriptor>();
+for (const m of METHODS) {
+  if (byId.has(m.id)) throw new Error(`unlearning method '${m.id}' is registered twice`);
+  byId.set(m.id, m);
+}
+
+export function getMethod(id: string): MethodDescriptor {
+  const m = byId.get(id);
+  if (!m) throw new EngineError('invalid_argument', `Unknown unlearning method '${String(id).slice(0, 60)}'; known: ${METHODS.map((x) => x.id).join(', ')}.`);
+  return m;
+}
+
+export function methodInfo(m: MethodDescriptor): MethodInfo {
+  return { id: m.id, name: m.name, exact: m.exact, scope: m.scope, description: m.description, source: m.source, gradientBased: m.gradientBased, params: describeParams(m.params) };
+}
+
+export function listMethods(): MethodInfo[] {
+  return METHODS.map(methodInfo);
+}
