@@ -3,7 +3,12 @@
 //  - only the Electron glue (main/electron/**, main/index.ts, preload/index.ts) may import 'electron',
 //    so the engine, backend, server and CLI stay runnable and testable under plain Node;
 //  - no synchronous IPC (sendSync blocks the renderer and the main process);
-//  - no v-html: user-supplied strings (file names, node names, CSV headers) are rendered as text.
+//  - no v-html: user-supplied strings (file names, node names, CSV headers) are rendered as text;
+//  - layers point one way: renderer -> preload contract; cli/server/electron -> backend -> engine.
+//    The engine imports from no layer above it, the backend not from the server, CLI, Electron glue
+//    or renderer, the preload not from main/** (except type-only imports of the engine's pure type
+//    files, main/engine/**/contract-types) nor the renderer, the renderer nothing from main/**.
+//    test/layering/layers.test.ts checks the same rule by resolving every import, dynamic ones too.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import pluginVue from 'eslint-plugin-vue';
@@ -13,6 +18,58 @@ const ELECTRON_GLUE = ['main/electron/**', 'main/index.ts', 'preload/index.ts'];
 
 const electronImportMessage =
   "Only Electron glue (main/electron/**, main/index.ts, preload/index.ts) may import 'electron'; engine, backend, server, CLI and renderer code must run under plain Node or in the browser.";
+
+const ELECTRON_PATHS = [{ name: 'electron', message: electronImportMessage }];
+const ELECTRON_PATTERNS = [{ group: ['electron/*'], message: electronImportMessage }];
+
+// Layer patterns match the import specifier as written (relative, from inside the layer's folder).
+const UP = '^(?:\\.\\./)+';
+const ENGINE_PATTERNS = [
+  {
+    regex: `${UP}(?:main/)?(?:backend|server|cli|electron)(?:/|$)`,
+    message: 'The engine (main/engine/**) imports nothing from the backend, server, CLI or Electron glue; put what it needs in the engine (e.g. main/engine/store/workspace-port.ts, main/engine/errors.ts).',
+  },
+  {
+    regex: `${UP}(?:preload|renderer)(?:/|$)`,
+    message: 'The engine (main/engine/**) imports nothing from the preload contract or the renderer; shared types live in the engine (e.g. main/engine/data/contract-types.ts) and the contract re-exports them.',
+  },
+];
+const BACKEND_PATTERNS = [
+  {
+    regex: `${UP}(?:main/)?(?:server|cli|electron)(?:/|$)`,
+    message: 'The backend (main/backend/**) imports nothing from the server, CLI or Electron glue: they call the backend, not the other way round.',
+  },
+  { regex: `${UP}renderer(?:/|$)`, message: 'The backend (main/backend/**) imports nothing from the renderer.' },
+];
+const PRELOAD_PATTERNS = [
+  {
+    regex: `${UP}main/(?!engine/(?:[\\w.-]+/)*contract-types(?:\\.ts)?$)`,
+    message: 'The preload (preload/**) imports nothing from main/**, except type-only imports of the engine\'s pure type files (main/engine/**/contract-types).',
+  },
+  {
+    regex: `${UP}main/engine/(?:[\\w.-]+/)*contract-types(?:\\.ts)?$`,
+    allowTypeImports: true,
+    message: 'The preload may import the engine\'s contract types only with `import type` / `export type`.',
+  },
+  { regex: `${UP}renderer(?:/|$)`, message: 'The preload (preload/**) imports nothing from the renderer.' },
+];
+const RENDERER_PATTERNS = [
+  {
+    regex: `${UP}main(?:/|$)`,
+    message: 'The renderer imports nothing from main/**: it talks to the backend only through the preload contract (preload/api, getApi()).',
+  },
+];
+
+/** no-restricted-imports for a layer. A later config for the same files replaces the rule's options, so each carries the electron entries too. */
+function restrictImports(patterns, { electron = true } = {}) {
+  return [
+    'error',
+    {
+      paths: electron ? ELECTRON_PATHS : [],
+      patterns: [...(electron ? ELECTRON_PATTERNS : []), ...patterns],
+    },
+  ];
+}
 
 export default tseslint.config(
   {
@@ -60,13 +117,7 @@ export default tseslint.config(
       eqeqeq: ['error', 'smart'],
       'no-var': 'error',
       'prefer-const': 'error',
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [{ name: 'electron', message: electronImportMessage }],
-          patterns: [{ group: ['electron/*'], message: electronImportMessage }],
-        },
-      ],
+      'no-restricted-imports': restrictImports([]),
       'no-restricted-syntax': [
         'error',
         {
@@ -102,6 +153,16 @@ export default tseslint.config(
       ],
     },
   },
+  // Layers (after the glue's 'off', so they apply to preload/index.ts as well, without the electron entries).
+  { files: ['main/engine/**/*.{ts,mts,cts,js,mjs,cjs}'], rules: { 'no-restricted-imports': restrictImports(ENGINE_PATTERNS) } },
+  { files: ['main/backend/**/*.{ts,mts,cts,js,mjs,cjs}'], rules: { 'no-restricted-imports': restrictImports(BACKEND_PATTERNS) } },
+  {
+    files: ['preload/**/*.{ts,mts,cts,js,mjs,cjs}'],
+    ignores: ELECTRON_GLUE,
+    rules: { 'no-restricted-imports': restrictImports(PRELOAD_PATTERNS) },
+  },
+  { files: ['preload/index.ts'], rules: { 'no-restricted-imports': restrictImports(PRELOAD_PATTERNS, { electron: false }) } },
+  { files: ['renderer/**/*.{ts,vue,js,mjs}'], rules: { 'no-restricted-imports': restrictImports(RENDERER_PATTERNS) } },
   {
     files: ['renderer/**/*.{ts,vue}', 'test/renderer/**/*.ts'],
     languageOptions: { globals: { ...globals.browser } },

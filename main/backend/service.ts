@@ -15,6 +15,7 @@ import { appInfo, SettingsStore, workspaceInfo } from './services/app';
 import { closeReaders, datasetHandlers } from './services/datasets';
 import { forgetSetHandlers } from './services/forget-sets';
 import { modelHandlers } from './services/models-api';
+import { isCodedError } from './errors';
 import { isMethodName, validateArgs } from './validation';
 import type { Workspace } from './workspace/types';
 import { openWorkspace as openWorkspaceDefault } from './workspace';
@@ -69,7 +70,7 @@ export interface Backend {
 
 /** Serialize any thrown value for a client: code and message only, never a stack. */
 export function toErrorShape(error: unknown, method: string, log?: BackendOptions['log']): ApiErrorShape {
-  if (error instanceof ApiError) {
+  if (isCodedError(error)) {
     const shape: ApiErrorShape = { code: error.code, message: error.message };
     if (error.details !== undefined) {
       try {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
-import { ApiError } from '../../preload/api/common';
+import { isCodedError } from '../backend/errors';
 import { APP_VERSION } from '../backend/services/app';
 import { defaultWorkspaceRoot } from '../backend/workspace/paths';
 import { COMMANDS } from './commands/index';
@@ -239,7 +239,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo, commands: re
   } catch (e) {
     if (e instanceof CliUsageError) return fail(2, e.message);
     if (e instanceof CliFailure) return fail(1, e.message);
-    if (e instanceof ApiError) return fail(e.code === 'invalid_argument' ? 2 : 1, e.message);
+    if (isCodedError(e)) return fail(e.code === 'invalid_argument' ? 2 : 1, e.message);
     const err = e as NodeJS.ErrnoException;
     if (err && typeof err === 'object' && typeof err.code === 'string' && err.message) {
       // fs errors: keep the message (it names the path), drop the stack.

@@ -4,6 +4,7 @@
 
 import sharp from 'sharp';
 import { ApiError } from '../../../preload/api/common';
+import { engineToApiError } from '../errors';
 import type {
   BuiltinDatasetInfo,
   DatasetDetail,
@@ -33,13 +34,13 @@ export type MethodHandlers<M> = { [K in keyof M]: (args: M[K] extends { args: in
 const _manifestCompat = (m: DatasetManifest): DatasetManifestInfo => m;
 void _manifestCompat;
 
-/** DatasetImportError -> ApiError('invalid_argument') with the importer's code in details */
+/** DatasetImportError -> ApiError('invalid_argument') with the importer's code in details; EngineError -> the ApiError of its code */
 export function toApiError(e: unknown): unknown {
   if (e instanceof DatasetImportError) {
     if (e.code === 'cancelled') return new ApiError('cancelled', e.message);
     return new ApiError('invalid_argument', e.message, { code: e.code, file: e.file });
   }
-  return e;
+  return engineToApiError(e);
 }
 
 export function validateName(name: unknown, what: string): string {

@@ -6,6 +6,7 @@
 // Workspace models for worst-case scoring: see modelInferenceBlob (score-cache.ts).
 
 import { ApiError } from '../../../preload/api/common';
+import { isCodedError } from '../errors';
 import type {
   DatasetMethods,
   ForgetSetCreateArgs,
@@ -99,7 +100,7 @@ export async function scorerForModel(ws: Workspace, model: Record<string, unknow
       return await OnnxExampleScorer.create(loaded.bytes, { path: model.path, sha256: loaded.sha256 }, { norm });
     }
   } catch (e) {
-    if (e instanceof ApiError) throw e;
+    if (isCodedError(e)) throw e;
     const err = e as NodeJS.ErrnoException;
     if (err?.code === 'ENOENT') throw new ApiError('not_found', `The model file ${String(model.path)} does not exist.`);
     throw new ApiError('invalid_argument', `The model could not be loaded for scoring: ${err?.message ?? String(e)}`);
@@ -109,7 +110,7 @@ export async function scorerForModel(ws: Workspace, model: Record<string, unknow
 
 function resolveDeps(ws: Workspace, scoring: ScoringMode, signal?: AbortSignal): ResolveDeps {
   return {
-    getForgetSet: async (ref) => findForgetSet(ws, ref).catch((e) => (e instanceof ApiError && e.code === 'not_found' ? null : Promise.reject(e))),
+    getForgetSet: async (ref) => findForgetSet(ws, ref).catch((e) => (isCodedError(e) && e.code === 'not_found' ? null : Promise.reject(e))),
     scorer: async (model) => cachingScorer(ws, model, scoring, (m) => scorerForModel(ws, m)),
     signal,
   };

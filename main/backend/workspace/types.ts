@@ -1,55 +1,5 @@
-// Storage interface of the workspace. Implemented with plain files and atomic writes (fs-store.ts);
-// kept behind this interface so it runs unchanged under Node 20 and inside Electron.
+// Storage interface of the workspace. Implemented with plain files and atomic writes (fs-store.ts).
+// The interface itself is the engine's port (main/engine/store/workspace-port.ts), defined there
+// once so the engine imports nothing from the backend; re-exported here for the backend's callers.
 
-export const RECORD_KINDS = ['datasets', 'models', 'forgetSets', 'runs', 'reports', 'jobs'] as const;
-export type RecordKind = (typeof RECORD_KINDS)[number];
-
-export interface BlobRef {
-  /** hex SHA-256 of the exact bytes */
-  sha256: string;
-  size: number;
-}
-
-/** Every record carries this envelope; `data` is the kind-specific manifest. */
-export interface RecordEnvelope<T = unknown> {
-  kind: RecordKind;
-  id: string;
-  /** monotonically increasing per record; bumped on every update */
-  revision: number;
-  createdAt: string;
-  updatedAt: string;
-  /** named blobs belonging to the record (e.g. { model: {...}, images: {...} }) */
-  blobs: Record<string, BlobRef>;
-  data: T;
-  /** SHA-256 of the canonical JSON of everything above; verified on read */
-  manifestSha256: string;
-}
-
-export interface Workspace {
-  readonly root: string;
-  /** store bytes content-addressed; returns its hash (idempotent for identical bytes) */
-  putBlob(bytes: Uint8Array): Promise<BlobRef>;
-  /** stream a file into the blob store without loading it whole */
-  putBlobFromFile(path: string): Promise<BlobRef>;
-  getBlob(sha256: string): Promise<Uint8Array>;
-  /** absolute path of a blob for streaming/mmap-style reads; verified (streamed hash) once on first access */
-  blobPath(sha256: string): Promise<string>;
-  hasBlob(sha256: string): Promise<boolean>;
-
-  /** atomically create or replace a record; resolves only when durable (fsync'd file and folder) */
-  putRecord<T>(kind: RecordKind, id: string, data: T, blobs?: Record<string, BlobRef>): Promise<RecordEnvelope<T>>;
-  getRecord<T>(kind: RecordKind, id: string): Promise<RecordEnvelope<T> | null>;
-  listRecords<T>(kind: RecordKind): Promise<RecordEnvelope<T>[]>;
-  deleteRecord(kind: RecordKind, id: string): Promise<void>;
-
-  /** ids of the record files of a kind, sorted, without reading or verifying them */
-  listRecordIds(kind: RecordKind): Promise<string[]>;
-  /** every blob in the store (hash and size on disk), sorted by hash, without reading the bytes */
-  listBlobs(): Promise<BlobRef[]>;
-  /** re-hash a blob's bytes from disk now (ignores any earlier verification); false if missing or wrong */
-  verifyBlob(sha256: string): Promise<boolean>;
-
-  /** records found corrupt at open (or later on read), moved aside to quarantine/ */
-  quarantined(): { kind: string; id: string; reason: string }[];
-  close(): Promise<void>;
-}
+export { RECORD_KINDS, type RecordKind, type BlobRef, type RecordEnvelope, type Workspace } from '../../engine/store/workspace-port';

@@ -14,10 +14,10 @@
 // (LSB first); 1 = example i is in the retain set (a training example not forgotten).
 //
 // Forget sets are immutable once a run uses them: lockForgetSet(runId) adds to `lockedBy`, and any
-// later update or delete is refused with ApiError('conflict').
+// later update or delete is refused with EngineError('conflict').
 
 import { randomBytes } from 'node:crypto';
-import { ApiError } from '../../../preload/api/common';
+import { EngineError } from '../errors';
 import type {
   ClassRef,
   ExamplePredicate as Predicate,
@@ -25,8 +25,8 @@ import type {
   ForgetSetReport,
   ForgetSetSequenceStep as SequenceStep,
   ForgetSetManifestInfo as ForgetSetManifest,
-} from '../../../preload/api/datasets';
-import type { BlobRef, RecordEnvelope, Workspace } from '../../backend/workspace/types';
+} from './contract-types';
+import type { BlobRef, RecordEnvelope, Workspace } from '../store/workspace-port';
 import { parseCsvText } from './csv-parse';
 import { DatasetImportError } from './errors';
 import { canonicalIdBytes, sha256Hex } from './hash';
@@ -37,8 +37,8 @@ import { type DatasetManifest, type DatasetReader, datasetManifestSha256 } from 
 export const FORGET_SET_KINDS = ['random', 'class', 'subclass', 'filter', 'ids', 'manual', 'worst-case', 'coreset', 'sequential'] as const;
 export type ForgetSetKind = (typeof FORGET_SET_KINDS)[number];
 
-// The rule, report, sequence-step and manifest shapes are the API contract's (preload/api/datasets.ts),
-// defined once there and used here under the engine's names (imported above).
+// The rule, report, sequence-step and manifest shapes are the API contract's, defined once in
+// ./contract-types.ts (re-exported by preload/api/datasets.ts) and used here under the engine's names.
 export type { ClassRef, Predicate, ForgetRule, ForgetSetReport, SequenceStep, ForgetSetManifest };
 
 export type ForgetSetRecord = RecordEnvelope<ForgetSetManifest>;
@@ -46,7 +46,7 @@ export type ForgetSetRecord = RecordEnvelope<ForgetSetManifest>;
 export const CANONICAL_FORM =
   "IDs de-duplicated, sorted by Unicode code point, joined by '\\n' (no trailing newline), UTF-8; hash = hex SHA-256 of those bytes";
 
-const bad = (msg: string, details?: unknown) => new ApiError('invalid_argument', msg, details);
+const bad = (msg: string, details?: unknown) => new EngineError('invalid_argument', msg, details);
 
 // ---------- rule validation ----------
 
@@ -112,7 +112,7 @@ export function parseIsoTime(t: string, what: string): number {
   return local - offset * 60_000;
 }
 
-/** Validate a rule object from the API or the CLI (throws ApiError('invalid_argument')). */
+/** Validate a rule object from the API or the CLI (throws EngineError('invalid_argument')). */
 export function parseRule(raw: unknown): ForgetRule {
   if (!isObj(raw) || typeof raw.kind !== 'string') throw bad('The forget-set rule needs a kind.');
   const kind = raw.kind;
@@ -434,7 +434,7 @@ export async function resolveRule(reader: DatasetReader, rule: ForgetRule, seed:
       return { indices: sortAsc(out), report };
     }
     case 'worst-case': {
-      if (!deps.scorer) throw new ApiError('unavailable', 'Worst-case forget sets need a model scorer, which this backend lacks.');
+      if (!deps.scorer) throw new EngineError('unavailable', 'Worst-case forget sets need a model scorer, which this backend lacks.');
       const pool = trainPool(reader, rule.classes?.map((c) => resolveClass(m, c)));
       const k = countOf(pool.length, rule.count, rule.fraction, 'worst-case forget set');
       const scorer = await deps.scorer({ ...rule.model });
@@ -466,7 +466,7 @@ export async function resolveRule(reader: DatasetReader, rule: ForgetRule, seed:
     }
     case 'coreset': {
       const src = await deps.getForgetSet(rule.source);
-      if (!src) throw new ApiError('not_found', `There is no forget set '${rule.source}'.`);
+      if (!src) throw new EngineError('not_found', `There is no forget set '${rule.source}'.`);
       if (src.data.dataset.id !== reader.record.id) throw bad(`Forget set '${src.data.name}' belongs to another dataset.`);
       const srcIdx = await indicesOfRecordIds(reader, src);
       const k = Math.max(1, Math.round(rule.fraction * srcIdx.length));
@@ -478,7 +478,7 @@ export async function resolveRule(reader: DatasetReader, rule: ForgetRule, seed:
       let prev: { k: number; name: string; at: string; ms: number; given: boolean } | null = null;
       for (const [k, ref] of rule.steps.entries()) {
         const rec = await deps.getForgetSet(ref);
-        if (!rec) throw new ApiError('not_found', `There is no forget set '${ref}' (step ${k + 1}).`);
+        if (!rec) throw new EngineError('not_found', `There is no forget set '${ref}' (step ${k + 1}).`);
         if (rec.data.dataset.id !== reader.record.id) throw bad(`Step ${k + 1} ('${rec.data.name}') belongs to another dataset.`);
         if (rec.data.kind === 'sequential') throw bad(`Step ${k + 1} ('${rec.data.name}') is itself sequential; list its steps instead.`);
         // an explicit time is kept as given; otherwise the request is dated by its forget set's creation
@@ -507,7 +507,7 @@ export async function indicesOfRecordIds(reader: DatasetReader, rec: ForgetSetRe
   const out: number[] = [];
   for (const id of ids) {
     const i = reader.indexOfId(id);
-    if (i === undefined) throw new ApiError('conflict', `Forget set '${rec.data.name}' names example ${id}, which is not in the dataset.`);
+    if (i === undefined) throw new EngineError('conflict', `Forget set '${rec.data.name}' names example ${id}, which is not in the dataset.`);
     out.push(i);
   }
   return out.sort((a, b) => a - b);
@@ -515,7 +515,7 @@ export async function indicesOfRecordIds(reader: DatasetReader, rec: ForgetSetRe
 
 export async function forgetSetIds(rec: ForgetSetRecord, ws: Workspace): Promise<string[]> {
   const bytes = await ws.getBlob(rec.blobs.ids.sha256);
-  if (sha256Hex(bytes) !== rec.data.idsSha256) throw new ApiError('conflict', `The ID list of forget set '${rec.data.name}' does not match its hash.`);
+  if (sha256Hex(bytes) !== rec.data.idsSha256) throw new EngineError('conflict', `The ID list of forget set '${rec.data.name}' does not match its hash.`);
   const text = new TextDecoder().decode(bytes);
   return text.length === 0 ? [] : text.split('\n');
 }
@@ -648,7 +648,7 @@ export async function saveForgetSet(ws: Workspace, id: string, built: BuiltForge
 /** mark a forget set (and, for a sequential set, its steps) as used by a run; idempotent */
 export async function lockForgetSet(ws: Workspace, id: string, runId: string): Promise<ForgetSetRecord> {
   const rec = await ws.getRecord<ForgetSetManifest>('forgetSets', id);
-  if (!rec) throw new ApiError('not_found', `There is no forget set '${id}'.`);
+  if (!rec) throw new EngineError('not_found', `There is no forget set '${id}'.`);
   if (rec.data.sequence) for (const s of rec.data.sequence.steps) await lockForgetSet(ws, s.forgetSetId, runId);
   if (rec.data.lockedBy.includes(runId)) return rec;
   return ws.putRecord<ForgetSetManifest>('forgetSets', id, { ...rec.data, lockedBy: [...rec.data.lockedBy, runId] }, rec.blobs);
@@ -656,5 +656,5 @@ export async function lockForgetSet(ws: Workspace, id: string, runId: string): P
 
 export function assertUnlocked(rec: ForgetSetRecord, action: string): void {
   if (rec.data.lockedBy.length > 0)
-    throw new ApiError('conflict', `Forget set '${rec.data.name}' is used by run ${rec.data.lockedBy.join(', ')} and cannot be ${action}.`);
+    throw new EngineError('conflict', `Forget set '${rec.data.name}' is used by run ${rec.data.lockedBy.join(', ')} and cannot be ${action}.`);
 }

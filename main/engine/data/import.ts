@@ -3,7 +3,7 @@
 // few samples; nothing is written, and only those few samples are read or decoded).
 
 import { join } from 'node:path';
-import type { Workspace } from '../../backend/workspace/types';
+import type { Workspace } from '../store/workspace-port';
 import { DatasetImportError, asImportError } from './errors';
 import { getImporter, DATASET_FORMATS } from './importers';
 import { builtinInfo } from './importers/builtin';

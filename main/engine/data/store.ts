@@ -24,8 +24,8 @@ import { openSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { BlobRef, RecordEnvelope, Workspace } from '../../backend/workspace/types';
-import type { DatasetArrayInfo, DatasetManifestInfo, DatasetMetadataColumn } from '../../../preload/api/datasets';
+import type { BlobRef, RecordEnvelope, Workspace } from '../store/workspace-port';
+import type { DatasetArrayInfo, DatasetManifestInfo, DatasetMetadataColumn } from './contract-types';
 import { DatasetImportError } from './errors';
 import { stratifiedSplit } from './prng';
 import { canonicalJsonSha256 } from './canonical-json';
@@ -39,8 +39,8 @@ const UNASSIGNED = 255;
 /** derived metadata column added to every uint8 image dataset: mean pixel value (0..255, 2 decimals) */
 export const INTENSITY_COLUMN = 'mean_intensity';
 
-// The manifest types are the API contract's (preload/api/datasets.ts): one definition, so what the
-// engine stores is exactly what the UI and CLI are typed to read.
+// The manifest types are the API contract's, defined once in ./contract-types.ts (which
+// preload/api/datasets.ts re-exports), so what the engine stores is exactly what the UI and CLI are typed to read.
 export type ArrayInfo = DatasetArrayInfo;
 export type MetadataColumnInfo = DatasetMetadataColumn;
 export type DatasetManifest = DatasetManifestInfo;

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError } from '../../../preload/api/common';
+import { EngineError } from '../../../main/engine/errors';
 import { validateArgs } from '../../../main/backend/validation';
 import {
   createForgetSet,
@@ -133,10 +134,10 @@ describe('forget-set builder', () => {
     // an unknown ID fails by default, naming it; with skip it is reported
     const bad = 'ex-3\nex-9999\nex-5\n'; // ex-5 is a test example
     const err = await previewForgetSet(ws, { datasetId, rule: { kind: 'ids', text: bad } }).catch((e) => e);
-    expect(err).toBeInstanceOf(ApiError);
-    expect((err as ApiError).code).toBe('invalid_argument');
-    expect((err as ApiError).message).toMatch(/ex-9999/);
-    expect((err as ApiError).message).toMatch(/test examples/);
+    expect(err).toBeInstanceOf(EngineError);
+    expect((err as EngineError).code).toBe('invalid_argument');
+    expect((err as EngineError).message).toMatch(/ex-9999/);
+    expect((err as EngineError).message).toMatch(/test examples/);
     const skip = await previewForgetSet(ws, { datasetId, rule: { kind: 'ids', text: bad, onMissing: 'skip' } });
     expect(skip.count).toBe(1);
     expect(skip.report.missing).toEqual(['ex-9999']);
@@ -221,9 +222,9 @@ describe('forget-set builder', () => {
     // malformed or zone-less times are refused with the step and the reason
     const refused = async (at: string[], re: RegExp) => {
       const err = await previewForgetSet(ws, { datasetId, rule: { kind: 'sequential', steps: [a.id, b.id], at } }).catch((e) => e);
-      expect(err).toBeInstanceOf(ApiError);
-      expect((err as ApiError).code).toBe('invalid_argument');
-      expect((err as ApiError).message).toMatch(re);
+      expect(err).toBeInstanceOf(EngineError);
+      expect((err as EngineError).code).toBe('invalid_argument');
+      expect((err as EngineError).message).toMatch(re);
     };
     await refused(['2024-01-01', 'yesterday'], /step 2 \('yesterday'\) is not an ISO-8601 date/);
     await refused(['2024-02-30', '2024-03-01'], /step 1 \('2024-02-30'\) is not a real date/);
@@ -234,7 +235,7 @@ describe('forget-set builder', () => {
     // steps must be listed in time order, whether the times are given or default to creation
     await refused(['2024-03-01T00:00:00Z', '2024-01-01T00:00:00Z'], /not in time order: step 2 \('t-req-b'\) is dated 2024-01-01T00:00:00Z \(as given\), before step 1 \('t-req-a'\)/);
     const err = await previewForgetSet(ws, { datasetId, rule: { kind: 'sequential', steps: [b.id, a.id] } }).catch((e) => e);
-    expect((err as ApiError).message).toContain(`step 2 ('t-req-a') is dated ${ta} (its creation time), before step 1 ('t-req-b') at ${tb} (its creation time)`);
+    expect((err as EngineError).message).toContain(`step 2 ('t-req-a') is dated ${ta} (its creation time), before step 1 ('t-req-b') at ${tb} (its creation time)`);
     // ...and given times may put them in any order of creation
     const reordered = await previewForgetSet(ws, { datasetId, rule: { kind: 'sequential', steps: [b.id, a.id], at: ['2024-01-01', '2024-01-02'] } });
     expect(reordered.sequence!.steps.map((s) => s.name)).toEqual(['t-req-b', 't-req-a']);
