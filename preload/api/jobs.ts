@@ -35,12 +35,16 @@ export interface JobInfo {
   /** the job can continue from its last checkpoint */
   resumable: boolean;
   attempt: number;
+  /** jobs that must succeed before this one starts (their results reach its handler); empty for most */
+  dependsOn: string[];
 }
 
 export interface JobSubmit {
   kind: JobKind;
   title?: string;
   params: unknown;
+  /** ids of jobs that must succeed first; if one fails or is cancelled, this job fails saying which */
+  dependsOn?: string[];
 }
 
 export type JobEvent =

@@ -40,6 +40,7 @@ export function createFakeRunner(opts: { failList?: Error } = {}): JobRunnerPort
         result: null,
         resumable: false,
         attempt: 1,
+        dependsOn: [],
       };
       jobs.set(job.id, job);
       emit({ type: 'state', job: { ...job } });

@@ -14,6 +14,8 @@ export interface WorkerStart {
   settings: { executionProvider: string; intraOpThreads: number };
   /** extra modules that register job kinds (absolute paths), loaded before the kind is looked up */
   kindModules: string[];
+  /** results of the jobs this one depended on */
+  dependencies: { id: string; kind: string; result: unknown }[];
 }
 
 export type ToWorker =

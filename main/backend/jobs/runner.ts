@@ -174,6 +174,7 @@ export class JobRunner extends EventEmitter {
         result: d.result ?? null,
         resumable: !!d.resumable,
         attempt: Number.isInteger(d.attempt) ? d.attempt : 0,
+        dependsOn: Array.isArray(d.dependsOn) ? d.dependsOn.filter((x: unknown): x is string => typeof x === 'string') : [],
       };
       if (!JOB_STATES.includes(info.state)) {
         info.state = 'failed';
@@ -273,6 +274,11 @@ export class JobRunner extends EventEmitter {
       throw new ApiError('invalid_argument', `Unknown job kind ${JSON.stringify(String(spec.kind).slice(0, 60))}; known kinds: ${[...this.handlers.keys()].join(', ')}.`);
     }
     const params = handler.validate(spec.params);
+    const dependsOn = spec.dependsOn ?? [];
+    if (!Array.isArray(dependsOn) || dependsOn.some((d) => typeof d !== 'string') || dependsOn.length > 10_000) {
+      throw new ApiError('invalid_argument', 'dependsOn must be a list of job ids.');
+    }
+    for (const d of dependsOn) if (!this.jobs.has(d)) throw new ApiError('invalid_argument', `dependsOn names job '${d.slice(0, 60)}', which does not exist.`);
     if (spec.title !== undefined && (typeof spec.title !== 'string' || spec.title.length > 200)) {
       throw new ApiError('invalid_argument', 'A job title must be a string of at most 200 characters.');
     }
@@ -293,6 +299,7 @@ export class JobRunner extends EventEmitter {
         result: null,
         resumable: false,
         attempt: 0,
+        dependsOn: [...new Set(dependsOn)],
       },
     };
     await this.persist(entry);
@@ -417,6 +424,18 @@ export class JobRunner extends EventEmitter {
     if (this.closing) return;
     const queued = [...this.jobs.values()].filter((e) => e.info.state === 'queued').sort((a, b) => a.seq - b.seq);
     for (const e of queued) {
+      const deps = (e.info.dependsOn ?? []).map((d) => this.jobs.get(d));
+      const broken = deps.find((d) => !d || d.info.state === 'failed' || d.info.state === 'cancelled');
+      if (broken !== undefined || deps.length !== (e.info.dependsOn ?? []).length) {
+        e.info.state = 'failed';
+        e.info.reason = broken
+          ? `It depended on job ${broken.info.id} (${broken.info.title}), which ${broken.info.state === 'failed' ? 'failed' : 'was cancelled'}${broken.info.reason ? `: ${broken.info.reason}` : '.'}`
+          : 'A job it depended on no longer exists.';
+        e.info.endedAt = new Date().toISOString();
+        void this.persistAndEmit(e).finally(() => this.schedule());
+        continue;
+      }
+      if (deps.some((d) => d!.info.state !== 'succeeded')) continue;
       if (this.running.size >= this.concurrency) break;
       this.start(e);
     }
@@ -483,6 +502,10 @@ export class JobRunner extends EventEmitter {
       checkpoint,
       settings: this.settings,
       kindModules: this.kindModules,
+      dependencies: (info.dependsOn ?? []).map((d) => {
+        const dep = this.jobs.get(d)!.info;
+        return { id: dep.id, kind: dep.kind, result: dep.result };
+      }),
     };
     this.sendTo(run, start);
   }

@@ -15,6 +15,8 @@ export interface JobContext {
   checkpoint: unknown;
   saveCheckpoint(state: unknown): Promise<void>;
   settings: { executionProvider: string; intraOpThreads: number };
+  /** the jobs this one depended on, with their results, in dependsOn order */
+  dependencies: { id: string; kind: string; result: unknown }[];
 }
 
 export interface JobHandler<P = unknown, R = unknown> {

@@ -83,6 +83,7 @@ async function runJob(start: WorkerStart): Promise<void> {
     workspaceRoot: start.workspaceRoot,
     signal: abort.signal,
     settings: start.settings,
+    dependencies: Array.isArray(start.dependencies) ? start.dependencies : [],
     checkpoint: null,
     progress(p) {
       if (!p || typeof p.step !== 'number' || !Number.isFinite(p.step)) throw new TypeError('progress needs a finite step number');

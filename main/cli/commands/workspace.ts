@@ -50,6 +50,7 @@ export const workspaceVerifyCommand: CliCommand = {
     try {
       const result = await workspaceVerify.run(params, {
         jobId: 'cli-workspace-verify',
+        dependencies: [],
         workspaceRoot: ctx.workspaceRoot,
         signal: abort.signal,
         progress(p) {

@@ -4,10 +4,10 @@
 
 import { type Model, type DType, type Dim, cloneGraph } from '../onnx/ir';
 import { builderFor, dataInputs, defaultLogits, mergeInto, promoteToInputs, trainingOpset, withOpset } from './graph-utils';
-import { emitCrossEntropy } from './loss';
+import { emitLoss } from './loss-terms';
 import { type BackwardFn, type LowerFn } from './deps';
 import { getBackward } from './deps';
-import { STEP_IO, suffix, checkParams, lowerIfNeeded, type LossSettings, type ValueSpec } from './train-step';
+import { STEP_IO, suffix, checkParams, lowerIfNeeded, type LossSettings, type ValueSpec, type TrainStepGraph } from './train-step';
 
 export interface GradGraphOptions {
   /** parameters (float initializers) whose gradients are returned */
@@ -33,6 +33,8 @@ export interface GradGraph {
   weights: string | null;
   loss: string;
   losses: string;
+  /** inputs of the extra loss terms (see TrainStepGraph.terms) */
+  terms: TrainStepGraph['terms'];
   /** param name -> output name of its (transformed) gradient */
   grads: Record<string, string>;
   /** params that are graph inputs (empty unless paramsAsInputs) */
@@ -59,15 +61,8 @@ export function buildGradGraph(model: Model, o: GradGraphOptions): GradGraph {
   const lb = builderFor(g);
   const outNames = o.params.map((p) => suffix.grad(p));
   lb.reserve([...Object.values(STEP_IO), ...outNames]);
-  lb.input(STEP_IO.labels, 'int64', ['N']);
-  const weights = o.loss?.exampleWeights ? lb.input(STEP_IO.weights, 'float32', ['N']) : null;
-  const ce = emitCrossEntropy(lb, opset, logitsName, STEP_IO.labels, {
-    labelSmoothing: o.loss?.labelSmoothing,
-    reduction: o.loss?.reduction,
-    weights: weights ?? undefined,
-  });
-  lb.addNode('Identity', [ce.loss], [STEP_IO.loss]);
-  lb.addNode('Identity', [ce.losses], [STEP_IO.losses]);
+  const em = emitLoss(lb, opset, logitsName, STEP_IO, o.loss, o.params);
+  const weights = em.weights;
   mergeInto(g, lb);
   g.outputs = [{ name: STEP_IO.loss, dtype: 'float32', shape: [] }];
   const bw = getBackward(o.backward)(g, { loss: STEP_IO.loss, wrt: [...o.params], opset });
@@ -85,6 +80,7 @@ export function buildGradGraph(model: Model, o: GradGraphOptions): GradGraph {
   g.outputs = [
     { name: STEP_IO.loss, dtype: 'float32', shape: [] },
     { name: STEP_IO.losses, dtype: 'float32', shape: ['N'] },
+    ...em.extraOutputs.map((n) => ({ name: n, dtype: 'float32' as DType, shape: ['N'] as Dim[] })),
     ...o.params.map((p) => ({ name: suffix.grad(p), dtype: 'float32' as DType, shape: dims.get(p) as Dim[] })),
   ];
   g.name = `${model.graph.name || 'model'}_grad`;
@@ -95,6 +91,7 @@ export function buildGradGraph(model: Model, o: GradGraphOptions): GradGraph {
     weights,
     loss: STEP_IO.loss,
     losses: STEP_IO.losses,
+    terms: { teacherLogits: em.teacherLogits, klWeights: em.klWeights, refLogp: em.refLogp, npoWeights: em.npoWeights, l1: em.l1 },
     grads,
     paramInputs: o.paramsAsInputs ? [...o.params] : [],
   };

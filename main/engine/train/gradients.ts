@@ -8,6 +8,7 @@ import { buildGradGraph, type GradGraphOptions } from './grad-graph';
 import { openSession, ort, type SessionSettings } from './session';
 import { type ArrayDataset, exampleSize, gatherBatch, validateDataset } from './data';
 import { defaultLogits } from './graph-utils';
+import { hasTerms } from './loss-terms';
 
 export interface GradientOptions extends SessionSettings, Omit<GradGraphOptions, 'params' | 'paramsAsInputs'> {
   /** default: detectTrainable's trainable initializers */
@@ -35,6 +36,7 @@ export async function computeGradients(model: Model, ds: ArrayDataset, o: Gradie
   const logitsOut = m.graph.outputs.find((v) => v.name === (o.logits ?? defaultLogits(m.graph)));
   const c = logitsOut?.shape?.[1];
   validateDataset(ds, typeof c === 'number' ? c : undefined);
+  if (hasTerms(o.loss?.terms)) throw new Error('computeGradients takes cross-entropy only; for extra loss terms build the graph with buildGradGraph and feed its term inputs');
   const params = o.params ?? detectTrainable(m).trainable;
   const gg = buildGradGraph(m, { ...o, params });
   if (gg.dataInputs.length !== 1) throw new Error(`gradients need a model with exactly one data input, this one has ${gg.dataInputs.length}`);

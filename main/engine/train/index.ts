@@ -14,8 +14,14 @@
 //   bakeInference(model, weights) -> inference Model with the weights as initializers.
 //   evaluateModel(model, dataset, {batchSize, provider, threads, features}) -> EvaluationResult.
 //   Trainer.create(options) -> trainer.fit(dataset, {epochs, signal, onStep, onEpoch, evalData,
-//       onCheckpoint, checkpointEvery}); trainer.trainStep(...) for custom loops; checkpoint()/restore();
+//       onCheckpoint, checkpointEvery}); trainer.trainStep(...) / trainStepWith(...) for custom loops; checkpoint()/restore();
 //       inferenceModel(); weights(); evaluate().
+//   Loss terms (loss-terms.ts; LossSettings.terms = {kl?: {temperature}, npo?: {beta}, l1?: true}):
+//       loss = Σ wCE_i·CE_i + Σ wKL_i·T²·KL(softmax(t_i/T) ‖ softmax(z_i/T)) + Σ wNPO_i·(2/β)·softplus(β·(log p(y_i|x_i) − ref_i))
+//            + λ·Σ_p Σ|θ_p|, reduction 'sum'; extra inputs STEP_IO.teacherLogits [N, C], klWeights [N], refLogp [N],
+//       npoWeights [N], l1 (scalar); CE weights = STEP_IO.weights; outputs STEP_IO.klLosses / npoLosses [N].
+//       Trainer: trainStepWith({x, y, nb, exampleShape, ceWeights, teacherLogits, klWeights, refLogp, npoWeights, l1, lr})
+//       and trainer.logits(x, nb, exampleShape) (eval-mode logits of the current weights, one reused session).
 //   encodeCheckpoint/decodeCheckpoint: binary checkpoint files.
 //   lrAt/lrForStep: learning-rate schedules (constant, step, multistep, cosine, + linear warm-up).
 //   Rng (xoshiro128** seeded by SplitMix32), STREAM: the documented random streams.
@@ -25,7 +31,7 @@ export { buildGradGraph, type GradGraph, type GradGraphOptions } from './grad-gr
 export { buildEvalGraph, defaultFeatureValue, EVAL_IO, type EvalGraph, type EvalGraphOptions } from './eval-graph';
 export { bakeInference, type WeightMap } from './bake';
 export { evaluateModel, type EvaluationResult, type EvaluateOptions } from './evaluator';
-export { Trainer, TrainingCancelledError, type TrainerOptions, type FitOptions, type FitResult, type StepInfo, type EpochInfo } from './trainer';
+export { Trainer, TrainingCancelledError, type StepBatch, type StepResult, type TrainerOptions, type FitOptions, type FitResult, type StepInfo, type EpochInfo } from './trainer';
 export { encodeCheckpoint, decodeCheckpoint, type TrainerCheckpoint } from './checkpoint';
 export { lrAt, lrForStep, validateSchedule, type ScheduleSpec, type LrScheduleOptions } from './schedules';
 export { resolveOptimizer, validateOptimizer, stateSlots, type OptimizerSpec, type OptimizerKind } from './optimizers';
@@ -35,3 +41,4 @@ export { makeDataset, validateDataset, gatherBatch, type ArrayDataset } from './
 export { openSession, type ProviderName, type SessionSettings } from './session';
 export { setAutodiff, type BackwardFn, type LowerFn } from './deps';
 export { computeGradients, type GradientResult } from './gradients';
+export { emitLoss, hasTerms, validateTerms, TERM_IO, type LossTerms } from './loss-terms';

@@ -11,7 +11,7 @@
 
 import { type Graph, type Model, type DType, type Dim, cloneGraph } from '../onnx/ir';
 import { builderFor, dataInputs, defaultLogits, mergeInto, promoteToInputs, trainingOpset, withOpset, usedNames, floatInitializers } from './graph-utils';
-import { emitCrossEntropy, type CrossEntropyOptions } from './loss';
+import { emitLoss, TERM_IO, type LossTerms } from './loss-terms';
 import { emitOptimizerScalars, emitParamUpdate, stateSlots, validateOptimizer, type OptimizerSpec } from './optimizers';
 import { getBackward, getLower, type BackwardFn, type LowerFn, type LoweredGraph } from './deps';
 
@@ -23,6 +23,8 @@ export const STEP_IO = {
   step: 'lethe_step',
   loss: 'lethe_loss',
   losses: 'lethe_losses',
+  /** extra loss terms (loss-terms.ts): teacher logits [N, C], KL weights [N], reference log-probabilities [N], NPO weights [N], L1 coefficient (scalar); outputs: per-example KL and NPO values [N] */
+  ...TERM_IO,
 } as const;
 
 export const suffix = {
@@ -39,6 +41,11 @@ export interface LossSettings {
   /** add a per-example weight input (float [N]) */
   exampleWeights?: boolean;
   reduction?: 'mean' | 'sum';
+  /**
+   * extra terms (KL distillation, NPO, L1; loss-terms.ts). When any is on, the loss has reduction
+   * 'sum' semantics and the CE gets the per-example weight input STEP_IO.weights.
+   */
+  terms?: LossTerms;
 }
 
 export interface TrainStepOptions {
@@ -84,6 +91,10 @@ export interface TrainStepGraph {
   step: string;
   loss: string;
   losses: string;
+  /** inputs of the extra loss terms (null when the term is off) */
+  terms: { teacherLogits: string | null; klWeights: string | null; refLogp: string | null; npoWeights: string | null; l1: string | null };
+  /** per-example outputs of the extra terms: STEP_IO.klLosses / STEP_IO.npoLosses when on */
+  termOutputs: { kl: string | null; npo: string | null };
   params: ParamIO[];
   runningStats: { name: string; dims: number[]; input: string; output: string }[];
   dropoutMasks: { input: string; shapeOf: string; ratio: number }[];
@@ -146,12 +157,8 @@ export function buildTrainStep(model: Model, o: TrainStepOptions): TrainStepGrap
   // 3. loss
   const lb = builderFor(g, '');
   for (const n of ours) lb.reserve([n]);
-  lb.input(STEP_IO.labels, 'int64', ['N']);
-  const weights = o.loss?.exampleWeights ? lb.input(STEP_IO.weights, 'float32', ['N']) : null;
-  const ceOpts: CrossEntropyOptions = { labelSmoothing: o.loss?.labelSmoothing, reduction: o.loss?.reduction, weights: weights ?? undefined };
-  const ce = emitCrossEntropy(lb, opset, logitsName, STEP_IO.labels, ceOpts);
-  lb.addNode('Identity', [ce.loss], [STEP_IO.loss]);
-  lb.addNode('Identity', [ce.losses], [STEP_IO.losses]);
+  const em = emitLoss(lb, opset, logitsName, STEP_IO, o.loss, o.trainable);
+  const weights = em.weights;
   mergeInto(g, lb);
   g.outputs = [{ name: STEP_IO.loss, dtype: 'float32', shape: [] }];
 
@@ -192,6 +199,7 @@ export function buildTrainStep(model: Model, o: TrainStepOptions): TrainStepGrap
   g.outputs = [
     { name: STEP_IO.loss, dtype: 'float32', shape: [] },
     { name: STEP_IO.losses, dtype: 'float32', shape: ['N'] },
+    ...em.extraOutputs.map((n) => ({ name: n, dtype: 'float32' as DType, shape: ['N'] as Dim[] })),
     ...params.flatMap((p) => [
       { name: p.output, dtype: 'float32' as DType, shape: p.dims as Dim[] },
       ...p.state.map((s) => ({ name: s.output, dtype: 'float32' as DType, shape: p.dims as Dim[] })),
@@ -209,6 +217,8 @@ export function buildTrainStep(model: Model, o: TrainStepOptions): TrainStepGrap
     step: STEP_IO.step,
     loss: STEP_IO.loss,
     losses: STEP_IO.losses,
+    terms: { teacherLogits: em.teacherLogits, klWeights: em.klWeights, refLogp: em.refLogp, npoWeights: em.npoWeights, l1: em.l1 },
+    termOutputs: { kl: em.extraOutputs.includes(STEP_IO.klLosses) ? STEP_IO.klLosses : null, npo: em.extraOutputs.includes(STEP_IO.npoLosses) ? STEP_IO.npoLosses : null },
     params,
     runningStats,
     dropoutMasks: lowered.dropoutMasks,

@@ -16,6 +16,9 @@ import { Rng, STREAM } from './rng';
 import { openSession, ort, type OpenedSession, type ProviderName } from './session';
 import { type ArrayDataset, exampleSize, gatherBatch, validateDataset } from './data';
 import { bakeInference } from './bake';
+import { buildEvalGraph } from './eval-graph';
+import { promoteToInputs } from './graph-utils';
+import { hasTerms } from './loss-terms';
 import { evaluateModel, type EvaluationResult } from './evaluator';
 import type { BackwardFn, LowerFn } from './deps';
 import type { TrainerCheckpoint } from './checkpoint';
@@ -94,6 +97,37 @@ export interface FitResult {
   lastEval?: { accuracy: number; meanLoss: number };
 }
 
+/** One batch for Trainer.trainStepWith (see there). */
+export interface StepBatch {
+  x: Float32Array;
+  y: BigInt64Array;
+  nb: number;
+  exampleShape: number[];
+  /** CE per-example weights (STEP_IO.weights) */
+  ceWeights?: Float32Array;
+  /** teacher logits [nb, C] flattened (KL term) */
+  teacherLogits?: Float32Array;
+  klWeights?: Float32Array;
+  /** reference log p_ref(y_i|x_i) [nb] (NPO term) */
+  refLogp?: Float32Array;
+  npoWeights?: Float32Array;
+  /** L1 coefficient of this step (L1 term) */
+  l1?: number;
+  /** learning rate (default: the schedule's) */
+  lr?: number;
+}
+
+export interface StepResult {
+  loss: number;
+  /** per-example cross-entropy */
+  losses: Float32Array;
+  lr: number;
+  /** per-example KL·T² (KL term on) */
+  klLosses?: Float32Array;
+  /** per-example NPO values (NPO term on) */
+  npoLosses?: Float32Array;
+}
+
 export class TrainingCancelledError extends Error {
   constructor() {
     super('training cancelled');
@@ -123,6 +157,7 @@ export class Trainer {
   private numClasses: number | undefined;
   /** running loss sum and example count of the unfinished epoch */
   private partialEpoch: { sum: number; cnt: number } | null = null;
+  private logitsSess: { sess: OpenedSession; input: string; output: string } | null = null;
 
   private constructor(
     readonly opts: TrainerOptions,
@@ -225,21 +260,54 @@ export class Trainer {
 
   /**
    * One optimizer step on a prepared batch (x: nb examples, y: int64 labels). Advances globalStep.
-   * The learning rate is the schedule's unless `lr` is given.
+   * The learning rate is the schedule's unless `lr` is given. With extra loss terms use trainStepWith.
    */
   async trainStep(x: Float32Array, y: BigInt64Array, nb: number, exampleShape: number[], w?: Float32Array, lr?: number): Promise<{ loss: number; losses: Float32Array; lr: number }> {
+    const { loss, losses, lr: rate } = await this.trainStepWith({ x, y, nb, exampleShape, ceWeights: this.step.weights ? w : undefined, lr });
+    return { loss, losses, lr: rate };
+  }
+
+  /**
+   * One optimizer step with the feeds of the extra loss terms (TrainerOptions.loss.terms):
+   * ceWeights [nb] (required with terms: the CE term's per-example weights, reduction 'sum'),
+   * teacherLogits [nb*C] and klWeights [nb] (KL term), refLogp and npoWeights [nb] (NPO term),
+   * l1 (the L1 coefficient of this step). Returns the total loss, the per-example CE losses and,
+   * when on, the per-example (unweighted) KL and NPO values.
+   */
+  async trainStepWith(b: StepBatch): Promise<StepResult> {
     const st = this.step;
-    const rate = lr ?? lrForStep(this.sched, this.epoch, this.globalStep);
+    const { x, y, nb, exampleShape } = b;
+    const rate = b.lr ?? lrForStep(this.sched, this.epoch, this.globalStep);
     const feeds: Record<string, ort.Tensor> = {
       [st.dataInputs[0].name]: new ort.Tensor('float32', x, [nb, ...exampleShape]),
       [st.labels]: new ort.Tensor('int64', y, [nb]),
       [st.lr]: new ort.Tensor('float32', new Float32Array([rate]), []),
       [st.step]: new ort.Tensor('float32', new Float32Array([this.globalStep + 1]), []),
     };
-    if (st.weights) {
-      if (!w) throw new Error('this trainer was built with per-example weights: pass them');
-      feeds[st.weights] = new ort.Tensor('float32', w, [nb]);
-    }
+    const perExample = (what: string, v: Float32Array | undefined, name: string | null) => {
+      if (!name) {
+        if (v) throw new Error(`${what} given, but this trainer was not built with that loss term`);
+        return;
+      }
+      if (!v) throw new Error(`this trainer was built with ${what}: pass them`);
+      if (!(v instanceof Float32Array) || v.length !== nb) throw new Error(`${what} must be a Float32Array of ${nb} values`);
+      feeds[name] = new ort.Tensor('float32', v, [nb]);
+    };
+    perExample('per-example weights', b.ceWeights, st.weights);
+    perExample('KL weights', b.klWeights, st.terms.klWeights);
+    perExample('NPO weights', b.npoWeights, st.terms.npoWeights);
+    perExample('reference log-probabilities', b.refLogp, st.terms.refLogp);
+    if (st.terms.teacherLogits) {
+      const t = b.teacherLogits;
+      if (!t) throw new Error('this trainer was built with the KL term: pass teacherLogits');
+      const c = this.numClasses ?? t.length / nb;
+      if (!(t instanceof Float32Array) || t.length !== nb * c) throw new Error(`teacherLogits must be a Float32Array of ${nb} x ${c} values`);
+      feeds[st.terms.teacherLogits] = new ort.Tensor('float32', t, [nb, c]);
+    } else if (b.teacherLogits) throw new Error('teacherLogits given, but this trainer was not built with the KL term');
+    if (st.terms.l1) {
+      if (typeof b.l1 !== 'number' || !Number.isFinite(b.l1)) throw new Error('this trainer was built with the L1 term: pass its coefficient l1 (a finite number)');
+      feeds[st.terms.l1] = new ort.Tensor('float32', new Float32Array([b.l1]), []);
+    } else if (b.l1 !== undefined) throw new Error('l1 given, but this trainer was not built with the L1 term');
     for (const p of st.params) {
       feeds[p.input] = new ort.Tensor('float32', this.params.get(p.name)!, p.dims);
       for (const s of p.state) feeds[s.input] = new ort.Tensor('float32', this.state.get(s.input)!, p.dims);
@@ -263,12 +331,39 @@ export class Trainer {
     }
     for (const r of st.runningStats) this.stats.set(r.name, out[r.output].data as Float32Array);
     this.globalStep++;
-    return { loss, losses: out[st.losses].data as Float32Array, lr: rate };
+    const r: StepResult = { loss, losses: out[st.losses].data as Float32Array, lr: rate };
+    if (st.termOutputs.kl) r.klLosses = out[st.termOutputs.kl].data as Float32Array;
+    if (st.termOutputs.npo) r.npoLosses = out[st.termOutputs.npo].data as Float32Array;
+    return r;
+  }
+
+  /**
+   * Logits [nb*C] of the current weights for a batch, without a training step: the evaluation graph
+   * (eval mode: BatchNorm running statistics, no dropout) with the trainable parameters and running
+   * statistics as inputs, one session opened on first use and reused (for SCRUB students/teachers).
+   */
+  async logits(x: Float32Array, nb: number, exampleShape: number[]): Promise<Float32Array> {
+    if (!this.logitsSess) {
+      const eg = buildEvalGraph(this.model, { logits: this.opts.logits, features: null, withLabels: false });
+      const names = [...this.params.keys(), ...this.stats.keys()];
+      const inits = new Set(eg.model.graph.initializers.map((t) => t.name));
+      for (const n of names) if (!inits.has(n)) throw new Error(`the evaluation graph has no initializer '${n}'`);
+      promoteToInputs(eg.model.graph, names);
+      const sess = await openSession(eg.model, { provider: this.provider as ProviderName, threads: this.threads });
+      this.logitsSess = { sess, input: eg.dataInputs[0].name, output: eg.outputs.logits };
+    }
+    const L = this.logitsSess;
+    const feeds: Record<string, ort.Tensor> = { [L.input]: new ort.Tensor('float32', x, [nb, ...exampleShape]) };
+    for (const p of this.step.params) feeds[p.name] = new ort.Tensor('float32', this.params.get(p.name)!, p.dims);
+    for (const r of this.step.runningStats) feeds[r.name] = new ort.Tensor('float32', this.stats.get(r.name)!, r.dims);
+    const out = await L.sess.session.run(feeds, [L.output]);
+    return out[L.output].data as Float32Array;
   }
 
   /** Train until `epochs` epochs are complete, continuing from the current position. */
   async fit(ds: ArrayDataset, f: FitOptions): Promise<FitResult> {
     validateDataset(ds, this.numClasses);
+    if (hasTerms(this.opts.loss?.terms)) throw new Error('this trainer has extra loss terms (KL, NPO or L1), whose inputs fit() cannot supply: drive it with trainStepWith');
     if (this.step.weights && !ds.weights) throw new Error('this trainer was built with per-example weights, but the data has none');
     if (!Number.isInteger(f.epochs) || f.epochs < 1) throw new Error(`epochs must be a positive integer, got ${f.epochs}`);
     const per = exampleSize(ds);
@@ -435,5 +530,7 @@ export class Trainer {
 
   async dispose(): Promise<void> {
     await this.sess.session.release();
+    if (this.logitsSess) await this.logitsSess.sess.session.release();
+    this.logitsSess = null;
   }
 }

@@ -336,6 +336,7 @@ describe('forget-set builder', () => {
       checkpoint: null,
       saveCheckpoint: async () => {},
       settings: { executionProvider: 'cpu', intraOpThreads: 1 },
+      dependencies: [],
     };
     const res = await forgetSetScore.run(params, ctx);
     expect(res).toMatchObject({ datasetId, metric: 'margin', scored: trainIds.length });

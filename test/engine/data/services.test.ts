@@ -74,6 +74,7 @@ describe('dataset and forget-set API handlers', () => {
       checkpoint: null,
       saveCheckpoint: async () => {},
       settings: { executionProvider: 'cpu', intraOpThreads: 1 },
+      dependencies: [],
     };
     const res = await datasetImport.run(params, ctx);
     expect(res).toMatchObject({ name: 'tiny', count: 36, counts: { train: 30, test: 6 } });

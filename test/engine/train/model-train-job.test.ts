@@ -28,6 +28,7 @@ function ctxDouble(signal: AbortSignal, checkpoint: unknown = null) {
     checkpoint,
     saveCheckpoint: async (s) => void saved.push(s),
     settings: { executionProvider: 'cpu', intraOpThreads: 1 },
+    dependencies: [],
   };
   return { ctx, progress, saved, logs };
 }

@@ -47,6 +47,7 @@ export const modelTrainSchema = z
     trainable: z.array(z.string()).optional(),
     frozen: z.array(z.string()).optional(),
     out: z.string().min(1).optional(),
+    overwrite: z.boolean().optional(),
     saveAs: z.string().min(1).optional(),
     checkpointEvery: z.number().int().positive().optional(),
   })
