@@ -147,7 +147,12 @@ export interface ModelMethods {
   'models.create': MethodDef<ModelCreateArgs, ModelDetail>;
   /** validates the file with the ONNX loader; a bad file is 'invalid_argument' with the reason in plain words */
   'models.import': MethodDef<ModelImportArgs, ModelDetail>;
-  'models.export': MethodDef<{ id: string; path: string }, { id: string; path: string; sha256: string; sizeBytes: number }>;
+  /**
+   * writes the inference ONNX to `path` (absolute). An existing file is refused ('conflict') unless
+   * `overwrite` is true, which the UI sends only after the user confirmed replacing it; a path that is
+   * not a regular file (folder, device, FIFO, /proc...) is refused ('invalid_argument') regardless.
+   */
+  'models.export': MethodDef<{ id: string; path: string; overwrite?: boolean }, { id: string; path: string; sha256: string; sizeBytes: number }>;
   /** submits a 'model.train' job; its result names the saved model */
   'models.train': MethodDef<ModelTrainArgs, JobInfo>;
   /** refused ('conflict') while a run or forget set uses the model */

@@ -175,7 +175,7 @@ describe('bad labels, mode and compute settings in grad/train', () => {
       const st = await cli([...W(), '--json', 'model', 'train', '--model', 'base', '--data', train, '--epochs', '1', '--out', join(dir, 'st.onnx')]);
       expect(st.code, st.err).toBe(0);
       expect(JSON.parse(st.out)).toMatchObject({ provider: 'cpu', threads: 2, requested: { threadsFrom: 'settings', providerFrom: 'settings' } });
-      const sh = await cli([...W(), 'model', 'train', '--model', 'base', '--data', train, '--epochs', '1', '--out', join(dir, 'st.onnx')]);
+      const sh = await cli([...W(), 'model', 'train', '--model', 'base', '--data', train, '--epochs', '1', '--out', join(dir, 'st.onnx'), '--force']);
       expect(sh.out).toMatch(/on cpu with 2 threads \(provider and threads from the workspace settings\)/);
     } finally {
       rmSync(join(ws, 'settings.json'), { force: true });

@@ -131,6 +131,44 @@ describe('ModelsView', () => {
     expect(w.get('[data-testid="create-error"]').text()).toBe('cnn input 27x27 must be divisible by 4 (one 2x2 max-pool per conv stage)');
   });
 
+  it('Export asks before replacing an existing file and sends overwrite: true only after Replace', async () => {
+    list = [summary()];
+    const existing = new Set(['/tmp/out.onnx']);
+    api.handlers['models.export'] = (a) => {
+      const args = a as { id: string; path: string; overwrite?: boolean };
+      if (existing.has(args.path) && args.overwrite !== true) throw new ApiError('conflict', `${args.path} already exists; confirm replacing it (overwrite: true) or give another file name.`);
+      return { id: args.id, path: args.path, sha256: 'ab'.repeat(32), sizeBytes: 10 };
+    };
+    const w = await mountView();
+    await w.findAll('[data-testid="model-table"] tbody tr')[0].trigger('click');
+    await flush();
+    const d = () => w.get('[data-testid="model-details"]');
+    await d().get('input[aria-label="Export path"]').setValue('/tmp/out.onnx');
+    await d().get('[data-action="export"]').trigger('submit');
+    await flush();
+    expect(api.call).toHaveBeenLastCalledWith('models.export', { id: 'fashion-cnn', path: '/tmp/out.onnx' });
+    expect(d().get('[data-testid="export-exists"]').text()).toContain('/tmp/out.onnx already exists. Replace it?');
+    // Keep it: nothing more is sent
+    const calls = api.call.mock.calls.length;
+    await d().get('[data-action="cancel-overwrite"]').trigger('click');
+    await flush();
+    expect(w.find('[data-testid="export-exists"]').exists()).toBe(false);
+    expect(api.call.mock.calls.length).toBe(calls);
+    // ask again, then Replace
+    await d().get('form').trigger('submit');
+    await flush();
+    await d().get('[data-action="confirm-overwrite"]').trigger('click');
+    await flush();
+    expect(api.call).toHaveBeenLastCalledWith('models.export', { id: 'fashion-cnn', path: '/tmp/out.onnx', overwrite: true });
+    expect(w.find('[data-testid="export-exists"]').exists()).toBe(false);
+    // a new file is written without asking
+    await d().get('input[aria-label="Export path"]').setValue('/tmp/new.onnx');
+    await d().get('form').trigger('submit');
+    await flush();
+    expect(api.call).toHaveBeenLastCalledWith('models.export', { id: 'fashion-cnn', path: '/tmp/new.onnx' });
+    expect(w.find('[data-testid="export-exists"]').exists()).toBe(false);
+  });
+
   it('shows an import validation error in plain words', async () => {
     api.handlers['models.import'] = () => {
       throw new ApiError('invalid_argument', 'junk.onnx is not a usable ONNX model: truncated protobuf.');

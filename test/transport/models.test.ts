@@ -2,7 +2,8 @@
 // worker processes): create, export, import (good and bad files), list, details with per-initializer
 // reasons, dataset-backed training as a 'model.train' job, and the delete guard.
 
-import { writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readNpzFile, writeNpz } from '../../main/engine/io/npz';
@@ -97,6 +98,31 @@ describe('models over the web transport', () => {
     const list = await api.call('models.list', {});
     expect(list.map((m) => m.name)).toEqual(['cnn-a', 'cnn-copy']);
     expect(list[0]).toMatchObject({ parameterCount: 421_642, classes: 10, createdAt: expect.any(String) });
+  });
+
+  it('export never replaces an existing file without overwrite: true, and refuses special files (HTTP 409/400, no stack)', async () => {
+    const out = path.join(files, 'kept.onnx');
+    await writeFile(out, 'precious');
+    await rejects(api.call('models.export', { id: 'cnn-a', path: out }), 'conflict', /kept\.onnx already exists; confirm replacing it \(overwrite: true\) or give another file name\.$/);
+    expect(await readFile(out, 'utf8')).toBe('precious');
+    const ex = await api.call('models.export', { id: 'cnn-a', path: out, overwrite: true });
+    expect((await readFile(out)).length).toBe(ex.sizeBytes);
+    const fifo = path.join(files, 'pipe.onnx');
+    execFileSync('mkfifo', [fifo]);
+    for (const p of ['/dev/null', '/proc/self/status', fifo, files]) {
+      await rejects(api.call('models.export', { id: 'cnn-a', path: p, overwrite: true }), 'invalid_argument', /not a regular file|kernel file system/);
+    }
+    await rejects(api.call('models.export', { id: 'cnn-a', path: out, overwrite: 'yes' as unknown as boolean }), 'invalid_argument', /overwrite/);
+    // over raw HTTP: a status, one JSON error, no stack trace
+    const res = await fetch(`${rig.server!.origin}/api/call/models.export`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Lethe-Client': '1', 'X-Lethe-Token': rig.server!.token },
+      body: JSON.stringify({ id: 'cnn-a', path: '/dev/null', overwrite: true }),
+    });
+    expect(res.status).toBe(400);
+    const body = await res.text();
+    expect(body).not.toMatch(/\bat .*\.ts:\d+/);
+    expect(JSON.parse(body)).toEqual({ ok: false, error: { code: 'invalid_argument', message: expect.stringMatching(/^\/dev\/null is (a device, not a regular file|in a kernel file system)/) } });
   });
 
   it('trains a model on a workspace dataset as a model.train job and records the provenance', async () => {

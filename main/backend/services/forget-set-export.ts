@@ -11,8 +11,7 @@
 // Both ID lists are re-derived from the stored blobs and checked against the manifest before anything
 // is written, so a damaged workspace is reported instead of exported.
 
-import { mkdir, readdir, stat } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import { ApiError } from '../../../preload/api/common';
 import type { ForgetSetExportResult } from '../../../preload/api/datasets';
 import { csvDocument } from '../../engine/data/csv-export';
@@ -21,23 +20,10 @@ import { writeFileAtomic } from '../workspace/atomic';
 import type { Workspace } from '../workspace/types';
 import { findDataset, openReader } from './datasets';
 import { findForgetSet } from './forget-sets';
+import { prepareExportFolder } from './output-target';
 
 /** The files of an export, in the order written (SHA256SUMS, which lists them, comes last). */
 export const EXPORT_FILES = ['ids.txt', 'retain-ids.txt', 'manifest.json', 'forget-set.csv', 'README.txt'] as const;
-
-async function prepareFolder(dir: string): Promise<void> {
-  if (!isAbsolute(dir)) throw new ApiError('invalid_argument', `The export folder must be an absolute path (it is '${dir}').`);
-  const st = await stat(dir).catch(() => null);
-  if (st) {
-    if (!st.isDirectory()) throw new ApiError('invalid_argument', `${dir} is a file; give a new or empty folder.`);
-    if ((await readdir(dir)).length > 0) throw new ApiError('conflict', `The folder ${dir} is not empty; give a new or empty folder so no file is overwritten.`);
-    return;
-  }
-  const parent = dir.replace(/[\\/][^\\/]*[\\/]?$/, '') || '/';
-  const pst = await stat(parent).catch(() => null);
-  if (!pst?.isDirectory()) throw new ApiError('invalid_argument', `The folder ${parent} does not exist.`);
-  await mkdir(dir);
-}
 
 function damaged(what: string, name: string, want: string, got: string): ApiError {
   return new ApiError(
@@ -127,7 +113,7 @@ export async function exportForgetSet(ws: Workspace, idOrName: string, dir: stri
   files.push({ name: 'SHA256SUMS', bytes: enc.encode(sums) });
 
   // 3. write (each file atomically; SHA256SUMS last, so its presence means the export completed)
-  await prepareFolder(dir);
+  await prepareExportFolder(dir);
   for (const f of files) await writeFileAtomic(join(dir, f.name), f.bytes);
   return {
     id: rec.id,

@@ -54,7 +54,7 @@ export const modelArgSchemas = {
     })
     .strict(),
   'models.import': z.object({ path: filePath, name: modelId.optional(), trainable: initNames.optional(), frozen: initNames.optional() }).strict(),
-  'models.export': z.object({ id: modelId, path: filePath }).strict(),
+  'models.export': z.object({ id: modelId, path: filePath, overwrite: z.boolean().optional() }).strict(),
   'models.train': z
     .object({
       modelId,
@@ -514,15 +514,6 @@ async function checkImportPath(p: string): Promise<void> {
   if (!st.isFile()) throw new ApiError('invalid_argument', `${p} is a folder, not an ONNX file.`);
 }
 
-async function checkExportPath(p: string): Promise<void> {
-  if (!isAbsolute(p)) throw new ApiError('invalid_argument', `The export path must be absolute (it is '${p}').`);
-  const st = await stat(p).catch(() => null);
-  if (st?.isDirectory()) throw new ApiError('invalid_argument', `${p} is a folder; give a file name such as model.onnx.`);
-  const parent = p.replace(/[\\/][^\\/]*$/, '') || '/';
-  const pst = await stat(parent).catch(() => null);
-  if (!pst?.isDirectory()) throw new ApiError('invalid_argument', `The folder ${parent} does not exist.`);
-}
-
 async function assertNameFree(ws: Workspace, name: string): Promise<void> {
   if (await ws.getRecord(KIND, name).catch(() => null)) throw new ApiError('conflict', `A model named '${name}' already exists; choose another name.`);
 }
@@ -549,9 +540,8 @@ export function modelHandlers(deps: ModelServiceDeps): MethodHandlers<ModelMetho
       const m = await importModel(ws, { file: a.path, name: a.name, trainable: a.trainable, frozen: a.frozen });
       return modelDetail(ws, m.name);
     },
-    'models.export': async ({ id, path }) => {
-      await checkExportPath(path);
-      const r = await exportModel(ws, id, path);
+    'models.export': async ({ id, path, overwrite }) => {
+      const r = await exportModel(ws, id, path, { overwrite: overwrite === true, overwriteHint: 'confirm replacing it (overwrite: true)' });
       return { id: r.name, path: r.path, sha256: r.sha256, sizeBytes: r.sizeBytes };
     },
     'models.train': async (a) => submitTraining(ws, deps.submitJob, a),

@@ -28,6 +28,7 @@ import type { OptimizerSpec } from '../../engine/train/optimizers';
 import type { ScheduleSpec } from '../../engine/train/schedules';
 import { decodeCheckpoint, encodeCheckpoint, type TrainerCheckpoint } from '../../engine/train/checkpoint';
 import type { ProviderName } from '../../engine/train/session';
+import { checkOutputFile, type OutputFileOptions } from './output-target';
 
 export interface ValueSummary {
   name: string;
@@ -278,7 +279,9 @@ export async function exportModel(
   ws: Workspace,
   name: string,
   out: string,
+  target: OutputFileOptions = {},
 ): Promise<{ name: string; path: string; sha256: string; sizeBytes: number; modelSha256: string; converted: string[] }> {
+  await checkOutputFile(out, target);
   const { manifest, model, bytes } = await loadRegisteredModel(ws, name);
   const inf = inferenceBytes(model, bytes);
   await writeFileAtomic(out, inf.bytes);
@@ -441,8 +444,10 @@ export interface TrainParams {
   provider?: ProviderName;
   trainable?: string[];
   frozen?: string[];
-  /** write the trained inference ONNX here */
+  /** write the trained inference ONNX here (an existing file is refused unless `overwrite`) */
   out?: string;
+  /** replace an existing `out` file (CLI --force) */
+  overwrite?: boolean;
   /** register the trained model under this name */
   saveAs?: string;
 }
@@ -467,6 +472,9 @@ export interface TrainOutcome {
 }
 
 export async function trainModel(ws: Workspace | null, p: TrainParams, h: TrainHooks = {}): Promise<TrainOutcome> {
+  // refuse a bad --out before any work, and again right before writing it (it may have appeared since)
+  const outTarget: OutputFileOptions = { overwrite: p.overwrite === true, overwriteHint: 'add --force (CLI) or overwrite: true (job) to replace it' };
+  if (p.out) await checkOutputFile(p.out, outTarget);
   const m = await resolveModel(ws, p.model);
   const { ds, sha256 } = await readLabelledNpz(p.data);
   const test = p.test ? (await readLabelledNpz(p.test)).ds : undefined;
@@ -546,6 +554,7 @@ export async function trainModel(ws: Workspace | null, p: TrainParams, h: TrainH
     const loaded = loadModelBytes(bytes);
     let out: TrainOutcome['out'] = null;
     if (p.out) {
+      await checkOutputFile(p.out, outTarget);
       await writeFileAtomic(p.out, bytes);
       out = { path: p.out, sha256: loaded.sha256 };
     }

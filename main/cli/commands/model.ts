@@ -26,6 +26,8 @@ import type { OptimizerSpec } from '../../engine/train/optimizers';
 import type { ScheduleSpec } from '../../engine/train/schedules';
 import type { ProviderName } from '../../engine/train/session';
 import { settingsSchema } from '../../backend/validation';
+import { checkOutputFile } from '../../backend/services/output-target';
+import { ApiError } from '../../../preload/api/common';
 import { SETTINGS_FILE } from '../../backend/services/app';
 
 const PROVIDERS = ['cpu', 'cuda', 'webgpu', 'dml', 'coreml'];
@@ -44,6 +46,19 @@ function num(ctx: CliContext, k: string, o: { int?: boolean; min?: number; max?:
   if (o.min !== undefined && v < o.min) throw new CliUsageError(`--${k} must be >= ${o.min}, got ${s}`);
   if (o.max !== undefined && v > o.max) throw new CliUsageError(`--${k} must be <= ${o.max}, got ${s}`);
   return v;
+}
+
+/**
+ * The --out file of a command: refused (exit 2, one line) if it exists and --force is not given, or if
+ * it is not a regular file (a folder, a device, a FIFO, /proc...), even with --force.
+ */
+async function checkOut(out: string, force: boolean): Promise<void> {
+  try {
+    await checkOutputFile(out, { overwrite: force, overwriteHint: 'add --force to replace it', what: '--out' });
+  } catch (e) {
+    if (e instanceof ApiError) throw new CliUsageError(e.message);
+    throw e;
+  }
 }
 
 function list(ctx: CliContext, k: string): string[] | undefined {
@@ -270,13 +285,18 @@ export const modelImportCommand: CliCommand = {
 export const modelExportCommand: CliCommand = {
   name: 'model export',
   summary: 'Write a registered model as a standalone inference ONNX file',
-  usage: '<name> --out <file.onnx>',
+  usage: '<name> --out <file.onnx> [--force]',
   positionals: [{ name: 'name', description: 'model name', required: true }],
-  options: { out: { type: 'string', description: 'output .onnx file', required: true } },
+  options: {
+    out: { type: 'string', description: 'output .onnx file (an existing file is refused without --force)', required: true },
+    force: { type: 'boolean', description: 'replace an existing --out file' },
+  },
   examples: ['lethe model export fmnist-cnn --out cnn.onnx'],
   async run(ctx) {
     const out = resolve(str(ctx, 'out')!);
-    const r = await withWorkspace(ctx, (ws) => exportModel(ws, ctx.positionals[0], out), 'read');
+    const force = ctx.values.force === true;
+    await checkOut(out, force);
+    const r = await withWorkspace(ctx, (ws) => exportModel(ws, ctx.positionals[0], out, { overwrite: force, overwriteHint: 'add --force to replace it' }), 'read');
     ctx.print(r, [`Wrote ${r.path} (${r.sizeBytes} bytes, sha256 ${r.sha256})`, ...r.converted.map((c) => `converted to inference form: ${c}`)].join('\n'));
   },
 };
@@ -333,7 +353,8 @@ export const modelTrainCommand: CliCommand = {
     provider: { type: 'string', description: `execution provider: ${PROVIDERS.join(', ')} (default: the workspace setting, else cpu; falls back to cpu)` },
     trainable: { type: 'string', multiple: true, description: 'initializers to force trainable (on top of the overrides given at import)' },
     frozen: { type: 'string', multiple: true, description: 'initializers to keep frozen (on top of the overrides given at import)' },
-    out: { type: 'string', description: 'write the trained inference ONNX here' },
+    out: { type: 'string', description: 'write the trained inference ONNX here (an existing file is refused without --force)' },
+    force: { type: 'boolean', description: 'replace an existing --out file' },
     'save-as': { type: 'string', description: 'register the trained model in the workspace under this name' },
   },
   examples: [
@@ -359,6 +380,9 @@ export const modelTrainCommand: CliCommand = {
     const out = str(ctx, 'out');
     const saveAs = str(ctx, 'save-as');
     if (!out && !saveAs) throw new CliUsageError("give --out <file.onnx> or --save-as <name> so the trained model is kept");
+    const force = ctx.values.force === true;
+    if (force && !out) throw new CliUsageError('--force applies to --out only');
+    if (out) await checkOut(resolve(out), force);
     const dataFile = str(ctx, 'data');
     const dataset = str(ctx, 'dataset');
     if ((dataFile === undefined) === (dataset === undefined)) throw new CliUsageError('give exactly one of --data <train.npz> or --dataset <name|id>');
@@ -383,6 +407,7 @@ export const modelTrainCommand: CliCommand = {
       trainable: list(ctx, 'trainable'),
       frozen: list(ctx, 'frozen'),
       out: out ? resolve(out) : undefined,
+      overwrite: force,
       saveAs,
     };
     if (isFileRef(params.model)) params.model = resolve(params.model);

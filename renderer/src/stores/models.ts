@@ -11,13 +11,13 @@ import type {
   TrainingRecipe,
 } from '../../../preload/api';
 import { getApi } from '../api/client';
-import { errorMessage } from '../utils/errors';
+import { errorCode, errorMessage } from '../utils/errors';
 import { useAppStore } from './app';
 import { useJobsStore } from './jobs';
 import { useToastsStore } from './toasts';
 
 /** What a dialog shows after an action: done, or the backend's reason in plain words. */
-export type ActionResult<T> = { ok: true; value: T } | { ok: false; error: string };
+export type ActionResult<T> = { ok: true; value: T } | { ok: false; error: string; code?: string };
 
 /** Fine-tuning defaults for imported models (their architecture is unknown). */
 export const IMPORTED_RECIPE: TrainingRecipe = { epochs: 3, batchSize: 64, lr: 0.01, optimizer: 'sgd', momentum: 0.9, weightDecay: 0, schedule: 'cosine', seed: 0 };
@@ -125,13 +125,17 @@ export const useModelsStore = defineStore('models', () => {
     }
   }
 
-  async function exportTo(id: string, path: string): Promise<ActionResult<{ path: string; sha256: string }>> {
+  /**
+   * Writes the model's ONNX to `path`. An existing file comes back as `{ ok: false, code: 'conflict' }`;
+   * pass `overwrite` only after the user confirmed replacing it.
+   */
+  async function exportTo(id: string, path: string, overwrite = false): Promise<ActionResult<{ path: string; sha256: string }>> {
     try {
-      const r = await getApi().call('models.export', { id, path });
+      const r = await getApi().call('models.export', overwrite ? { id, path, overwrite: true } : { id, path });
       useToastsStore().push('success', `Exported ${id} to ${r.path}.`);
       return { ok: true, value: r };
     } catch (err) {
-      return { ok: false, error: errorMessage(err) };
+      return { ok: false, error: errorMessage(err), code: errorCode(err) };
     }
   }
 

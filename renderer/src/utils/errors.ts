@@ -9,3 +9,9 @@ export function errorMessage(err: unknown): string {
   }
   return String(err);
 }
+
+/** The ApiError code of what was thrown ('conflict', 'invalid_argument', ...), or undefined. */
+export function errorCode(err: unknown): string | undefined {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
