@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { aggregateOverSeeds, computeMetrics, forgetScoreFromConfs, logitScaledConfidence, meanCI, METRICS, type ModelOutputs } from './api';
+import { aggregateOverSeeds, computeMetrics, forgetScoreFromConfs, loadSvm, logitScaledConfidence, meanCI, METRICS, svmBuildInUse, type ModelOutputs } from './api';
 import { gaussian, layout, modelOutputs, rng } from './synth';
 
 describe('metric registry', () => {
@@ -84,6 +84,22 @@ describe('metric registry', () => {
     expect(tow.tow.value).toBe(1);
     expect(tow['kl-to-retrain'].value).toBe(0);
     expect(tow['js-to-retrain'].value).toBe(0);
+  });
+});
+
+describe('libsvm builds', () => {
+  it('the synchronous asm.js build (before loadSvm) and the wasm build give the same MIA-Efficacy', async () => {
+    const l = layout(80, 600, 300, 10, 3);
+    const m = modelOutputs(l, 5, { forgetBonus: 2 });
+    const before = svmBuildInUse();
+    const a = computeMetrics({ model: m }, ['mia-efficacy', 'mia-efficacy-entropy']);
+    await loadSvm();
+    expect(svmBuildInUse()).toBe('wasm');
+    const copy: ModelOutputs = { ...m }; // results are memoised per model object
+    const b = computeMetrics({ model: copy }, ['mia-efficacy', 'mia-efficacy-entropy']);
+    expect(b['mia-efficacy'].value).toBe(a['mia-efficacy'].value);
+    expect(b['mia-efficacy-entropy'].value).toBe(a['mia-efficacy-entropy'].value);
+    expect(before).toBe('asm');
   });
 });
 
