@@ -10,6 +10,7 @@ import { ApiError } from '../../preload/api/common';
 import type { FakeElectron } from './fake-electron';
 import { ipcRig } from './harness';
 import type { Rig } from './harness';
+import { propertyParams } from '../property';
 
 // One fake Electron per test file, shared by the real preload and the real main/electron/ipc.ts.
 const mocked = vi.hoisted(() => ({ fake: null as FakeElectron | null }));
@@ -183,7 +184,7 @@ describe('IPC fuzz (S6)', () => {
             expect(typeof r.error!.message).toBe('string');
             expect(r.error!.message.length).toBeLessThan(400);
           }),
-          { numRuns: RUNS, seed: 20261124 },
+          propertyParams(`ipc fuzz ${method}`, RUNS),
         );
       }
       // 10 MB strings: once per channel (cloning them is what costs time, not refusing them)

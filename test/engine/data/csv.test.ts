@@ -6,7 +6,8 @@ import { CsvParser, parseCsvText } from '../../../main/engine/data/csv-parse';
 import { DatasetImportError } from '../../../main/engine/data/errors';
 import { importDataset } from '../../../main/engine/data/import';
 import { DatasetReader } from '../../../main/engine/data/store';
-import { KNOWN_CODES, fcSeed, runStrict, tempDir, tempWorkspace } from './helpers';
+import { KNOWN_CODES, runStrict, tempDir, tempWorkspace } from './helpers';
+import { propertyParams } from '../../property';
 
 describe('CSV parser (RFC 4180)', () => {
   it('handles quotes, doubled quotes, embedded newlines, CRLF, BOM and a missing final newline', () => {
@@ -31,7 +32,6 @@ describe('CSV parser (RFC 4180)', () => {
   });
 
   it('property: 5,000 generated inputs parse or fail with a typed error, never anything else (D4)', () => {
-    const seed = fcSeed('csv-parser');
     const alphabet = fc.constantFrom(...'ab1,"\r\n \t\u0000\u00e9'.split(''), '\ufeff', '""', ',,', '\r\n');
     fc.assert(
       fc.property(fc.oneof(fc.array(alphabet, { maxLength: 60 }).map((a) => new TextEncoder().encode(a.join(''))), fc.uint8Array({ maxLength: 80 })), (bytes) => {
@@ -47,7 +47,7 @@ describe('CSV parser (RFC 4180)', () => {
           expect(['bad_csv', 'bad_encoding', 'too_large']).toContain(e.code);
         }
       }),
-      { seed, numRuns: 5000 },
+      propertyParams('csv-parser', 5000),
     );
   });
 });

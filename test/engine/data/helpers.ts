@@ -68,10 +68,3 @@ export const KNOWN_CODES = new Set([
   'unsupported',
 ]);
 
-/** 32-bit seed for fast-check, logged so a failure can be replayed */
-export function fcSeed(name: string): number {
-  const env = process.env.LETHE_FC_SEED;
-  const seed = env ? Number(env) : (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
-  console.log(`[${name}] fast-check seed ${seed} (replay with LETHE_FC_SEED=${seed})`);
-  return seed;
-}
