@@ -22,6 +22,11 @@
 //       npoWeights [N], l1 (scalar); CE weights = STEP_IO.weights; outputs STEP_IO.klLosses / npoLosses [N].
 //       Trainer: trainStepWith({x, y, nb, exampleShape, ceWeights, teacherLogits, klWeights, refLogp, npoWeights, l1, lr})
 //       and trainer.logits(x, nb, exampleShape) (eval-mode logits of the current weights, one reused session).
+//   buildInputGradGraph / InputGradientRunner / inputGradients(model, x, y, nb, exampleShape, opts)
+//       -> dLoss/dx [N, ...] (CE summed: row i = example i's own gradient) and the logits (FGSM, UNSIR).
+//   perExampleGradients(model, ds, {params, indices, labels?}) -> n x P Float32Array + parameter layout.
+//   weight-edits.ts: listLayers / lastLayers(model, k) (CF-k, EU-k), reinitializeParams(model, names, seed),
+//       ssdDampen (SSD), fisherNoise (Fisher forgetting): pure functions over Float32Array maps.
 //   encodeCheckpoint/decodeCheckpoint: binary checkpoint files.
 //   lrAt/lrForStep: learning-rate schedules (constant, step, multistep, cosine, + linear warm-up).
 //   Rng (xoshiro128** seeded by SplitMix32), STREAM: the documented random streams.
@@ -42,3 +47,6 @@ export { openSession, type ProviderName, type SessionSettings } from './session'
 export { setAutodiff, type BackwardFn, type LowerFn } from './deps';
 export { computeGradients, type GradientResult } from './gradients';
 export { emitLoss, hasTerms, validateTerms, TERM_IO, type LossTerms } from './loss-terms';
+export { buildInputGradGraph, inputGradients, InputGradientRunner, INPUT_GRAD_IO, type InputGradGraph, type InputGradGraphOptions, type InputGradBatch, type InputGradResult } from './input-grad';
+export { perExampleGradients, type PerExampleOptions, type PerExampleResult, type ParamSlice } from './per-example';
+export { listLayers, lastLayers, reinitializeParams, ssdDampen, fisherNoise, type LayerInfo, type ParamMap, type SsdOptions, type EditResult, type FisherNoiseOptions, type FisherNoiseResult } from './weight-edits';
