@@ -1,5 +1,11 @@
 // The `lethe` CLI framework and its foundation commands. Parsing rules are tested in-process with
 // runCli(); exit codes, stdout/stderr and signals by spawning the real CLI.
+//
+// No assertion here depends on the machine's speed. A real CLI process starts through tsx, which
+// loads and transpiles the whole command tree: about a second on an idle machine, but over a minute
+// on 2 cores shared with the full suite (this file once timed out at the suite's 120 s). So what can
+// run in-process does, the tests that must spawn get their own budget (CLI_BUDGET_MS, a hang
+// detector, not a speed limit), and none measures how long a process took.
 
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
@@ -13,6 +19,8 @@ import { CliUsageError } from '../../main/cli/types';
 import { openWorkspace } from '../../main/backend/workspace';
 
 const ROOT = path.resolve(__dirname, '../..');
+/** Budget of a test that spawns real CLI processes: only catches a hang. */
+const CLI_BUDGET_MS = 10 * 60_000;
 const PKG = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
 
 interface Run {
@@ -36,10 +44,10 @@ function lethe(args: string[], opts: { env?: NodeJS.ProcessEnv; bin?: boolean } 
 }
 
 /** runCli in-process with captured output. */
-async function inProc(args: string[], commands?: CliCommand[]): Promise<Run> {
+async function inProc(args: string[], commands?: CliCommand[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: { ...process.env } }, commands);
+  const code = await runCli(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: { ...process.env, ...env } }, commands);
   return { code, stdout, stderr };
 }
 
@@ -157,7 +165,7 @@ describe('foundation commands (in-process, real workspace)', () => {
     expect(info.code).toBe(0);
     expect(JSON.parse(info.stdout)).toEqual({ root: ws, counts: { datasets: 0, models: 0, forgetSets: 0, runs: 0, reports: 0 }, quarantined: [] });
     // LETHE_WORKSPACE is honoured when no flag is given
-    const env = await lethe(['workspace', 'info', '--json'], { env: { LETHE_WORKSPACE: ws } });
+    const env = await inProc(['workspace', 'info', '--json'], undefined, { LETHE_WORKSPACE: ws });
     expect(JSON.parse(env.stdout).root).toBe(ws);
 
     // a job record as the runner writes it
@@ -189,11 +197,15 @@ describe('foundation commands (in-process, real workspace)', () => {
     expect(bad.stderr.trim().split('\n').at(-1)).toBe('lethe: workspace verify found 1 problem(s)');
   });
 
-  it('a runtime failure exits 1 with a one-line reason (real process)', async () => {
-    const r = await lethe(['jobs', 'list', '--workspace', path.join(tmp, 'does-not-exist')]);
-    expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toMatch(/^lethe: No workspace at .*does-not-exist/);
-  });
+  it(
+    'a runtime failure exits 1 with a one-line reason (real process)',
+    async () => {
+      const r = await lethe(['jobs', 'list', '--workspace', path.join(tmp, 'does-not-exist')]);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toMatch(/^lethe: No workspace at .*does-not-exist/);
+    },
+    CLI_BUDGET_MS,
+  );
 
   it('doctor reports versions, execution providers, CPUs and the workspace', async () => {
     const r = await inProc(['doctor', '--json', '--workspace', tmp]);
@@ -209,7 +221,7 @@ describe('foundation commands (in-process, real workspace)', () => {
 
 });
 
-describe('the real CLI process', () => {
+describe('the real CLI process', { timeout: CLI_BUDGET_MS }, () => {
   it('--help lists every registered command with its summary; --version prints the version', async () => {
     const r = await lethe(['--help']);
     expect(r.code).toBe(0);
@@ -237,28 +249,28 @@ describe('the real CLI process', () => {
     await mkdir(stat, { recursive: true });
     await writeFile(path.join(stat, 'index.html'), '<!doctype html><title>Lethe</title><div id="app"></div>');
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'main/cli/index.ts'), 'serve', '--workspace', path.join(tmp, 'ws-serve'), '--static', stat], { cwd: ROOT });
-    let out = '';
-    let err = '';
-    child.stderr.on('data', (d) => (err += d));
-    const url = await new Promise<string>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no URL printed; stderr: ${err}`)), 30_000);
-      child.stdout.on('data', (d) => {
-        out += d;
-        const m = /^Lethe is running at (http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]+)$/m.exec(out);
-        if (m) {
-          clearTimeout(t);
-          resolve(m[1]);
-        }
-      });
-    });
-    const res = await fetch(url);
-    expect(res.status).toBe(200);
-    expect(await res.text()).toContain('<div id="app">');
-    const t0 = Date.now();
     const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    child.kill('SIGTERM');
-    expect(await exit).toBe(0);
-    expect(Date.now() - t0).toBeLessThan(5000);
+    try {
+      let out = '';
+      let err = '';
+      child.stderr.on('data', (d) => (err += d));
+      // however long start-up takes (the test's budget catches a hang); an early exit fails at once
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (d) => {
+          out += d;
+          const m = /^Lethe is running at (http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]+)$/m.exec(out);
+          if (m) resolve(m[1]);
+        });
+        void exit.then((code) => reject(new Error(`serve exited with ${code} before printing its URL; stderr: ${err}`)));
+      });
+      const res = await fetch(url);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('<div id="app">');
+      child.kill('SIGTERM');
+      expect(await exit).toBe(0);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
     // the workspace lock was released: another owner can open it
     const w = await openWorkspace(path.join(tmp, 'ws-serve'));
     await w.close();
