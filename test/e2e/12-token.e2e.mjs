@@ -96,6 +96,14 @@ export const tests = [
         await page.waitForSelector('[data-testid="import-sample"]:not([disabled])', { timeout: 10_000 });
         await appWorks(page, ctx);
         assert(!page.url().includes(ctx.token), 'the address holds the token after reopening');
+
+        // the token lived in the page's memory only: a reload forgets it, and the page says what to do
+        ctx.expectProblem(/^HTTP 403 for .*\/api\//);
+        ctx.expectProblem(/^console error: Failed to load resource: .*403/);
+        await page.reload();
+        const banner = await page.waitForSelector('.banner[role="alert"]', { timeout: 10_000 });
+        const text = await banner.textContent();
+        assert(/open the address that `npm start` or `lethe serve` printed/.test(text), `banner after a reload: ${text}`);
       } finally {
         await other.close();
       }
