@@ -17,7 +17,7 @@ import { promises as fsp } from 'node:fs';
 import { hostname } from 'node:os';
 import { ApiError } from '../../../preload/api/common';
 import { fsyncDir } from './atomic';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 interface LockInfo {
   pid: number;
@@ -77,6 +77,22 @@ function errCode(err: unknown): string | undefined {
 /** A unique name beside the lock, for a new lock being written or a stale one moved aside. */
 function besideName(path: string, what: string): string {
   return `${path}.${what}-${process.pid}-${randomBytes(6).toString('hex')}`;
+}
+
+/** Remove the half-made and moved-aside lock files that processes which died mid-acquire left beside the lock. */
+async function removeLeftovers(path: string): Promise<void> {
+  const dir = dirname(path);
+  const prefix = `${basename(path)}.`;
+  let names: string[];
+  try {
+    names = await fsp.readdir(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^(?:new|stale)-(\d+)-[0-9a-f]{12}$/.exec(name.startsWith(prefix) ? name.slice(prefix.length) : '');
+    if (m && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]))) await fsp.rm(join(dir, name), { force: true }).catch(() => {});
+  }
 }
 
 /** An unreadable lock younger than this may still be being written (the O_EXCL fallback): not stale yet. */
@@ -145,7 +161,10 @@ export class WorkspaceLock {
     const me: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
     const token = JSON.stringify(me);
     for (let attempt = 0; attempt < 50; attempt++) {
-      if (await createExclusive(path, token)) return new WorkspaceLock(path, token);
+      if (await createExclusive(path, token)) {
+        await removeLeftovers(path);
+        return new WorkspaceLock(path, token);
+      }
       const judged = await snapshot(path);
       if (judged === null) continue; // released meanwhile
       const holder = parseLock(judged.text);

@@ -97,3 +97,17 @@ test(`${TRIALS} trials of ${RACERS} processes taking over the same stale lock at
   }
   console.log(`lock race: ${TRIALS} trials in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }, 120_000);
+
+test('files left beside the lock by a process that died mid-acquire are removed by the next owner', async () => {
+  const { WorkspaceLock } = await import('../../../main/backend/workspace/lock');
+  const dir = join(root, 'leftovers');
+  mkdirSync(dir);
+  const lock = join(dir, 'lock');
+  writeFileSync(join(dir, `lock.new-${DEAD_PID}-0123456789ab`), '{"pid":');
+  writeFileSync(join(dir, `lock.stale-${DEAD_PID}-0123456789ab`), '{}');
+  writeFileSync(join(dir, `lock.stale-${process.ppid}-0123456789ab`), '{}'); // a live process's: kept
+  writeFileSync(join(dir, 'lock.notes'), 'not ours');
+  const held = await WorkspaceLock.acquire(lock);
+  expect(readdirSync(dir).sort()).toEqual(['lock', 'lock.notes', `lock.stale-${process.ppid}-0123456789ab`]);
+  await held.release();
+});
