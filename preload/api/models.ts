@@ -6,7 +6,7 @@
 import type { MethodDef } from './common';
 import type { JobInfo } from './jobs';
 
-export type ModelSource = 'builtin' | 'imported' | 'trained';
+export type ModelSource = 'builtin' | 'imported' | 'trained' | 'unlearned';
 export type ArchitectureName = 'mlp' | 'cnn' | 'resnet18' | 'vit';
 
 export interface ModelValueInfo {
@@ -87,7 +87,7 @@ export interface ModelDetail extends ModelSummary {
   overrides: { trainable: string[]; frozen: string[] };
   warnings: string[];
   provenance: {
-    kind: 'created' | 'imported' | 'trained';
+    kind: 'created' | 'imported' | 'trained' | 'unlearned';
     /** file name the model was imported from (no folder) */
     importedFrom: string | null;
     /** the model it was trained from (trained models) */
@@ -95,6 +95,8 @@ export interface ModelDetail extends ModelSummary {
   };
   /** recipe, data and metrics of the training run (trained models) */
   training: ModelTrainingInfo | null;
+  /** the unlearning run that made it (unlearned models and retrain references) */
+  unlearning: { runId: string; method: string; seed: number; original: { name: string; sha256: string }; forgetSet: { id: string; idsSha256: string } } | null;
 }
 
 export interface ArchitectureInfo {

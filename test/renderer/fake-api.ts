@@ -52,6 +52,7 @@ export function makeJob(over: Partial<JobInfo> = {}): JobInfo {
     result: null,
     resumable: false,
     attempt: 1,
+    dependsOn: [],
     ...over,
   };
 }

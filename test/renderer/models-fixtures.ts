@@ -41,6 +41,7 @@ export function detail(over: Partial<ModelDetail> = {}): ModelDetail {
     warnings: [],
     provenance: { kind: 'created', importedFrom: null, trainedFrom: null },
     training: null,
+    unlearning: null,
     ...over,
   };
 }

@@ -194,6 +194,7 @@ export async function modelDetail(ws: Workspace, id: string): Promise<ModelDetai
       trainedFrom: m.training ? m.training.baseModel : null,
     },
     training: m.training ? (JSON.parse(JSON.stringify(m.training)) as ModelDetail['training']) : null,
+    unlearning: m.unlearning ? structuredClone(m.unlearning) : null,
   };
 }
 

@@ -38,7 +38,7 @@ export interface ValueSummary {
 
 export interface ModelManifest {
   name: string;
-  source: 'builtin' | 'imported' | 'trained';
+  source: 'builtin' | 'imported' | 'trained' | 'unlearned';
   arch: string | null;
   archOptions: Record<string, unknown> | null;
   sha256: string;
@@ -62,6 +62,17 @@ export interface ModelManifest {
   importedFrom: string | null;
   /** provenance of training (trained models) */
   training: TrainingProvenance | null;
+  /** provenance of unlearning (models made by an unlearning run, including retrain references) */
+  unlearning?: UnlearningProvenance;
+}
+
+export interface UnlearningProvenance {
+  runId: string;
+  method: string;
+  seed: number;
+  /** the model that was unlearned (its training defines the data D) */
+  original: { name: string; sha256: string };
+  forgetSet: { id: string; idsSha256: string };
 }
 
 export interface TrainingDatasetRef {
@@ -127,6 +138,19 @@ async function putModel(ws: Workspace, bytes: Uint8Array, manifest: ModelManifes
   if (blob.sha256 !== manifest.sha256) throw new Error('internal: stored model hash differs from the computed one');
   await ws.putRecord(KIND, manifest.name, manifest, { model: blob });
   return manifest;
+}
+
+/** Register a model made by Lethe itself (e.g. an unlearning run's output), validated like an import. */
+export async function saveDerivedModel(
+  ws: Workspace,
+  bytes: Uint8Array,
+  o: { name: string; source: ModelManifest['source']; arch: string | null; archOptions: Record<string, unknown> | null; overrides?: { trainable: string[]; frozen: string[] }; unlearning?: UnlearningProvenance; training?: TrainingProvenance | null },
+): Promise<ModelManifest> {
+  const loaded = loadModelBytes(bytes);
+  const extra: Partial<ModelManifest> & Pick<ModelManifest, 'name' | 'source'> = { name: o.name, source: o.source, arch: o.arch, archOptions: o.archOptions, training: o.training ?? null, warnings: loaded.warnings };
+  if (o.unlearning) extra.unlearning = o.unlearning;
+  const over = o.overrides && (o.overrides.trainable.length || o.overrides.frozen.length) ? o.overrides : {};
+  return putModel(ws, bytes, summarize(loaded.model, loaded.sha256, bytes.length, extra, over));
 }
 
 export interface CreateModelParams {

@@ -9,6 +9,7 @@ import { jobsListCommand } from './jobs';
 import { MODEL_COMMANDS } from './model';
 import { serveCommand } from './serve';
 import { workspaceInfoCommand, workspaceVerifyCommand } from './workspace';
+import { UNLEARN_COMMANDS } from './unlearn';
 
 export const COMMANDS: CliCommand[] = [
   workspaceInfoCommand,
@@ -19,4 +20,5 @@ export const COMMANDS: CliCommand[] = [
   ...DATASET_COMMANDS,
   ...FORGET_SET_COMMANDS,
   ...MODEL_COMMANDS,
+  ...UNLEARN_COMMANDS,
 ];

@@ -8,35 +8,14 @@ import type { ArrayDataset } from '../train/data';
 import { evaluateModel } from '../train/evaluator';
 import type { ProviderName } from '../train/session';
 
-export interface GuardrailSettings {
-  /** allowed drop of held-out retain accuracy below the original's, in percentage points */
-  maxDropPoints: number;
-  action: 'stop' | 'flag' | 'off';
-  /** size of the held-out retain slice */
-  sliceSize: number;
-}
+import type { GuardrailReportInfo, GuardrailSettingsInfo } from '../runs/contract-types';
+
+export type GuardrailSettings = GuardrailSettingsInfo;
 
 export const DEFAULT_GUARDRAIL: GuardrailSettings = { maxDropPoints: 5, action: 'stop', sliceSize: 1000 };
 
-export interface GuardrailCheck {
-  step: number;
-  accuracy: number;
-}
-
-export interface GuardrailReport {
-  settings: GuardrailSettings;
-  sliceSize: number;
-  /** original model's accuracy on the slice, % */
-  baseline: number;
-  /** lowest accuracy seen, % */
-  lowest: number | null;
-  tripped: boolean;
-  /** step at which it tripped */
-  trippedAtStep: number | null;
-  /** the run ended early because of it */
-  stopped: boolean;
-  checks: GuardrailCheck[];
-}
+export type GuardrailCheck = GuardrailReportInfo['checks'][number];
+export type GuardrailReport = GuardrailReportInfo;
 
 export class GuardrailTripped extends Error {
   constructor(readonly step: number, readonly accuracy: number) {

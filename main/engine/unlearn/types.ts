@@ -11,6 +11,7 @@ import type { ProviderName } from '../train/session';
 import type { OptimizerSpec } from '../train/optimizers';
 import type { ScheduleSpec } from '../train/schedules';
 import type { Guardrail } from './guardrail';
+import type { ParamSpec } from './params';
 
 /** The recipe a model was trained with (from its training provenance), used by Retrain and EU-k. */
 export interface Recipe {
@@ -103,5 +104,5 @@ export interface MethodInfo {
   description: string;
   source: string;
   gradientBased: boolean;
-  params: import('./params').ParamSpec[];
+  params: ParamSpec[];
 }

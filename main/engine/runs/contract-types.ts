@@ -1,0 +1,122 @@
+// Run and comparison records: the shapes stored in the workspace and returned by the API. Defined
+// here once (the engine may not import the contract); preload/api/unlearning.ts re-exports them.
+// Types only: no runtime code and no imports.
+
+/** A typed reference from one record to another: the chain request -> forget set -> run -> model -> report. */
+export interface TypedRef {
+  kind: 'datasets' | 'models' | 'forgetSets' | 'runs' | 'comparisons' | 'reports' | 'sweeps';
+  id: string;
+  /** content hash of what was referenced (model bytes, forget-set ID list, dataset manifest, stored outputs, record manifest) */
+  sha256: string;
+}
+
+export interface GuardrailSettingsInfo {
+  /** allowed drop of held-out retain accuracy below the original's, in percentage points */
+  maxDropPoints: number;
+  action: 'stop' | 'flag' | 'off';
+  sliceSize: number;
+}
+
+export interface GuardrailReportInfo {
+  settings: GuardrailSettingsInfo;
+  sliceSize: number;
+  baseline: number;
+  lowest: number | null;
+  tripped: boolean;
+  trippedAtStep: number | null;
+  stopped: boolean;
+  checks: { step: number; accuracy: number }[];
+}
+
+export interface RunDataCounts {
+  /** examples the original trained on (D) */
+  train: number;
+  forget: number;
+  /** D_r, including the held-out slice */
+  retain: number;
+  heldOut: number;
+  test: number;
+  /** forget-set examples that were never in the original's training data */
+  notTrained: number;
+}
+
+/** One unlearning run (a method, or the retrain reference, at one seed) or one evaluation of a model. */
+export interface RunManifest {
+  format: 'lethe.run/1';
+  type: 'unlearn' | 'evaluate';
+  /** key under which an identical request reuses this run (sha256 of its canonical inputs) */
+  cacheKey: string;
+  refs: {
+    /** θ_o (for type 'evaluate': the model evaluated) */
+    original: TypedRef;
+    forgetSet: TypedRef;
+    dataset: TypedRef;
+    /** the unlearned (or retrained) model this run produced */
+    output?: TypedRef;
+    /** the stored per-example outputs (blob 'outputs' of this record) */
+    outputs: TypedRef;
+  };
+  method: { id: string; name: string; exact: boolean; params: Record<string, unknown> } | null;
+  seed: number;
+  guardrail: GuardrailReportInfo | null;
+  /** wall time of the method alone (data loading and evaluation excluded), seconds */
+  seconds: number | null;
+  steps: number | null;
+  stats: Record<string, number>;
+  notes: string[];
+  counts: RunDataCounts;
+  /** accuracies (%) of the evaluated model, for lists */
+  summary: { forgetAccuracy: number; retainAccuracy: number; testAccuracy: number };
+  environment: { provider: string; threads: number; app: string; onnxruntime: string; node: string; os: string; cpu: string };
+  startedAt: string;
+  endedAt: string;
+}
+
+export interface MetricInfo {
+  id: string;
+  name: string;
+  unit: string;
+  formula: string;
+  source: string;
+  better: 'higher' | 'lower' | 'closer-to-retrain' | 'none';
+}
+
+export interface MetricSummary {
+  /** one value per seed (null where it could not be computed) */
+  values: (number | null)[];
+  mean: number | null;
+  sd: number | null;
+  /** 95% confidence interval (Student's t over seeds); equal to the mean when there is one seed */
+  lo: number | null;
+  hi: number | null;
+  n: number;
+  /** |mean - retrain mean| (null for the retrain reference itself or when either is missing) */
+  gapToRetrain: number | null;
+  missing?: string;
+}
+
+export interface ComparisonEntry {
+  key: string;
+  label: string;
+  role: 'original' | 'reference' | 'unlearned';
+  method: { id: string; name: string; exact: boolean; params: Record<string, unknown> } | null;
+  runs: { seed: number; run: TypedRef; model: TypedRef; seconds: number | null; guardrail: { tripped: boolean; stopped: boolean } | null; notes: string[] }[];
+  metrics: Record<string, MetricSummary>;
+  /** per-metric extra detail of seed 0 (per-class accuracy, confusion matrix, per-split values...) */
+  extras: Record<string, Record<string, unknown>>;
+}
+
+export interface ComparisonManifest {
+  format: 'lethe.comparison/1';
+  name: string;
+  refs: { forgetSet: TypedRef; dataset: TypedRef; original: TypedRef };
+  forgetSetName: string;
+  datasetName: string;
+  classNames: string[];
+  counts: RunDataCounts;
+  /** N: seeds per model (ensemble metrics use N retrained and N unlearned models) */
+  seeds: number;
+  metrics: MetricInfo[];
+  entries: ComparisonEntry[];
+  createdAt: string;
+}
