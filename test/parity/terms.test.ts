@@ -2,7 +2,8 @@
 // the composable loss (cross-entropy with signed per-example weights and label smoothing, SCRUB's
 // DistillKL with temperature, the NPO term, the L1 penalty) and its gradients, through both the
 // gradient graph and one Trainer.trainStepWith SGD step; gradients with respect to the input of the
-// summed per-example cross-entropy and the logits; per-example gradients. Narrow MLP and small CNN
+// summed per-example cross-entropy and the logits; per-example gradients; the expected Fisher
+// diagonal of Fisher forgetting (Golatkar's `hessian`). Narrow MLP and small CNN
 // built-ins, batch 16. The reference is PyTorch float64; each comparison must be within a floor
 // (2e-4 relative to the largest reference element; 2e-6 on scalar losses) or within 4x PyTorch's own
 // float32 error, whichever is larger.
@@ -145,6 +146,9 @@ describe.skipIf(skip)(`loss terms, input and per-example gradients: parity with 
         for (let i = 0; i < PEX; i++) ours.set(pe.grads.subarray(i * pe.P + l.offset, i * pe.P + l.offset + l.size), i * l.size);
         within(relErr(ours, r(`f64::pex::${l.name}`), r(`f32::pex::${l.name}`)), 2e-4, `per-example gradients of ${l.name}`);
       }
+      // 5. the expected Fisher diagonal of Fisher forgetting
+      const fi = await train.expectedFisherDiagonal(model, ds, { params, indices: [0, 1, 2, 3], threads: 2 });
+      for (const p of params) within(relErr(fi.fisher[p], r(`f64::fisher::${p}`), r(`f32::fisher::${p}`)), 2e-4, `expected Fisher of ${p}`);
       console.log(`[parity] ${c.name}: loss ${loss.toFixed(6)} (torch64 ${r('f64::loss')[0].toFixed(6)}); tightest check at ${(100 * tightest.ratio).toFixed(0)}% of its tolerance (${tightest.what})`);
     }, 600_000);
   }

@@ -24,7 +24,8 @@
 //       and trainer.logits(x, nb, exampleShape) (eval-mode logits of the current weights, one reused session).
 //   buildInputGradGraph / InputGradientRunner / inputGradients(model, x, y, nb, exampleShape, opts)
 //       -> dLoss/dx [N, ...] (CE summed: row i = example i's own gradient) and the logits (FGSM, UNSIR).
-//   perExampleGradients(model, ds, {params, indices, labels?}) -> n x P Float32Array + parameter layout.
+//   perExampleGradients(model, ds, {params, indices, labels?}) -> n x P Float32Array + parameter layout;
+//   expectedFisherDiagonal(model, ds, {params, indices}) -> Golatkar's Σ_y p(y|x)·g_y² diagonal (for fisherNoise).
 //   weight-edits.ts: listLayers / lastLayers(model, k) (CF-k, EU-k), reinitializeParams(model, names, seed),
 //       ssdDampen (SSD), fisherNoise (Fisher forgetting): pure functions over Float32Array maps.
 //   encodeCheckpoint/decodeCheckpoint: binary checkpoint files.
@@ -48,5 +49,5 @@ export { setAutodiff, type BackwardFn, type LowerFn } from './deps';
 export { computeGradients, type GradientResult } from './gradients';
 export { emitLoss, hasTerms, validateTerms, TERM_IO, type LossTerms } from './loss-terms';
 export { buildInputGradGraph, inputGradients, InputGradientRunner, INPUT_GRAD_IO, type InputGradGraph, type InputGradGraphOptions, type InputGradBatch, type InputGradResult } from './input-grad';
-export { perExampleGradients, type PerExampleOptions, type PerExampleResult, type ParamSlice } from './per-example';
+export { perExampleGradients, expectedFisherDiagonal, type PerExampleOptions, type PerExampleResult, type ParamSlice, type ExpectedFisherOptions, type ExpectedFisherResult } from './per-example';
 export { listLayers, lastLayers, reinitializeParams, ssdDampen, fisherNoise, type LayerInfo, type ParamMap, type SsdOptions, type EditResult, type FisherNoiseOptions, type FisherNoiseResult } from './weight-edits';

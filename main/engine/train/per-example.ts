@@ -109,3 +109,72 @@ export async function perExampleGradients(model: Model, ds: ArrayDataset, o: Per
     await s.session.release();
   }
 }
+
+export interface ExpectedFisherOptions extends SessionSettings {
+  params?: string[];
+  indices?: ArrayLike<number>;
+  mode?: 'eval' | 'train';
+  logits?: string;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+  backward?: BackwardFn;
+  lower?: LowerFn;
+}
+
+export interface ExpectedFisherResult {
+  /** per parameter: (1/n) Σ_i Σ_y p(y|x_i)·(dCE(x_i, y)/dθ)² */
+  fisher: Record<string, Float32Array>;
+  dims: Record<string, number[]>;
+  n: number;
+  numClasses: number;
+  seconds: number;
+}
+
+/**
+ * The diagonal Fisher of Fisher forgetting (Golatkar et al. 2020, the public `hessian`): for each
+ * example (batch 1, eval mode) and each class y, the squared gradient of CE(x, y) weighted by the
+ * model's p(y|x), averaged over the examples. n x C batch-1 runs of one squared-gradient session;
+ * p(y|x) = exp(-CE(x, y)) from the same run.
+ */
+export async function expectedFisherDiagonal(model: Model, ds: ArrayDataset, o: ExpectedFisherOptions = {}): Promise<ExpectedFisherResult> {
+  const m = normalizeTrainingExport(model).model;
+  const out0 = m.graph.outputs.find((v) => v.name === (o.logits ?? m.graph.outputs[0]?.name));
+  const C = out0?.shape?.[1];
+  if (typeof C !== 'number') throw new Error('the expected Fisher needs a model whose logits have a fixed number of classes');
+  validateDataset(ds, C);
+  const params = o.params ?? detectTrainable(m).trainable;
+  const indices = o.indices ? Uint32Array.from(o.indices as ArrayLike<number>) : Uint32Array.from({ length: ds.n }, (_, i) => i);
+  for (const i of indices) if (i >= ds.n) throw new Error(`index ${i} is outside the dataset (${ds.n} examples)`);
+  if (!indices.length) throw new Error('the expected Fisher needs at least one example');
+  const gg = buildGradGraph(m, { params, transform: 'square', loss: { reduction: 'sum' }, mode: o.mode, logits: o.logits, backward: o.backward, lower: o.lower });
+  if (gg.dataInputs.length !== 1) throw new Error(`the expected Fisher needs a model with exactly one data input, this one has ${gg.dataInputs.length}`);
+  const dims = Object.fromEntries(m.graph.initializers.filter((t) => params.includes(t.name)).map((t) => [t.name, [...t.dims]]));
+  const acc = Object.fromEntries(params.map((p) => [p, new Float64Array(dims[p].reduce((a, b) => a * b, 1))]));
+  const s = await openSession(gg.model, o);
+  const t0 = performance.now();
+  try {
+    const per = exampleSize(ds);
+    const y = new BigInt64Array(1);
+    const outNames = [gg.losses, ...params.map((p) => gg.grads[p])];
+    for (let r = 0; r < indices.length; r++) {
+      if (o.signal?.aborted) throw Object.assign(new Error('Fisher computation cancelled'), { name: 'AbortError' });
+      const j = indices[r];
+      const x = new ort.Tensor('float32', ds.x.subarray(j * per, (j + 1) * per), [1, ...ds.exampleShape]);
+      for (let c = 0; c < C; c++) {
+        y[0] = BigInt(c);
+        const out = await s.session.run({ [gg.dataInputs[0].name]: x, [gg.labels]: new ort.Tensor('int64', y, [1]) }, outNames);
+        const p = Math.exp(-(out[gg.losses].data as Float32Array)[0]);
+        for (const name of params) {
+          const g2 = out[gg.grads[name]].data as Float32Array;
+          const a = acc[name];
+          for (let i = 0; i < g2.length; i++) a[i] += p * g2[i];
+        }
+      }
+      o.onProgress?.(r + 1, indices.length);
+    }
+    const fisher = Object.fromEntries(params.map((p) => [p, Float32Array.from(acc[p], (v) => v / indices.length)]));
+    return { fisher, dims, n: indices.length, numClasses: C, seconds: (performance.now() - t0) / 1000 };
+  } finally {
+    await s.session.release();
+  }
+}

@@ -8,7 +8,7 @@ import { gradCheck } from '../../../main/engine/autodiff';
 import { buildVitTiny } from '../../../main/engine/models';
 import { builderFor, mergeInto } from '../../../main/engine/train/graph-utils';
 import { Rng } from '../../../main/engine/train/rng';
-import { InputGradientRunner, STEP_IO, buildInputGradGraph, computeGradients, emitLoss, evaluateModel, inputGradients, makeDataset, perExampleGradients } from '../../../main/engine/train';
+import { InputGradientRunner, STEP_IO, buildInputGradGraph, computeGradients, emitLoss, evaluateModel, expectedFisherDiagonal, inputGradients, makeDataset, perExampleGradients } from '../../../main/engine/train';
 import { tinyMlp, initWeights, maxRelErr, randArray, refLossGrad } from './helpers';
 
 const dims = { d: 5, h: 4, c: 3 };
@@ -151,6 +151,30 @@ describe('per-example gradients', () => {
     for (let k = 0; k < 3; k++) {
       const ref = refLossGrad(w, dims, x.subarray(2 * dims.d, 3 * dims.d), [k], 1);
       expect(maxRelErr(lab.grads.subarray(k * 3, k * 3 + 3), ref.grads.b2)).toBeLessThan(1e-4);
+    }
+  });
+
+  it('expected Fisher diagonal (Fisher forgetting): (1/n) Σ_i Σ_y p(y|x_i)·g_{i,y}² against the float64 reference', async () => {
+    const model = tinyMlp(dims, 6);
+    const n = 5;
+    const { x, y } = data(n, 24);
+    const ds = makeDataset(x, [n, dims.d], Array.from(y, Number));
+    const w = initWeights(model);
+    const indices = [4, 1, 2];
+    const f = await expectedFisherDiagonal(model, ds, { params: ['W1', 'b2'], indices });
+    expect(f.n).toBe(3);
+    expect(f.numClasses).toBe(dims.c);
+    for (const name of ['W1', 'b2']) {
+      const ref = new Float64Array(w[name].length);
+      for (const j of indices) {
+        const xi = x.subarray(j * dims.d, (j + 1) * dims.d);
+        for (let c = 0; c < dims.c; c++) {
+          const r = refLossGrad(w, dims, xi, [c], 1);
+          const p = Math.exp(-r.loss);
+          r.grads[name].forEach((g, i) => (ref[i] += (p * g * g) / indices.length));
+        }
+      }
+      expect(maxRelErr(f.fisher[name], ref, 1e-6)).toBeLessThan(1e-4);
     }
   });
 

@@ -12,7 +12,8 @@ The loss (model in eval mode, so the twin has no batch-statistics ambiguity; the
   + l1 * sum_p |p|.sum()
 Output, for p in f64/f32: <p>::loss, <p>::ce, <p>::kl, <p>::npo (per example), <p>::grad::<name>;
 <p>::xgrad (d sum_i CE_i / dx, no smoothing), <p>::logits; <p>::pex::<name> [k, size] (the first
-`perExample` examples' gradients of their own CE, flattened, Lethe layout).
+`perExample` examples' gradients of their own CE, flattened, Lethe layout); <p>::fisher::<name>
+(Golatkar's Fisher-forgetting diagonal over those examples: mean_i sum_y p(y|x_i) g_{i,y}^2).
 """
 import json
 import sys
@@ -60,6 +61,18 @@ def run(spec, arrays, batch, dtype):
             rows[k].append(from_torch_layout(net, k, v.grad.detach().numpy().copy()).reshape(-1))
     for k, r in rows.items():
         out[f"pex::{k}"] = np.stack(r)
+    # Golatkar's `hessian` (Fisher forgetting) over the same first examples, batch size 1
+    acc = {k: torch.zeros_like(v) for k, v in net.named_parameters()}
+    for i in range(int(spec["perExample"])):
+        zi = net(x[i : i + 1])
+        prob = F.softmax(zi, dim=-1).detach()
+        for c in range(zi.shape[1]):
+            net.zero_grad()
+            F.cross_entropy(zi, torch.tensor([c]), reduction="sum").backward(retain_graph=True)
+            for k, v in net.named_parameters():
+                acc[k] += prob[0, c] * v.grad.detach() ** 2
+    for k, v in acc.items():
+        out[f"fisher::{k}"] = from_torch_layout(net, k, (v / int(spec["perExample"])).numpy().copy())
     return out
 
 
