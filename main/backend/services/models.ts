@@ -91,6 +91,10 @@ export interface TrainingProvenance {
   optimizer: OptimizerSpec;
   lr: number;
   schedule: ScheduleSpec | null;
+  /** what the schedule counts (absent in records made before it was recorded: 'epoch') */
+  scheduleUnit?: 'epoch' | 'step';
+  warmup?: { length: number; startFactor?: number } | null;
+  labelSmoothing?: number;
   epochs: number;
   batchSize: number;
   seed: number;
@@ -563,6 +567,9 @@ export async function trainModel(ws: Workspace | null, p: TrainParams, h: TrainH
       optimizer: p.optimizer,
       lr: p.lr,
       schedule: schedule ?? null,
+      scheduleUnit: p.scheduleUnit ?? 'epoch',
+      warmup: p.warmup ?? null,
+      ...(p.labelSmoothing ? { labelSmoothing: p.labelSmoothing } : {}),
       epochs: p.epochs,
       batchSize: p.batchSize,
       seed: p.seed,

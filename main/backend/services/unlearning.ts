@@ -115,7 +115,7 @@ export async function resolveBasis(ws: Workspace, modelName: string, forgetSetNa
   if (indices.notTrained) notes.push(`${indices.notTrained} forget-set examples were not in the model's training data (it trained on a ${train.length}-example subset) and are left out of D_f.`);
   const t = root.training;
   const recipe: Recipe = t
-    ? { optimizer: t.optimizer, lr: t.lr, schedule: t.schedule, epochs: t.epochs, batchSize: t.batchSize, seed: t.seed }
+    ? { optimizer: t.optimizer, lr: t.lr, schedule: t.schedule, scheduleUnit: t.scheduleUnit ?? 'epoch', warmup: t.warmup ?? null, epochs: t.epochs, batchSize: t.batchSize, seed: t.seed, ...(t.labelSmoothing ? { labelSmoothing: t.labelSmoothing } : {}) }
     : recipeFromDefaults(root.arch);
   return {
     original: { name: modelName, sha256: orig.manifest.sha256, model: orig.model, manifest: orig.manifest },

@@ -10,6 +10,7 @@ import { MODEL_COMMANDS } from './model';
 import { serveCommand } from './serve';
 import { workspaceInfoCommand, workspaceVerifyCommand } from './workspace';
 import { UNLEARN_COMMANDS } from './unlearn';
+import { demoCommand } from './demo';
 
 export const COMMANDS: CliCommand[] = [
   workspaceInfoCommand,
@@ -21,4 +22,5 @@ export const COMMANDS: CliCommand[] = [
   ...FORGET_SET_COMMANDS,
   ...MODEL_COMMANDS,
   ...UNLEARN_COMMANDS,
+  demoCommand,
 ];

@@ -11,13 +11,16 @@ import type { ProviderName } from '../train/session';
 import type { OptimizerSpec } from '../train/optimizers';
 import type { ScheduleSpec } from '../train/schedules';
 import type { Guardrail } from './guardrail';
-import type { ParamSpec } from './params';
+// MethodInfo is defined in contract-types.ts (types only) so the API contract can re-export it.
+export type { MethodInfo } from './contract-types';
 
 /** The recipe a model was trained with (from its training provenance), used by Retrain and EU-k. */
 export interface Recipe {
   optimizer: OptimizerSpec;
   lr: number;
   schedule: ScheduleSpec | null;
+  scheduleUnit?: 'epoch' | 'step';
+  warmup?: { length: number; startFactor?: number } | null;
   epochs: number;
   batchSize: number;
   seed: number;
@@ -93,16 +96,4 @@ export interface MethodDescriptor<S extends z.ZodObject<any> = z.ZodObject<any>>
   /** the method trains with gradients (the GU projection switch and the guardrail apply) */
   gradientBased: boolean;
   run(ctx: MethodContext, params: z.output<S>): Promise<MethodResult>;
-}
-
-/** What the API and the UI get for each method. */
-export interface MethodInfo {
-  id: string;
-  name: string;
-  exact: boolean;
-  scope: 'any' | 'class';
-  description: string;
-  source: string;
-  gradientBased: boolean;
-  params: ParamSpec[];
 }

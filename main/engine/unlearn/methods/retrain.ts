@@ -5,7 +5,6 @@
 
 import { z } from 'zod';
 import type { MethodDescriptor } from '../types';
-import { lrForStep } from '../../train/schedules';
 
 const params = z.object({});
 
@@ -27,6 +26,8 @@ export const retrain: MethodDescriptor<typeof params> = {
       optimizer: r.optimizer,
       lr: r.lr,
       schedule: r.schedule ?? undefined,
+      scheduleUnit: r.scheduleUnit,
+      warmup: r.warmup ?? undefined,
       batchSize: r.batchSize,
       seed: r.seed + ctx.seed,
       loss: { labelSmoothing: r.labelSmoothing },
@@ -41,7 +42,7 @@ export const retrain: MethodDescriptor<typeof params> = {
           const now = Date.now();
           if (now - last < 250 && s.globalStep !== s.totalSteps) return;
           last = now;
-          ctx.progress({ fraction: s.globalStep / s.totalSteps, message: `retrain: epoch ${s.epoch + 1}/${r.epochs}, step ${s.stepInEpoch}/${s.stepsPerEpoch}, lr ${lrForStep({ baseLr: r.lr, schedule: r.schedule ?? undefined }, s.epoch, s.globalStep).toPrecision(3)}`, loss: s.loss });
+          ctx.progress({ fraction: s.globalStep / s.totalSteps, message: `retrain: epoch ${s.epoch + 1}/${r.epochs}, step ${s.stepInEpoch}/${s.stepsPerEpoch}, lr ${s.lr.toPrecision(3)}`, loss: s.loss });
         },
       });
       return { weights: copy(trainer.weights()), base: ctx.initModel, steps: trainer.globalStep };
