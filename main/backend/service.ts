@@ -15,6 +15,7 @@ import { appInfo, SettingsStore, workspaceInfo } from './services/app';
 import { closeReaders, datasetHandlers } from './services/datasets';
 import { forgetSetHandlers } from './services/forget-sets';
 import { modelHandlers } from './services/models-api';
+import { unlearningHandlers } from './services/unlearning-api';
 import { isCodedError } from './errors';
 import { isMethodName, validateArgs } from './validation';
 import type { Workspace } from './workspace/types';
@@ -165,6 +166,7 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
       ...datasetHandlers({ workspace, submitJob: (job) => jobs.submit(job) }),
       ...forgetSetHandlers({ workspace, submitJob: (job) => jobs.submit(job) }),
       ...modelHandlers({ workspace, submitJob: (job) => jobs.submit(job) }),
+      ...unlearningHandlers({ workspace, submitJob: (job) => jobs.submit(job), cancelJob: (id) => jobs.cancel(id) }),
     };
 
     let closed = false;

@@ -9,6 +9,7 @@ import type { ArgsOf, MethodName } from '../../preload/api/index';
 import { API_METHODS } from '../../preload/api/index';
 import { datasetArgSchemas } from './services/datasets-schemas';
 import { modelArgSchemas } from './services/models-api';
+import { unlearningArgSchemas } from './services/unlearning-schemas';
 
 /** Limits applied to every argument object before its schema runs. */
 export const ARG_LIMITS = {
@@ -119,6 +120,7 @@ export const argSchemas = {
   'jobs.kinds': empty,
   ...datasetArgSchemas,
   ...modelArgSchemas,
+  ...unlearningArgSchemas,
 } satisfies { [M in MethodName]: z.ZodType<ArgsOf<M>, z.ZodTypeDef, unknown> };
 
 function describeIssue(issue: z.ZodIssue): string {

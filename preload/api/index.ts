@@ -9,6 +9,7 @@ import type { AppMethods } from './app';
 import type { JobEvents, JobMethods } from './jobs';
 import type { DatasetMethods } from './datasets';
 import type { ModelMethods } from './models';
+import type { UnlearningMethods } from './unlearning';
 import type { Unsubscribe } from './common';
 
 export * from './common';
@@ -16,8 +17,9 @@ export type * from './app';
 export type * from './jobs';
 export type * from './datasets';
 export type * from './models';
+export type * from './unlearning';
 
-export interface ApiMethods extends AppMethods, JobMethods, DatasetMethods, ModelMethods {}
+export interface ApiMethods extends AppMethods, JobMethods, DatasetMethods, ModelMethods, UnlearningMethods {}
 export interface ApiEvents extends JobEvents {}
 
 export type MethodName = keyof ApiMethods;
@@ -63,6 +65,14 @@ export const API_METHODS = [
   'models.export',
   'models.train',
   'models.delete',
+  'unlearning.methods',
+  'unlearning.metrics',
+  'unlearning.plan',
+  'runs.list',
+  'runs.get',
+  'runs.exportOutputs',
+  'comparisons.list',
+  'comparisons.get',
 ] as const satisfies readonly MethodName[];
 
 export const API_EVENTS = ['jobs.event'] as const satisfies readonly EventName[];

@@ -164,6 +164,50 @@ describe.each([
     }
   });
 
+  it('unlearning.methods and unlearning.metrics describe the registries as plain data', async () => {
+    const methods = await rig.api.call('unlearning.methods', {});
+    expect(methods[0].id).toBe('retrain');
+    const salun = methods.find((m) => m.id === 'salun')!;
+    expect(salun).toMatchObject({ name: 'SalUn', exact: false, scope: 'any' });
+    expect(salun.params.map((p) => [p.name, p.type, p.default])).toEqual(
+      expect.arrayContaining([
+        ['maskFraction', 'number', 0.5],
+        ['epochs', 'integer', 10],
+        ['lr', 'number', 0.013],
+      ]),
+    );
+    const metrics = await rig.api.call('unlearning.metrics', {});
+    expect(metrics.find((m) => m.id === 'mia-efficacy')).toMatchObject({ name: expect.any(String), unit: '%', formula: expect.stringMatching(/SVC/), source: expect.any(String) });
+  });
+
+  it('unlearning.plan refuses bad methods, parameters and seeds in one sentence, submitting nothing', async () => {
+    const before = (await rig.api.call('jobs.list', {})).length;
+    const unknown = await rejection(rig.api.call('unlearning.plan', { model: 'm', forgetSet: 'f', methods: [{ id: 'forget-everything' }] }));
+    expect(unknown.code).toBe('invalid_argument');
+    expect(unknown.message).toMatch(/Unknown unlearning method 'forget-everything'/);
+    const range = await rejection(rig.api.call('unlearning.plan', { model: 'm', forgetSet: 'f', methods: [{ id: 'salun', params: { maskFraction: 2 } }] }));
+    expect(range.code).toBe('invalid_argument');
+    expect(range.message).toMatch(/^salun: 'maskFraction'/);
+    const seeds = await rejection(rig.api.call('unlearning.plan', { model: 'm', forgetSet: 'f', methods: [{ id: 'ft' }], seeds: 50 }));
+    expect(seeds.message).toMatch(/seeds must be a whole number from 1 to 20/);
+    const schema = await rejection(rig.api.call('unlearning.plan', { model: 'm', forgetSet: 'f', methods: [] }));
+    expect(schema.message).toMatch(/'methods'/);
+    const missing = await rejection(rig.api.call('unlearning.plan', { model: 'm', forgetSet: 'f', methods: [{ id: 'ft' }] }));
+    expect(missing.code).toBe('not_found');
+    expect((await rig.api.call('jobs.list', {})).length).toBe(before);
+  });
+
+  it('runs.* and comparisons.* on a workspace without runs', async () => {
+    expect(await rig.api.call('runs.list', {})).toEqual([]);
+    expect(await rig.api.call('comparisons.list', {})).toEqual([]);
+    expect((await rejection(rig.api.call('runs.get', { id: 'no-run' }))).code).toBe('not_found');
+    expect((await rejection(rig.api.call('comparisons.get', { id: 'no-cmp' }))).code).toBe('not_found');
+    const exp = await rejection(rig.api.call('runs.exportOutputs', { id: 'no-run', path: path.join(rig.root, 'out.npz'), format: 'npz' }));
+    expect(exp.code).toBe('not_found');
+    const rel = await rejection(rig.api.call('runs.exportOutputs', { id: 'no-run', path: 'out.csv', format: 'csv' }));
+    expect(rel.message).toMatch(/must be absolute/);
+  });
+
   it('internal errors become ApiError(internal) without details of the failure', async () => {
     const failing = { createJobRunner: () => createFakeRunner({ failList: new Error('EACCES /secret/path at Object.<anonymous>') }) };
     // (ipc: one set of handlers at a time, as in Electron)

@@ -39,12 +39,14 @@ function keyPaths(obj: object): string[] {
 describe('the preload surface', () => {
   it('exposes exactly one global, lethe, with exactly these verbs', () => {
     expect(Object.keys(fake.exposed)).toEqual(['lethe']);
-    expect(Object.keys(fake.exposed.lethe as object).sort()).toEqual(['app', 'datasets', 'forgetSets', 'jobs', 'models', 'settings', 'workspace']);
+    expect(Object.keys(fake.exposed.lethe as object).sort()).toEqual(['app', 'comparisons', 'datasets', 'forgetSets', 'jobs', 'models', 'runs', 'settings', 'unlearning', 'workspace']);
     const lethe = fake.exposed.lethe as LetheBridge;
     // Pinned: adding a method to the contract must update this list on purpose.
     expect(keyPaths(lethe)).toEqual([
       'app.info',
       'app.pickPath',
+      'comparisons.get',
+      'comparisons.list',
       'datasets.builtins',
       'datasets.delete',
       'datasets.examples',
@@ -77,8 +79,14 @@ describe('the preload surface', () => {
       'models.import',
       'models.list',
       'models.train',
+      'runs.exportOutputs',
+      'runs.get',
+      'runs.list',
       'settings.get',
       'settings.update',
+      'unlearning.methods',
+      'unlearning.metrics',
+      'unlearning.plan',
       'workspace.info',
     ]);
     expect(keyPaths(lethe)).toEqual(bridgeKeys());

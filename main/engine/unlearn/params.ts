@@ -8,21 +8,10 @@
 import { z } from 'zod';
 import { EngineError } from '../errors';
 
-export type ParamType = 'number' | 'integer' | 'boolean' | 'enum';
+import type { ParamSpec } from './contract-types';
 
-/** One parameter of a method, as the UI form and the CLI see it (JSON-serialisable). */
-export interface ParamSpec {
-  name: string;
-  type: ParamType;
-  default: number | boolean | string;
-  description: string;
-  min?: number;
-  max?: number;
-  /** the bound is exclusive */
-  minExclusive?: boolean;
-  maxExclusive?: boolean;
-  options?: string[];
-}
+// ParamSpec and ParamType are defined in contract-types.ts (types only) so the API contract can re-export them.
+export type { ParamSpec, ParamType } from './contract-types';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyObject = z.ZodObject<any>;

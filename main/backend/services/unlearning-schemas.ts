@@ -1,0 +1,49 @@
+// Argument schemas of unlearning.*, runs.* and comparisons.* (spread into validation.ts). Kept apart
+// from the handlers (unlearning-api.ts) so validation.ts does not import the run services, which
+// import services/app.ts, which imports validation.ts.
+
+import { z } from 'zod';
+import type { UnlearningMethods } from '../../../preload/api/unlearning';
+
+/** Most seeds one plan may ask for (each seed is a full run of every method). */
+export const MAX_PLAN_SEEDS = 20;
+/** Most methods (parameter settings) in one plan. */
+export const MAX_PLAN_METHODS = 40;
+
+const recordId = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must contain only letters, digits, ".", "_" and "-", starting with a letter or digit');
+/** forget sets are named freely (any printable name); the id form is a record id */
+const forgetSetRef = z.string().min(1).max(200);
+const methodId = z.string().min(1).max(60);
+const paramValue = z.union([z.number(), z.boolean(), z.string().max(200)]);
+
+export const unlearningArgSchemas = {
+  'unlearning.methods': z.object({}).strict(),
+  'unlearning.metrics': z.object({}).strict(),
+  'unlearning.plan': z
+    .object({
+      model: recordId,
+      forgetSet: forgetSetRef,
+      methods: z
+        .array(z.object({ id: methodId, params: z.record(paramValue).optional() }).strict())
+        .min(1)
+        .max(MAX_PLAN_METHODS),
+      // the range is checked by planUnlearning too, so the service refuses it in the same words
+      seeds: z.number().optional(),
+      guardrail: z
+        .object({ maxDropPoints: z.number().optional(), action: z.enum(['stop', 'flag', 'off']).optional(), sliceSize: z.number().optional() })
+        .strict()
+        .optional(),
+      includeRetrain: z.boolean().optional(),
+      name: z.string().min(1).max(200).optional(),
+    })
+    .strict(),
+  'runs.list': z.object({ forgetSet: forgetSetRef.optional(), model: recordId.optional() }).strict(),
+  'runs.get': z.object({ id: recordId }).strict(),
+  'runs.exportOutputs': z.object({ id: recordId, path: z.string().min(1).max(4096), format: z.enum(['npz', 'csv']), overwrite: z.boolean().optional() }).strict(),
+  'comparisons.list': z.object({}).strict(),
+  'comparisons.get': z.object({ id: recordId }).strict(),
+} satisfies { [M in keyof UnlearningMethods]: z.ZodType<UnlearningMethods[M]['args'], z.ZodTypeDef, unknown> };

@@ -1,0 +1,142 @@
+// Unlearning, runs and comparisons: the API contract (types only). Implemented by
+// main/backend/services/unlearning-api.ts (handlers, argument schemas, planUnlearning) on top of the
+// run and comparison services (unlearning.ts, comparisons.ts) and the 'unlearn.*' job kinds.
+//
+// The method list and each method's parameters come from the engine's registry (one zod schema per
+// method), so the UI draws every method's form from `MethodInfo.params` and never knows a method by name.
+
+import type { MethodDef } from './common';
+import type { JobInfo } from './jobs';
+import type { MethodInfo, ParamSpec, ParamType } from '../../main/engine/unlearn/contract-types';
+import type {
+  TypedRef,
+  GuardrailSettingsInfo,
+  GuardrailReportInfo,
+  RunDataCounts,
+  RunManifest,
+  MetricInfo,
+  MetricSummary,
+  ComparisonEntry,
+  ComparisonManifest,
+} from '../../main/engine/runs/contract-types';
+
+// The shapes the engine shares are defined once in main/engine/unlearn/contract-types.ts and
+// main/engine/runs/contract-types.ts (types only) and are part of this contract under the same names.
+export type {
+  MethodInfo,
+  ParamSpec,
+  ParamType,
+  TypedRef,
+  GuardrailSettingsInfo,
+  GuardrailReportInfo,
+  RunDataCounts,
+  RunManifest,
+  MetricInfo,
+  MetricSummary,
+  ComparisonEntry,
+  ComparisonManifest,
+};
+
+export type MethodParamValue = number | boolean | string;
+
+/** One method of a plan with its parameters (omitted ones take the method's literature defaults). */
+export interface PlanMethod {
+  id: string;
+  params?: Record<string, MethodParamValue>;
+}
+
+export interface UnlearningPlanArgs {
+  /** the original model θ_o (a trained workspace model) */
+  model: string;
+  /** forget set id or name */
+  forgetSet: string;
+  /** at least one; the retrain reference is added by `includeRetrain` */
+  methods: PlanMethod[];
+  /** seeds 0..seeds-1 for every method (default 1, at most 20) */
+  seeds?: number;
+  /** applies to every approximate method (exact ones never stop) */
+  guardrail?: Partial<GuardrailSettingsInfo>;
+  /** add the retrain reference (default true) */
+  includeRetrain?: boolean;
+  /** name of the comparison record */
+  name?: string;
+}
+
+export interface UnlearningPlanResult {
+  /** the submitted 'unlearn.run' jobs (retrain first) followed by the 'unlearn.compare' job */
+  jobs: JobInfo[];
+  /** the 'unlearn.compare' job, which depends on every run job; its result names the comparison */
+  compareJobId: string;
+}
+
+export interface RunSummary {
+  id: string;
+  type: RunManifest['type'];
+  /** null for evaluations */
+  method: { id: string; name: string; exact: boolean } | null;
+  seed: number;
+  /** the original model (for evaluations: the model evaluated) */
+  model: string;
+  forgetSet: string;
+  /** the model this run produced (null for evaluations) */
+  output: string | null;
+  summary: RunManifest['summary'];
+  /** wall time of the method alone, seconds */
+  seconds: number | null;
+  guardrailTripped: boolean;
+  createdAt: string;
+}
+
+export type RunDetail = RunManifest & { id: string; createdAt: string };
+
+export interface RunOutputsExportArgs {
+  id: string;
+  /** absolute path of a new file (an existing one only with `overwrite`, after the user confirmed) */
+  path: string;
+  /** npz: arrays ids, split, labels (int64), logits (float32 [N, C]); csv: id, split, label, logit_0.. */
+  format: 'npz' | 'csv';
+  overwrite?: boolean;
+}
+
+export interface RunOutputsExportResult {
+  id: string;
+  path: string;
+  format: 'npz' | 'csv';
+  rows: number;
+  sha256: string;
+  sizeBytes: number;
+}
+
+export interface ComparisonSummary {
+  id: string;
+  name: string;
+  model: string;
+  forgetSet: string;
+  forgetSetName: string;
+  datasetName: string;
+  seeds: number;
+  /** labels of the entries (original, retrain reference, methods) */
+  entries: string[];
+  createdAt: string;
+}
+
+export type ComparisonDetail = ComparisonManifest & { id: string };
+
+export interface UnlearningMethods {
+  'unlearning.methods': MethodDef<Record<string, never>, MethodInfo[]>;
+  'unlearning.metrics': MethodDef<Record<string, never>, MetricInfo[]>;
+  /**
+   * validates every method's parameters, the seeds and the guardrail before anything is submitted
+   * ('invalid_argument', one sentence naming the method and parameter), then submits one 'unlearn.run'
+   * job per (method, seed), the retrain reference first, and one 'unlearn.compare' job depending on all
+   */
+  'unlearning.plan': MethodDef<UnlearningPlanArgs, UnlearningPlanResult>;
+  /** newest first; filtered by forget set (id or name) and original model */
+  'runs.list': MethodDef<{ forgetSet?: string; model?: string }, RunSummary[]>;
+  'runs.get': MethodDef<{ id: string }, RunDetail>;
+  /** writes the run's stored per-example outputs; an existing file is 'conflict' unless `overwrite` */
+  'runs.exportOutputs': MethodDef<RunOutputsExportArgs, RunOutputsExportResult>;
+  /** newest first */
+  'comparisons.list': MethodDef<Record<string, never>, ComparisonSummary[]>;
+  'comparisons.get': MethodDef<{ id: string }, ComparisonDetail>;
+}
