@@ -10,8 +10,9 @@ import { neggradPlus } from './methods/neggrad-plus';
 import { rl } from './methods/rl';
 import { salun } from './methods/salun';
 import { amnesiac } from './methods/amnesiac';
+import { ssd } from './methods/ssd';
 
-export const METHODS: MethodDescriptor[] = [retrain, ft, ga, neggradPlus, rl, salun, amnesiac];
+export const METHODS: MethodDescriptor[] = [retrain, ft, ga, neggradPlus, rl, salun, amnesiac, ssd];
 
 const byId = new Map<string, MethodDescriptor>();
 for (const m of METHODS) {
