@@ -11,8 +11,9 @@ import { rl } from './methods/rl';
 import { salun } from './methods/salun';
 import { amnesiac } from './methods/amnesiac';
 import { ssd } from './methods/ssd';
+import { scrub } from './methods/scrub';
 
-export const METHODS: MethodDescriptor[] = [retrain, ft, ga, neggradPlus, rl, salun, amnesiac, ssd];
+export const METHODS: MethodDescriptor[] = [retrain, ft, ga, neggradPlus, rl, salun, amnesiac, scrub, ssd];
 
 const byId = new Map<string, MethodDescriptor>();
 for (const m of METHODS) {
