@@ -15,6 +15,7 @@ import type { ComparisonManifest } from '../../engine/runs/contract-types';
 import type { ProviderName } from '../../engine/train/session';
 import { listBuiltins } from '../../engine/data/importers/builtin';
 import type { ModelManifest } from './models';
+import type { DatasetManifest } from '../../engine/data/store';
 
 export interface DemoMethod {
   id: string;
@@ -107,7 +108,7 @@ export async function runDemo(ws: Workspace, o: DemoOptions = {}, h: DemoHooks =
     const rec = await runDatasetImport(ws, { format: 'builtin', source: deb ? 'fashion-mnist-debian' : 'fashion-mnist-sample', name: DATASET }, { signal: h.signal });
     return { value: rec.id, cached: false };
   });
-  const dsRec = (await ws.getRecord<import('../../engine/data/store').DatasetManifest>('datasets', dataset))!;
+  const dsRec = (await ws.getRecord<DatasetManifest>('datasets', dataset))!;
 
   // 2. the untrained CNN and the original
   await stage('model', async () => {

@@ -322,11 +322,13 @@ export async function runUnlearning(ws: Workspace, p: UnlearnParams, h: Hooks = 
     initModel = bakeInference(init, reinitializeParams(init, trainable, seed));
   }
   h.progress?.(0, 'loading the data');
+  const tLoad = performance.now();
   const { slice, rest } = method.exact || effGuard.action === 'off' ? { slice: [], rest: b.indices.retain } : holdOut(b.indices.retain, effGuard.sliceSize, seed);
   const forget = await loadArrays(b.reader, b.indices.forget);
   const retain = await loadArrays(b.reader, rest);
   const retainSlice = await loadArrays(b.reader, slice);
   for (const n of b.notes) h.log?.('warn', n);
+  const loadSeconds = (performance.now() - tLoad) / 1000;
   const out = await runMethod({
     methodId: method.id,
     params,
@@ -349,9 +351,12 @@ export async function runUnlearning(ws: Workspace, p: UnlearnParams, h: Hooks = 
     log: h.log,
   });
   h.progress?.(0.86, 'evaluating the unlearned model on every example');
+  const tEval = performance.now();
   const rows = { forget, retain: await loadArrays(b.reader, b.indices.retain), test: await loadArrays(b.reader, b.indices.test), ids: { forget: b.indices.forget.map((i) => b.reader.ids[i]), retain: b.indices.retain.map((i) => b.reader.ids[i]), test: b.indices.test.map((i) => b.reader.ids[i]) } };
   const outputs = await computeOutputs(out.model, rows, { provider: p.provider, threads: p.threads, signal: h.signal, onProgress: (f) => h.progress?.(0.86 + 0.12 * f, 'evaluating the unlearned model on every example') });
   if (h.signal?.aborted) throw Object.assign(new Error('cancelled'), { name: 'AbortError' });
+  const evalSeconds = (performance.now() - tEval) / 1000;
+  const tSave = performance.now();
   // nothing is written before here: a failed or cancelled run leaves no half-written record
   const bytes = encodeModel(out.model);
   const id = newRunId(method.id);
@@ -381,6 +386,7 @@ export async function runUnlearning(ws: Workspace, p: UnlearnParams, h: Hooks = 
     guardrail: out.guardrail,
     seconds: out.seconds,
     steps: out.steps,
+    timings: { load: loadSeconds, method: out.seconds, evaluate: evalSeconds, save: (performance.now() - tSave) / 1000 },
     stats: out.stats,
     notes: [...b.notes, ...out.notes],
     counts: counts(b, slice.length),

@@ -11,6 +11,7 @@ import { serveCommand } from './serve';
 import { workspaceInfoCommand, workspaceVerifyCommand } from './workspace';
 import { UNLEARN_COMMANDS } from './unlearn';
 import { demoCommand } from './demo';
+import { sweepCommand } from './sweep';
 
 export const COMMANDS: CliCommand[] = [
   workspaceInfoCommand,
@@ -23,4 +24,5 @@ export const COMMANDS: CliCommand[] = [
   ...MODEL_COMMANDS,
   ...UNLEARN_COMMANDS,
   demoCommand,
+  sweepCommand,
 ];

@@ -62,6 +62,8 @@ export interface RunManifest {
   /** wall time of the method alone (data loading and evaluation excluded), seconds */
   seconds: number | null;
   steps: number | null;
+  /** where the wall time went, seconds: reading the data, the method (= seconds), evaluating every example, saving */
+  timings?: { load: number; method: number; evaluate: number; save: number };
   stats: Record<string, number>;
   notes: string[];
   counts: RunDataCounts;
@@ -118,5 +120,28 @@ export interface ComparisonManifest {
   seeds: number;
   metrics: MetricInfo[];
   entries: ComparisonEntry[];
+  createdAt: string;
+}
+
+export interface SweepTrial {
+  params: Record<string, unknown>;
+  run: TypedRef;
+  model: TypedRef;
+  /** the objective and the numbers it is made of, against the retrain reference */
+  metrics: { tow: number | null; avgGap: number | null; forgetAccuracy: number; retainAccuracy: number; testAccuracy: number; miaEfficacy: number | null };
+  objective: number | null;
+  guardrail: { tripped: boolean; stopped: boolean } | null;
+  seconds: number | null;
+}
+
+export interface SweepManifest {
+  format: 'lethe.sweep/1';
+  name: string;
+  refs: { original: TypedRef; forgetSet: TypedRef; dataset: TypedRef; reference: TypedRef };
+  method: { id: string; name: string };
+  spec: { mode: 'grid' | 'random'; space: Record<string, unknown>; base: Record<string, unknown>; trials: number; seed: number; objective: 'tow' | 'avg-gap' };
+  trials: SweepTrial[];
+  /** index into trials of the best setting (guardrail-tripped trials never win), or null */
+  best: number | null;
   createdAt: string;
 }

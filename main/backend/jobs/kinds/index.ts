@@ -10,10 +10,10 @@ import { datasetImport } from './dataset-import';
 import { modelTrain } from './model-train';
 import { forgetSetScore } from './forget-set-score';
 import { workspaceVerify } from './workspace-verify';
-import { unlearnCompare, unlearnEvaluate, unlearnRun } from './unlearn';
+import { unlearnCompare, unlearnEvaluate, unlearnRun, unlearnSweep } from './unlearn';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const JOB_KINDS: JobHandler<any, any>[] = [workspaceVerify, diagnosticsStress, datasetImport, modelTrain, forgetSetScore, unlearnRun, unlearnEvaluate, unlearnCompare];
+export const JOB_KINDS: JobHandler<any, any>[] = [workspaceVerify, diagnosticsStress, datasetImport, modelTrain, forgetSetScore, unlearnRun, unlearnEvaluate, unlearnCompare, unlearnSweep];
 
 function isHandler(v: unknown): v is JobHandler {
   const h = v as JobHandler | null;

@@ -147,3 +147,55 @@ export const unlearnCompare: JobHandler<z.output<typeof unlearnCompareSchema>, {
     }
   },
 };
+
+const dimension = z.union([z.object({ values: z.array(z.union([z.number(), z.boolean(), z.string()])).min(1).max(500) }).strict(), z.object({ min: z.number(), max: z.number(), log: z.boolean().optional() }).strict()]);
+
+export const unlearnSweepSchema = z
+  .object({
+    name: z.string().min(1).max(200).optional(),
+    model: z.string().min(1).max(200),
+    forgetSet: z.string().min(1).max(200),
+    spec: z
+      .object({
+        method: z.string().min(1).max(60),
+        base: z.record(z.union([z.number(), z.boolean(), z.string()])).optional(),
+        space: z.record(dimension),
+        mode: z.enum(['grid', 'random']),
+        trials: z.number().int().min(1).max(500).optional(),
+        seed: z.number().int().min(0).optional(),
+        objective: z.enum(['tow', 'avg-gap']),
+      })
+      .strict(),
+    guardrail,
+    provider,
+    threads,
+  })
+  .strict();
+
+/**
+ * unlearn.sweep: the summary of a sweep whose retrain reference and trials are the unlearn.run jobs it
+ * depends on (trial order = dependency order); see unlearning-api planSweep.
+ */
+export const unlearnSweep: JobHandler<z.output<typeof unlearnSweepSchema>, { sweepId: string; best: number | null; trials: number }> = {
+  kind: 'unlearn.sweep',
+  description: "Summarise a hyperparameter sweep: each trial judged against the retrain reference, the best setting",
+  resumable: false,
+  validate(params) {
+    const p = parseJobParams('unlearn.sweep', unlearnSweepSchema, params);
+    return p;
+  },
+  async run(p, ctx) {
+    const { openWorkspace } = await import('../../workspace');
+    const { summarizeSweep } = await import('../../services/sweeps');
+    const deps = ctx.dependencies.filter((d) => d.kind === 'unlearn.run').map((d) => d.result as UnlearnRunResult);
+    const ref = deps.find((d) => d.method === 'retrain');
+    if (!ref) throw new ApiError('invalid_argument', 'unlearn.sweep: it must depend on a retrain run.');
+    const ws = await openWorkspace(ctx.workspaceRoot, { mode: 'worker' });
+    try {
+      const s = await summarizeSweep(ws, p, ref.runId, deps.filter((d) => d !== ref).map((d) => d.runId));
+      return { sweepId: s.id, best: s.data.best, trials: s.data.trials.length };
+    } finally {
+      await ws.close();
+    }
+  },
+};
