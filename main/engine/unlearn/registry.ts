@@ -12,8 +12,9 @@ import { salun } from './methods/salun';
 import { amnesiac } from './methods/amnesiac';
 import { ssd } from './methods/ssd';
 import { scrub } from './methods/scrub';
+import { fisher } from './methods/fisher';
 
-export const METHODS: MethodDescriptor[] = [retrain, ft, ga, neggradPlus, rl, salun, amnesiac, scrub, ssd];
+export const METHODS: MethodDescriptor[] = [retrain, ft, ga, neggradPlus, rl, salun, amnesiac, scrub, ssd, fisher];
 
 const byId = new Map<string, MethodDescriptor>();
 for (const m of METHODS) {
