@@ -13,8 +13,9 @@ import { amnesiac } from './methods/amnesiac';
 import { ssd } from './methods/ssd';
 import { scrub } from './methods/scrub';
 import { fisher } from './methods/fisher';
+import { l1Sparse } from './methods/l1-sparse';
 
-export const METHODS: MethodDescriptor[] = [retrain, ft, ga, neggradPlus, rl, salun, amnesiac, scrub, ssd, fisher];
+export const METHODS: MethodDescriptor[] = [retrain, ft, ga, neggradPlus, rl, salun, amnesiac, scrub, ssd, fisher, l1Sparse];
 
 const byId = new Map<string, MethodDescriptor>();
 for (const m of METHODS) {
