@@ -14,8 +14,9 @@ import { ssd } from './methods/ssd';
 import { scrub } from './methods/scrub';
 import { fisher } from './methods/fisher';
 import { l1Sparse } from './methods/l1-sparse';
+import { cfK } from './methods/cf-k';
 
-export const METHODS: MethodDescriptor[] = [retrain, ft, ga, neggradPlus, rl, salun, amnesiac, scrub, ssd, fisher, l1Sparse];
+export const METHODS: MethodDescriptor[] = [retrain, ft, ga, neggradPlus, rl, salun, amnesiac, scrub, ssd, fisher, l1Sparse, cfK];
 
 const byId = new Map<string, MethodDescriptor>();
 for (const m of METHODS) {
