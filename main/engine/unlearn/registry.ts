@@ -15,8 +15,9 @@ import { scrub } from './methods/scrub';
 import { fisher } from './methods/fisher';
 import { l1Sparse } from './methods/l1-sparse';
 import { cfK } from './methods/cf-k';
+import { euK } from './methods/eu-k';
 
-export const METHODS: MethodDescriptor[] = [retrain, ft, ga, neggradPlus, rl, salun, amnesiac, scrub, ssd, fisher, l1Sparse, cfK];
+export const METHODS: MethodDescriptor[] = [retrain, ft, ga, neggradPlus, rl, salun, amnesiac, scrub, ssd, fisher, l1Sparse, cfK, euK];
 
 const byId = new Map<string, MethodDescriptor>();
 for (const m of METHODS) {
