@@ -12,6 +12,7 @@ import { salun } from './methods/salun';
 import { amnesiac } from './methods/amnesiac';
 import { ssd } from './methods/ssd';
 import { scrub } from './methods/scrub';
+import { unsir } from './methods/unsir';
 import { boundaryShrink } from './methods/boundary-shrink';
 import { npo } from './methods/npo';
 import { badTeacher } from './methods/bad-teacher';
@@ -20,7 +21,7 @@ import { l1Sparse } from './methods/l1-sparse';
 import { cfK } from './methods/cf-k';
 import { euK } from './methods/eu-k';
 
-export const METHODS: MethodDescriptor[] = [retrain, ft, ga, neggradPlus, rl, salun, amnesiac, scrub, ssd, fisher, boundaryShrink, npo, badTeacher, l1Sparse, cfK, euK];
+export const METHODS: MethodDescriptor[] = [retrain, ft, ga, neggradPlus, rl, salun, amnesiac, scrub, ssd, fisher, unsir, boundaryShrink, npo, badTeacher, l1Sparse, cfK, euK];
 
 const byId = new Map<string, MethodDescriptor>();
 for (const m of METHODS) {
