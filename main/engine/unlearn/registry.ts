@@ -20,8 +20,9 @@ import { fisher } from './methods/fisher';
 import { l1Sparse } from './methods/l1-sparse';
 import { cfK } from './methods/cf-k';
 import { euK } from './methods/eu-k';
+import { iu } from './methods/iu';
 
-export const METHODS: MethodDescriptor[] = [retrain, ft, ga, neggradPlus, rl, salun, amnesiac, scrub, ssd, fisher, unsir, boundaryShrink, npo, badTeacher, l1Sparse, cfK, euK];
+export const METHODS: MethodDescriptor[] = [retrain, ft, ga, neggradPlus, rl, salun, amnesiac, scrub, ssd, fisher, unsir, boundaryShrink, npo, badTeacher, l1Sparse, cfK, euK, iu];
 
 const byId = new Map<string, MethodDescriptor>();
 for (const m of METHODS) {
