@@ -1,0 +1,109 @@
+// The Runs page's "Run unlearning" form against the real backend: the method list comes from the
+// engine's registry, choosing SalUn draws its parameters from its schema with the literature
+// defaults, and a plan with an out-of-range parameter is refused by the backend with its sentence
+// shown in the form (and no job submitted). It needs a model and a forget set to choose: a tiny CSV
+// dataset, a forget set of it and an MLP are made through the API here (no unlearning is run: that is
+// minutes of work; the contract and service tests cover the submitted jobs).
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { assert, assertEqual, navigate, waitFor } from './helpers.mjs';
+
+const PREFIX = 'e2e-runs';
+
+/** One API call over HTTP with the launch token, as the web client makes it. */
+async function call(ctx, method, args) {
+  const res = await fetch(`${ctx.origin}/api/call/${method}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-lethe-client': '1', 'x-lethe-token': ctx.token },
+    body: JSON.stringify(args),
+  });
+  const body = await res.json();
+  if (!body.ok) throw new Error(`${method} failed: ${body.error.message}`);
+  return body.result;
+}
+
+/** A 60-row, 4-feature, 3-class CSV dataset, a random forget set of it and an MLP that fits it. */
+async function ensureFixtures(ctx) {
+  const datasets = await call(ctx, 'datasets.list', {});
+  if (!datasets.some((d) => d.name === `${PREFIX}-csv`)) {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'lethe-e2e-runs-'));
+    const file = path.join(dir, 'tiny.csv');
+    const rows = Array.from({ length: 60 }, (_, i) => `${(i % 7) / 7},${(i % 5) / 5},${(i % 3) / 3},${i / 60},c${i % 3}`);
+    await fs.writeFile(file, ['f1,f2,f3,f4,label', ...rows].join('\n') + '\n');
+    const job = await call(ctx, 'datasets.import', { format: 'csv', source: file, name: `${PREFIX}-csv` });
+    const done = await waitFor(
+      async () => {
+        const j = await call(ctx, 'jobs.get', { id: job.id });
+        return ['succeeded', 'failed', 'cancelled'].includes(j.state) ? j : null;
+      },
+      { timeout: 60_000, interval: 200, message: 'the CSV import job did not finish' },
+    );
+    assertEqual(done.state, 'succeeded', `CSV import (${done.reason})`);
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+  const ds = (await call(ctx, 'datasets.list', {})).find((d) => d.name === `${PREFIX}-csv`);
+  if (!(await call(ctx, 'forgetSets.list', {})).some((f) => f.name === `${PREFIX}-fs`)) {
+    await call(ctx, 'forgetSets.create', { datasetId: ds.id, name: `${PREFIX}-fs`, rule: { kind: 'random', count: 5 }, seed: 0 });
+  }
+  if (!(await call(ctx, 'models.list', {})).some((m) => m.id === `${PREFIX}-mlp`)) {
+    await call(ctx, 'models.create', { arch: 'mlp', name: `${PREFIX}-mlp`, classes: 3, inputShape: [4] });
+  }
+}
+
+export const tests = [
+  {
+    name: 'Runs: the method list, SalUn parameters from its schema with defaults, an invalid parameter refused by the backend',
+    async run(ctx) {
+      await ensureFixtures(ctx);
+      const { page } = await ctx.open();
+      await navigate(page, 'runs', 'Runs');
+      const form = await page.waitForSelector('[data-testid="unlearn-form"]');
+      await page.waitForSelector('[data-testid="method-list"] [data-method="salun"]');
+      const methods = await page.$$eval('[data-testid="method-list"] [data-method]', (els) => els.map((e) => e.getAttribute('data-method')));
+      ctx.log(`methods: ${methods.join(', ')}`);
+      assertEqual(methods[0], 'retrain', 'the retrain reference comes first');
+      for (const id of ['ft', 'ga', 'rl', 'salun']) assert(methods.includes(id), `method ${id} is missing from ${methods.join(', ')}`);
+      assert(await page.isChecked('[data-method="retrain"]'), 'the retrain reference is included by default');
+
+      // choose the fixtures (other e2e files may have made more models and forget sets)
+      await page.selectOption('[data-field="model"]', `${PREFIX}-mlp`);
+      await page.selectOption('[data-field="forget-set"]', { label: await form.$eval('[data-field="forget-set"]', (s, n) => [...s.options].find((o) => o.text.startsWith(`${n} (`)).text, `${PREFIX}-fs`) });
+
+      assert(!(await page.$('[data-testid="params-salun"]')), 'SalUn parameters shown before SalUn was chosen');
+      // keyboard: focus the SalUn checkbox and tick it with the space bar
+      await page.focus('[data-method="salun"]');
+      await page.keyboard.press('Space');
+      const params = await page.waitForSelector('[data-testid="params-salun"]');
+      const value = (name) => params.$eval(`#param-salun-${name}`, (i) => i.value);
+      assertEqual(await value('maskFraction'), '0.5', 'SalUn maskFraction default');
+      assertEqual(await value('epochs'), '10', 'SalUn epochs default');
+      assertEqual(await value('lr'), '0.013', 'SalUn lr default');
+      assertEqual(await params.$eval('#param-salun-maskFraction', (i) => i.max), '1', 'maskFraction max from the schema');
+      const help = await params.$eval('[data-param="maskFraction"] .field-help', (e) => e.textContent);
+      assert(help.includes('above 0, at most 1'), `maskFraction help: ${help}`);
+      await params.scrollIntoViewIfNeeded();
+      await ctx.screenshot(page, 'runs-form');
+
+      const before = (await call(ctx, 'jobs.list', {})).length;
+      await page.fill('#param-salun-maskFraction', '1.5');
+      assertEqual((await params.$eval('[data-param="maskFraction"] [data-testid="param-problem"]', (e) => e.textContent)).trim(), 'maskFraction must be at most 1.', 'the form marks the value');
+      const refused = page.waitForResponse((r) => r.url().endsWith('/api/call/unlearning.plan'));
+      await page.click('[data-action="plan"]');
+      assertEqual((await refused).status(), 400, 'HTTP status of the refused plan');
+      ctx.expectProblem(/HTTP 400 for .*\/api\/call\/unlearning\.plan/);
+      ctx.expectProblem(/Failed to load resource: the server responded with a status of 400/);
+      const error = await page.waitForSelector('[data-testid="plan-error"]');
+      const text = (await error.textContent()).trim();
+      ctx.log(`refusal shown: ${text}`);
+      assert(/^salun: 'maskFraction'/.test(text) && /1/.test(text), `plan error: ${text}`);
+      assertEqual(await error.getAttribute('role'), 'alert', 'the refusal is announced');
+      assertEqual((await call(ctx, 'jobs.list', {})).length, before, 'jobs after the refused plan');
+      await error.scrollIntoViewIfNeeded();
+      await ctx.screenshot(page, 'runs-form-refused');
+
+      await navigate(page, 'compare', 'Compare');
+      await page.waitForSelector('[data-testid="empty-state"], [data-testid="comparison-list"]');
+    },
+  },
+];
