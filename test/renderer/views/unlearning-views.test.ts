@@ -112,9 +112,9 @@ describe('Runs page', () => {
     const rows = w.findAll('[data-testid="run-table"] tbody tr');
     expect(rows).toHaveLength(2);
     const cells = rows[0].findAll('td').map((c) => c.text());
-    expect(cells.slice(0, 8)).toEqual(['SalUn', '0', 'cnn-trained', 'cnn-trained-salun-s0', '3.50%', '91.25%', '89.00%', '12.5 s']);
-    expect(rows[1].findAll('td')[8].text()).toBe('tripped');
-    expect(rows[1].findAll('td')[7].text()).toBe('—');
+    expect(cells.slice(0, 10)).toEqual(['SalUn', '0', 'cnn-trained', 'class 0', 'cnn-trained-salun-s0', '3.50%', '91.25%', '89.00%', '12.5 s', 'ok']);
+    expect(rows[1].findAll('td')[9].text()).toBe('tripped');
+    expect(rows[1].findAll('td')[8].text()).toBe('—');
   });
 });
 
