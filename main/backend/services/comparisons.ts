@@ -30,6 +30,8 @@ export interface CompareRequest extends Session {
   forgetSet: string;
   /** unlearning runs (any methods, any seeds, including retrain runs) on this model and forget set */
   runs: string[];
+  /** metric ids to compute (default: every metric); the others are recorded as not computed */
+  metrics?: string[];
 }
 
 function groupKey(r: RunManifest): string {
@@ -85,7 +87,10 @@ export async function buildComparison(ws: Workspace, req: CompareRequest, h: Hoo
   const N = Math.max(1, ...[...groups.values()].map((g) => g.length));
 
   const entries: ComparisonEntry[] = [];
-  const metricIds = METRICS.map((m) => m.id);
+  const all = METRICS.map((m) => m.id);
+  for (const id of req.metrics ?? []) if (!all.includes(id)) throw new ApiError('invalid_argument', `Unknown metric '${id}'; known: ${all.join(', ')}.`);
+  const metricIds = req.metrics ? all.filter((id) => req.metrics!.includes(id)) : all;
+  const skipped = all.filter((id) => !metricIds.includes(id));
   const total = runs.length + 1;
   let done = 0;
   const judge = async (model: ReturnType<typeof withSplit>, ref: ReturnType<typeof withSplit> | null, ensemble: EvalInputs['ensemble'] | undefined, runSeconds: number | undefined) => {
@@ -97,7 +102,8 @@ export async function buildComparison(ws: Workspace, req: CompareRequest, h: Hoo
       activations: { model: model.acts, original: origOut.acts, ...(ref ? { reference: ref.acts } : {}), sampleSplit: model.sampleSplit },
       ...(runSeconds !== undefined ? { runSeconds } : {}),
     };
-    const r = computeMetrics(inputs);
+    const r = computeMetrics(inputs, metricIds);
+    for (const id of skipped) r[id] = { value: null, missing: 'not computed in this comparison (not requested)' };
     done++;
     h.progress?.(0.05 + (0.9 * done) / total, `metrics: ${done} of ${total} models`);
     return r;
@@ -105,7 +111,7 @@ export async function buildComparison(ws: Workspace, req: CompareRequest, h: Hoo
   const entryOf = (key: string, label: string, role: ComparisonEntry['role'], method: ComparisonEntry['method'], runsOf: ComparisonEntry['runs'], perSeed: Record<string, MetricValue>[]): ComparisonEntry => {
     const metrics: Record<string, MetricSummary> = {};
     const extras: Record<string, Record<string, unknown>> = {};
-    for (const id of metricIds) {
+    for (const id of all) {
       const vals = perSeed.map((s) => s[id]?.value ?? null);
       metrics[id] = summarize(vals, perSeed.find((s) => s[id]?.missing)?.[id]?.missing);
       const ex = perSeed[0]?.[id]?.extra;
@@ -149,7 +155,7 @@ export async function buildComparison(ws: Workspace, req: CompareRequest, h: Hoo
   const refEntry = entries.find((e) => e.role === 'reference');
   for (const e of entries) {
     if (!refEntry || e === refEntry) continue;
-    for (const id of metricIds) {
+    for (const id of all) {
       const a = e.metrics[id]?.mean;
       const b = refEntry.metrics[id]?.mean;
       if (a !== null && a !== undefined && b !== null && b !== undefined) e.metrics[id].gapToRetrain = Math.abs(a - b);
