@@ -301,6 +301,9 @@ export async function runUnlearning(ws: Workspace, p: UnlearnParams, h: Hooks = 
   const seed = p.seed ?? 0;
   if (!Number.isSafeInteger(seed) || seed < 0) throw new ApiError('invalid_argument', `seed must be a non-negative integer, got ${seed}`);
   const b = await resolveBasis(ws, p.model, p.forgetSet);
+  if (method.scope === 'class' && b.indices.forgottenClasses.length === 0) {
+    throw new ApiError('invalid_argument', `${method.name} forgets whole classes only; forget set '${b.forgetSet.data.name}' does not contain every training example of any class.`);
+  }
   const effGuard: GuardrailSettings = method.exact ? { ...guardrail, action: 'off' } : guardrail;
   const key = sha256Hex(
     new TextEncoder().encode(canonicalJson({ type: 'unlearn', v: 1, method: method.id, params, seed, guardrail: effGuard, model: b.original.sha256, forgetSet: b.forgetSet.data.idsSha256, dataset: b.forgetSet.data.dataset.manifestSha256, train: b.trainRule, recipe: method.id === 'retrain' ? b.recipe : null })),
