@@ -89,6 +89,12 @@ describe('lethe unlearn / evaluate / compare / sweep', () => {
     expect(c.entries.map((e: { role: string }) => e.role)).toEqual(['original', 'reference', 'unlearned']);
     const rl = c.entries[2];
     expect(rl.metrics['forget-accuracy'].gapToRetrain).toBeCloseTo(Math.abs(rl.metrics['forget-accuracy'].mean - c.entries[1].metrics['forget-accuracy'].mean), 9);
+    // the relearning probe ran on every model: the retrain reference never learned the class
+    const curve = (e: { extras: Record<string, { steps: number[]; forgetAccuracy: number[] }> }) => e.extras['relearn-forget-accuracy'];
+    expect(curve(c.entries[1]).steps).toEqual([0, 5, 10, 20, 30]);
+    expect(curve(c.entries[1]).forgetAccuracy[0]).toBe(0);
+    expect(curve(c.entries[0]).forgetAccuracy[0]).toBeGreaterThan(90);
+    expect(c.entries[2].metrics['relearn-forget-accuracy'].mean).not.toBeNull();
     const human = await run('compare', '--forget-set', 'cats', '--models', 'toy-mlp-retrain-s0,toy-mlp-rl-s0');
     expect(human.out).toMatch(/Retrain \(reference\)/);
     expect(human.out).toMatch(/Avg\. Gap/);

@@ -18,7 +18,11 @@ import { computeMetrics, METRICS, meanCI } from '../../engine/eval';
 import type { EvalInputs, LayerActivations, MetricValue, ModelOutputs } from '../../engine/eval/types';
 import type { ComparisonEntry, ComparisonManifest, MetricSummary, RunManifest, TypedRef } from '../../engine/runs/contract-types';
 import type { StoredOutputs } from '../../engine/runs/outputs';
-import { evaluateOnForgetSet, getRun, runOutputs, type Hooks, type RunRecord, type Session } from './unlearning';
+import { evaluateOnForgetSet, getRun, resolveBasis, runOutputs, type Hooks, type RunRecord, type Session } from './unlearning';
+import { loadRegisteredModel } from './models';
+import { loadArrays } from '../../engine/unlearn/data';
+import { relearningProbe } from '../../engine/unlearn/relearn';
+import type { ArrayDataset } from '../../engine/train/data';
 import { findForgetSet } from './forget-sets';
 
 export type ComparisonRecord = RecordEnvelope<ComparisonManifest>;
@@ -93,8 +97,23 @@ export async function buildComparison(ws: Workspace, req: CompareRequest, h: Hoo
   const skipped = all.filter((id) => !metricIds.includes(id));
   const total = runs.length + 1;
   let done = 0;
-  const judge = async (model: ReturnType<typeof withSplit>, ref: ReturnType<typeof withSplit> | null, ensemble: EvalInputs['ensemble'] | undefined, runSeconds: number | undefined) => {
+  // the relearning probe needs the models themselves and D_f
+  const wantRelearn = metricIds.includes('relearn-forget-accuracy');
+  let forgetData: ArrayDataset | null = null;
+  const relearnOf = async (modelName: string): Promise<EvalInputs['relearning']> => {
+    if (!wantRelearn) return undefined;
+    if (!forgetData) {
+      const b = await resolveBasis(ws, req.model, fs.id);
+      forgetData = await loadArrays(b.reader, b.indices.forget);
+    }
+    const m = await loadRegisteredModel(ws, modelName);
+    const r = await relearningProbe(m.model, forgetData, { seed: 0, provider: req.provider, threads: req.threads, signal: h.signal });
+    return r ?? undefined;
+  };
+  const judge = async (model: ReturnType<typeof withSplit>, ref: ReturnType<typeof withSplit> | null, ensemble: EvalInputs['ensemble'] | undefined, runSeconds: number | undefined, modelName: string) => {
+    const relearning = await relearnOf(modelName);
     const inputs: EvalInputs = {
+      ...(relearning ? { relearning } : {}),
       model: model.outputs,
       original: origOut.outputs,
       ...(ref ? { reference: ref.outputs } : {}),
@@ -122,7 +141,7 @@ export async function buildComparison(ws: Workspace, req: CompareRequest, h: Hoo
   const runRef = (r: RunRecord): TypedRef => ({ kind: 'runs', id: r.id, sha256: r.manifestSha256 });
 
   // the original
-  const origMetrics = await judge(origOut, retrainOuts[0] ?? null, undefined, undefined);
+  const origMetrics = await judge(origOut, retrainOuts[0] ?? null, undefined, undefined, req.model);
   entries.push(
     entryOf('original', `Original (${req.model})`, 'original', null, [{ seed: 0, run: runRef(origRun), model: origRun.data.refs.original, seconds: null, guardrail: null, notes: origRun.data.notes }], [origMetrics]),
   );
@@ -137,7 +156,7 @@ export async function buildComparison(ws: Workspace, req: CompareRequest, h: Hoo
     const perSeed: Record<string, MetricValue>[] = [];
     for (let i = 0; i < g.length; i++) {
       const ref = isRef ? (retrainOuts.length >= 2 ? retrainOuts[(i + 1) % retrainOuts.length] : null) : (retrainOuts[i] ?? retrainOuts[0] ?? null);
-      perSeed.push(await judge(outs[i], ref, ensemble, g[i].data.seconds ?? undefined));
+      perSeed.push(await judge(outs[i], ref, ensemble, g[i].data.seconds ?? undefined, g[i].data.refs.output!.id));
     }
     const nth = (labels.get(m.id) ?? 0) + 1;
     labels.set(m.id, nth);

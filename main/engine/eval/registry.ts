@@ -3,6 +3,7 @@
 import { validateInputs } from './util';
 import type { EvalInputs, MetricDescriptor, MetricNeed, MetricValue } from './types';
 import { metric as forgetAccuracy } from './metrics/forget-accuracy';
+import { metric as relearn } from './metrics/relearn-forget-accuracy';
 import { metric as retainAccuracy } from './metrics/retain-accuracy';
 import { metric as testAccuracy } from './metrics/test-accuracy';
 import { metric as unlearningAccuracy } from './metrics/unlearning-accuracy';
@@ -44,6 +45,7 @@ export const METRICS: MetricDescriptor[] = [
   finalScore,
   klom,
   runTime,
+  relearn,
 ];
 
 const NEED_TEXT: Record<MetricNeed, string> = {
@@ -52,6 +54,7 @@ const NEED_TEXT: Record<MetricNeed, string> = {
   ensemble: 'needs an ensemble of N unlearned and N retrained models',
   activations: 'needs layer activations',
   runSeconds: 'needs the run time of the method',
+  relearning: 'needs the relearning probe (run with the model and D_f)',
 };
 
 function hasNeed(inputs: EvalInputs, need: MetricNeed): boolean {
@@ -66,6 +69,8 @@ function hasNeed(inputs: EvalInputs, need: MetricNeed): boolean {
       return inputs.activations !== undefined;
     case 'runSeconds':
       return inputs.runSeconds !== undefined;
+    case 'relearning':
+      return inputs.relearning !== undefined;
   }
 }
 

@@ -28,6 +28,8 @@ export interface EvalInputs {
   ensemble?: { unlearned: ModelOutputs[]; retrained: ModelOutputs[] }; // N models each, seeds 0..N-1
   activations?: { model: LayerActivations[]; reference?: LayerActivations[]; original?: LayerActivations[]; sampleSplit?: Uint8Array };
   runSeconds?: number; // wall time of the unlearning method alone
+  /** the relearning probe's curve for this model (engine/unlearn/relearn.ts) */
+  relearning?: { steps: number[]; forgetAccuracy: number[]; probeSize: number; evalSize: number };
 }
 
 export interface MetricValue {
@@ -37,7 +39,7 @@ export interface MetricValue {
   extra?: Record<string, unknown>;
 }
 
-export type MetricNeed = 'reference' | 'original' | 'ensemble' | 'activations' | 'runSeconds';
+export type MetricNeed = 'reference' | 'original' | 'ensemble' | 'activations' | 'runSeconds' | 'relearning';
 
 export interface MetricDescriptor {
   id: string; // kebab-case, stable, e.g. 'forget-accuracy', 'mia-efficacy'
