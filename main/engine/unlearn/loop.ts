@@ -5,13 +5,17 @@
 // own seeded permutations; the first stream defines an epoch. The guardrail is checked every
 // `checkEvery` steps and at the end of every epoch; when it trips with action 'stop' the loop ends
 // and the trainer is reset to the last weights that passed.
+// With the GU projection on (ctx.gu, or LoopOptions.project) every step's update is projected onto
+// the orthogonal complement of the span of retain gradients at the step's starting weights (gu.ts).
 
 import { Rng } from '../train/rng';
 import type { Trainer } from '../train/trainer';
 import type { ArrayDataset } from '../train/data';
 import { exampleSize } from '../train/data';
 import { GuardrailTripped } from './guardrail';
+import { GuProjector, trainableSnapshot } from './gu';
 import type { MethodContext } from './types';
+import type { ProviderName } from '../train/session';
 
 export interface Stream {
   data: ArrayDataset;
@@ -37,6 +41,8 @@ export interface LoopOptions {
   checkEvery?: number;
   /** stream used for RNG seeding of permutations and relabels */
   seedStream?: number;
+  /** GU projection of every update against k retain gradients (default: on with ctx.retain when ctx.gu is set; false = off) */
+  project?: { retain: ArrayDataset; k: number; batchSize?: number } | false;
 }
 
 export interface LoopResult {
@@ -51,6 +57,18 @@ function weightOf(s: Stream, rows: number, total: number): number {
 }
 
 export async function trainLoop(ctx: MethodContext, trainer: Trainer, o: LoopOptions): Promise<LoopResult> {
+  const gu = o.project === false ? null : (o.project ?? (ctx.gu ? { retain: ctx.retain, ...ctx.gu } : null));
+  if (!gu || !o.streams.length || o.streams[0].data.n === 0) return runLoop(ctx, trainer, o, null);
+  const projector = await GuProjector.create(trainer, gu.retain, { k: gu.k, batchSize: gu.batchSize ?? 64, seed: ctx.seed * 1000 + (o.seedStream ?? 0), provider: trainer.provider as ProviderName, threads: trainer.threads });
+  ctx.log('info', `${o.label}: GU projection on (each update projected off ${gu.k} retain gradients).`);
+  try {
+    return await runLoop(ctx, trainer, o, projector);
+  } finally {
+    await projector.dispose();
+  }
+}
+
+async function runLoop(ctx: MethodContext, trainer: Trainer, o: LoopOptions, projector: GuProjector | null): Promise<LoopResult> {
   if (!o.streams.length) throw new Error('trainLoop needs at least one data stream');
   const shape = o.streams[0].data.exampleShape;
   const per = exampleSize(o.streams[0].data);
@@ -129,7 +147,10 @@ export async function trainLoop(ctx: MethodContext, trainer: Trainer, o: LoopOpt
         for (let t = 0; t < counts[si]; t++) w[r++] = wv;
       }
       const lr = o.lr?.(epoch, k, spe);
+      const old = projector ? trainableSnapshot(trainer) : null;
+      const basis = projector ? await projector.basis() : null;
       const out = await trainer.trainStep(x.subarray(0, rows * per), y.subarray(0, rows), rows, shape, w.subarray(0, rows), lr);
+      if (projector) projector.apply(old!, basis!);
       lastLoss = out.loss;
       steps++;
       if (steps % 5 === 0 || steps === total) ctx.progress({ fraction: f0 + ((f1 - f0) * steps) / total, message: `${o.label}: epoch ${epoch + 1}/${o.epochs}, step ${k + 1}/${spe}`, loss: out.loss });

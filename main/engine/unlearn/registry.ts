@@ -21,8 +21,10 @@ import { l1Sparse } from './methods/l1-sparse';
 import { cfK } from './methods/cf-k';
 import { euK } from './methods/eu-k';
 import { iu } from './methods/iu';
+import { sisa } from './methods/sisa';
+import { withGuSwitch } from './gu';
 
-export const METHODS: MethodDescriptor[] = [retrain, ft, ga, neggradPlus, rl, salun, amnesiac, scrub, ssd, fisher, unsir, boundaryShrink, npo, badTeacher, l1Sparse, cfK, euK, iu];
+export const METHODS: MethodDescriptor[] = [retrain, ft, ga, neggradPlus, rl, salun, amnesiac, scrub, ssd, fisher, unsir, boundaryShrink, npo, badTeacher, l1Sparse, cfK, euK, iu, sisa].map(withGuSwitch);
 
 const byId = new Map<string, MethodDescriptor>();
 for (const m of METHODS) {

@@ -60,6 +60,8 @@ export interface MethodContext {
   threads: number;
   signal: AbortSignal;
   guardrail: Guardrail;
+  /** the GU projection switch (gu.ts): set when the run's `gu` parameter is on; trainLoop then projects every update */
+  gu?: { k: number; batchSize: number } | null;
   progress(p: MethodProgress): void;
   log(level: 'info' | 'warn', message: string): void;
   /** a Trainer on the original's weights (or `from`), trainable = ctx.trainable unless given */

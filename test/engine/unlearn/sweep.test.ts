@@ -5,8 +5,8 @@ describe('sweep expansion', () => {
   it('a grid is every combination, validated and filled with defaults', () => {
     const t = expandSweep({ method: 'ga', space: { lr: { values: [1e-4, 5e-4] }, epochs: { values: [2, 5, 7] } }, mode: 'grid', objective: 'tow' });
     expect(t).toHaveLength(6);
-    expect(t[0]).toEqual({ lr: 1e-4, epochs: 2, batchSize: 256 });
-    expect(t[5]).toEqual({ lr: 5e-4, epochs: 7, batchSize: 256 });
+    expect(t[0]).toEqual({ lr: 1e-4, epochs: 2, batchSize: 256, gu: false });
+    expect(t[5]).toEqual({ lr: 5e-4, epochs: 7, batchSize: 256, gu: false });
   });
 
   it('a random search is seeded, respects log ranges and integer parameters', () => {
