@@ -73,6 +73,9 @@ export const API_METHODS = [
   'runs.exportOutputs',
   'comparisons.list',
   'comparisons.get',
+  'unlearning.sweep',
+  'sweeps.list',
+  'sweeps.get',
 ] as const satisfies readonly MethodName[];
 
 export const API_EVENTS = ['jobs.event'] as const satisfies readonly EventName[];

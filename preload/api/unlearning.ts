@@ -18,6 +18,8 @@ import type {
   MetricSummary,
   ComparisonEntry,
   ComparisonManifest,
+  SweepManifest,
+  SweepTrial,
 } from '../../main/engine/runs/contract-types';
 
 // The shapes the engine shares are defined once in main/engine/unlearn/contract-types.ts and
@@ -35,6 +37,8 @@ export type {
   MetricSummary,
   ComparisonEntry,
   ComparisonManifest,
+  SweepManifest,
+  SweepTrial,
 };
 
 export type MethodParamValue = number | boolean | string;
@@ -122,6 +126,44 @@ export interface ComparisonSummary {
 
 export type ComparisonDetail = ComparisonManifest & { id: string };
 
+export type SweepDimensionArg = { values: (number | boolean | string)[] } | { min: number; max: number; log?: boolean };
+
+export interface UnlearningSweepArgs {
+  model: string;
+  forgetSet: string;
+  method: string;
+  /** fixed parameters of every trial */
+  base?: Record<string, number | boolean | string>;
+  space: Record<string, SweepDimensionArg>;
+  mode: 'grid' | 'random';
+  /** random search: number of trials (default 10) */
+  trials?: number;
+  seed?: number;
+  objective: 'tow' | 'avg-gap';
+  guardrail?: Partial<GuardrailSettingsInfo>;
+  name?: string;
+}
+
+export interface UnlearningSweepResult {
+  jobs: JobInfo[];
+  /** the job that writes the sweep record (its result names it) */
+  sweepJobId: string;
+  trials: number;
+}
+
+export interface SweepSummary {
+  id: string;
+  name: string;
+  method: string;
+  objective: 'tow' | 'avg-gap';
+  trials: number;
+  best: Record<string, unknown> | null;
+  bestObjective: number | null;
+  createdAt: string;
+}
+
+export type SweepDetail = SweepManifest & { id: string };
+
 export interface UnlearningMethods {
   'unlearning.methods': MethodDef<Record<string, never>, MethodInfo[]>;
   'unlearning.metrics': MethodDef<Record<string, never>, MetricInfo[]>;
@@ -139,4 +181,12 @@ export interface UnlearningMethods {
   /** newest first */
   'comparisons.list': MethodDef<Record<string, never>, ComparisonSummary[]>;
   'comparisons.get': MethodDef<{ id: string }, ComparisonDetail>;
+  /**
+   * a hyperparameter sweep of one method: every trial (validated up front) is an 'unlearn.run' job,
+   * the retrain reference first; an 'unlearn.sweep' job depending on all of them writes the table
+   * and the best setting (judged against retrain by ToW or Avg. Gap; guardrail-tripped trials never win)
+   */
+  'unlearning.sweep': MethodDef<UnlearningSweepArgs, UnlearningSweepResult>;
+  'sweeps.list': MethodDef<Record<string, never>, SweepSummary[]>;
+  'sweeps.get': MethodDef<{ id: string }, SweepDetail>;
 }

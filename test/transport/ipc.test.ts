@@ -39,7 +39,7 @@ function keyPaths(obj: object): string[] {
 describe('the preload surface', () => {
   it('exposes exactly one global, lethe, with exactly these verbs', () => {
     expect(Object.keys(fake.exposed)).toEqual(['lethe']);
-    expect(Object.keys(fake.exposed.lethe as object).sort()).toEqual(['app', 'comparisons', 'datasets', 'forgetSets', 'jobs', 'models', 'runs', 'settings', 'unlearning', 'workspace']);
+    expect(Object.keys(fake.exposed.lethe as object).sort()).toEqual(['app', 'comparisons', 'datasets', 'forgetSets', 'jobs', 'models', 'runs', 'settings', 'sweeps', 'unlearning', 'workspace']);
     const lethe = fake.exposed.lethe as LetheBridge;
     // Pinned: adding a method to the contract must update this list on purpose.
     expect(keyPaths(lethe)).toEqual([
@@ -84,9 +84,12 @@ describe('the preload surface', () => {
       'runs.list',
       'settings.get',
       'settings.update',
+      'sweeps.get',
+      'sweeps.list',
       'unlearning.methods',
       'unlearning.metrics',
       'unlearning.plan',
+      'unlearning.sweep',
       'workspace.info',
     ]);
     expect(keyPaths(lethe)).toEqual(bridgeKeys());

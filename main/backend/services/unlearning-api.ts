@@ -7,6 +7,9 @@ import { createHash } from 'node:crypto';
 import { ApiError } from '../../../preload/api/common';
 import type { JobInfo, JobSubmit } from '../../../preload/api/jobs';
 import type {
+  UnlearningSweepArgs,
+  UnlearningSweepResult,
+  SweepSummary,
   ComparisonSummary,
   MetricInfo,
   RunDetail,
@@ -19,7 +22,8 @@ import { METRICS } from '../../engine/eval';
 import { listMethods, getMethod } from '../../engine/unlearn/registry';
 import { canonicalJson } from '../../engine/util/canonical-json';
 import { outputsCsv, encodeOutputs } from '../../engine/runs/outputs';
-import type { ComparisonManifest, RunManifest } from '../../engine/runs/contract-types';
+import type { ComparisonManifest, RunManifest, SweepManifest } from '../../engine/runs/contract-types';
+import { expandSweep } from '../../engine/unlearn/sweep';
 import { engineToApiError } from '../errors';
 import type { Workspace } from '../workspace/types';
 import { writeFileAtomic } from '../workspace/atomic';
@@ -127,6 +131,63 @@ export async function planUnlearning(deps: PlanDeps, a: UnlearningPlanArgs): Pro
   }
 }
 
+// ---------- sweeps ----------
+
+export async function planSweep(deps: PlanDeps, a: UnlearningSweepArgs): Promise<UnlearningSweepResult> {
+  let trials: Record<string, unknown>[];
+  try {
+    trials = expandSweep({ method: a.method, base: a.base, space: a.space, mode: a.mode, trials: a.trials, seed: a.seed, objective: a.objective });
+    validateUnlearnParams({ model: a.model, forgetSet: a.forgetSet, method: 'retrain', guardrail: a.guardrail });
+  } catch (e) {
+    throw engineToApiError(e);
+  }
+  const ws = deps.workspace;
+  const model = await getModelRecord(ws, a.model).catch((e) => {
+    throw engineToApiError(e);
+  });
+  const fs = await findForgetSet(ws, a.forgetSet);
+  const method = getMethod(a.method);
+  const submitted: JobInfo[] = [];
+  try {
+    submitted.push(await deps.submitJob({ kind: 'unlearn.run', title: `Retrain reference on '${model.id}' forgetting '${fs.data.name}'`, params: { model: model.id, forgetSet: fs.id, method: 'retrain', params: {}, seed: 0 } }));
+    for (let i = 0; i < trials.length; i++) {
+      submitted.push(
+        await deps.submitJob({
+          kind: 'unlearn.run',
+          title: `${method.name} sweep trial ${i + 1}/${trials.length} on '${fs.data.name}'`,
+          params: { model: model.id, forgetSet: fs.id, method: method.id, params: trials[i], seed: 0, ...(a.guardrail ? { guardrail: a.guardrail } : {}) },
+        }),
+      );
+    }
+    const sweep = await deps.submitJob({
+      kind: 'unlearn.sweep',
+      title: `${method.name} sweep (${trials.length} trials) on '${fs.data.name}'`,
+      params: { model: model.id, forgetSet: fs.id, spec: { method: method.id, base: a.base ?? {}, space: a.space, mode: a.mode, ...(a.trials !== undefined ? { trials: a.trials } : {}), seed: a.seed ?? 0, objective: a.objective }, ...(a.guardrail ? { guardrail: a.guardrail } : {}), ...(a.name ? { name: a.name } : {}) },
+      dependsOn: submitted.map((j) => j.id),
+    });
+    return { jobs: [...submitted, sweep], sweepJobId: sweep.id, trials: trials.length };
+  } catch (e) {
+    for (const j of submitted) await deps.cancelJob?.(j.id).catch(() => {});
+    throw e;
+  }
+}
+
+export async function listSweeps(ws: Workspace): Promise<SweepSummary[]> {
+  const recs = await ws.listRecords<SweepManifest>('sweeps');
+  return recs
+    .map((r) => ({
+      id: r.id,
+      name: r.data.name,
+      method: r.data.method.id,
+      objective: r.data.spec.objective,
+      trials: r.data.trials.length,
+      best: r.data.best === null ? null : r.data.trials[r.data.best].params,
+      bestObjective: r.data.best === null ? null : r.data.trials[r.data.best].objective,
+      createdAt: r.createdAt,
+    }))
+    .sort((x, y) => y.createdAt.localeCompare(x.createdAt));
+}
+
 // ---------- runs ----------
 
 export function summarizeRun(r: RunRecord): RunSummary {
@@ -206,6 +267,13 @@ export function unlearningHandlers(deps: PlanDeps): MethodHandlers<UnlearningMet
     'runs.get': async ({ id }) => runDetail(ws, id),
     'runs.exportOutputs': async (a) => exportRunOutputs(ws, a),
     'comparisons.list': async () => listComparisons(ws),
+    'unlearning.sweep': async (a) => planSweep(deps, a),
+    'sweeps.list': async () => listSweeps(ws),
+    'sweeps.get': async ({ id }) => {
+      const r = await ws.getRecord<SweepManifest>('sweeps', id);
+      if (!r) throw new ApiError('not_found', `There is no sweep '${id}'.`);
+      return { id: r.id, ...r.data };
+    },
     'comparisons.get': async ({ id }) => {
       const r = await getComparison(ws, id);
       return { id: r.id, ...structuredClone(r.data) };

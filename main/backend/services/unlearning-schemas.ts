@@ -46,4 +46,24 @@ export const unlearningArgSchemas = {
   'runs.exportOutputs': z.object({ id: recordId, path: z.string().min(1).max(4096), format: z.enum(['npz', 'csv']), overwrite: z.boolean().optional() }).strict(),
   'comparisons.list': z.object({}).strict(),
   'comparisons.get': z.object({ id: recordId }).strict(),
+  'unlearning.sweep': z
+    .object({
+      model: recordId,
+      forgetSet: forgetSetRef,
+      method: methodId,
+      base: z.record(paramValue).optional(),
+      space: z.record(z.union([z.object({ values: z.array(paramValue).min(1).max(500) }).strict(), z.object({ min: z.number(), max: z.number(), log: z.boolean().optional() }).strict()])),
+      mode: z.enum(['grid', 'random']),
+      trials: z.number().int().optional(),
+      seed: z.number().int().min(0).optional(),
+      objective: z.enum(['tow', 'avg-gap']),
+      guardrail: z
+        .object({ maxDropPoints: z.number().optional(), action: z.enum(['stop', 'flag', 'off']).optional(), sliceSize: z.number().optional() })
+        .strict()
+        .optional(),
+      name: z.string().min(1).max(200).optional(),
+    })
+    .strict(),
+  'sweeps.list': z.object({}).strict(),
+  'sweeps.get': z.object({ id: recordId }).strict(),
 } satisfies { [M in keyof UnlearningMethods]: z.ZodType<UnlearningMethods[M]['args'], z.ZodTypeDef, unknown> };

@@ -13,7 +13,7 @@ import { forgetSetHandlers } from '../../../main/backend/services/forget-sets';
 import { createModel } from '../../../main/backend/services/models';
 import { planUnlearning, unlearningHandlers } from '../../../main/backend/services/unlearning-api';
 import { datasetImport } from '../../../main/backend/jobs/kinds/dataset-import';
-import { unlearnCompare, unlearnRun } from '../../../main/backend/jobs/kinds/unlearn';
+import { unlearnCompare, unlearnRun, unlearnSweep } from '../../../main/backend/jobs/kinds/unlearn';
 import type { JobContext } from '../../../main/backend/jobs/types';
 import { validateArgs } from '../../../main/backend/validation';
 import { encodeOutputs, type StoredOutputs } from '../../../main/engine/runs/outputs';
@@ -60,6 +60,7 @@ const deps = () => ({
     // the real runner validates a kind's params at submission: so does this fake
     if (s.kind === 'unlearn.run') unlearnRun.validate(s.params);
     if (s.kind === 'unlearn.compare') unlearnCompare.validate(s.params);
+    if (s.kind === 'unlearn.sweep') unlearnSweep.validate(s.params);
     submitted.push(s);
     return fakeJob(submitted.length, s);
   },
@@ -202,6 +203,35 @@ describe('unlearning.plan', () => {
       failOn = null;
     }
     expect(cancelled).toEqual(['job-1', 'job-2']);
+  });
+});
+
+describe('unlearning.sweep', () => {
+  it('submits the retrain reference, one run per trial (validated, defaults filled) and a summary job depending on all', async () => {
+    submitted = [];
+    const r = await h['unlearning.sweep']({ model: 'mlp-a', forgetSet: 'class a', method: 'ga', space: { lr: { values: [1e-4, 1e-3] }, epochs: { values: [1, 2] } }, mode: 'grid', objective: 'tow', base: { batchSize: 16 } });
+    expect(r.trials).toBe(4);
+    const runs = submitted.filter((s) => s.kind === 'unlearn.run');
+    expect((runs[0].params as { method: string }).method).toBe('retrain');
+    expect(runs.slice(1).map((s) => (s.params as { params: Record<string, number> }).params)).toMatchObject([
+      { lr: 1e-4, epochs: 1, batchSize: 16 },
+      { lr: 1e-4, epochs: 2, batchSize: 16 },
+      { lr: 1e-3, epochs: 1, batchSize: 16 },
+      { lr: 1e-3, epochs: 2, batchSize: 16 },
+    ]);
+    const last = submitted.at(-1)!;
+    expect(last.kind).toBe('unlearn.sweep');
+    expect(last.dependsOn).toHaveLength(5);
+    expect(r.sweepJobId).toBe(`job-${submitted.length}`);
+  });
+
+  it('refuses an unknown parameter or a bad range before submitting anything', async () => {
+    submitted = [];
+    await refused(h['unlearning.sweep']({ model: 'mlp-a', forgetSet: 'class a', method: 'ga', space: { speed: { values: [1] } }, mode: 'grid', objective: 'tow' }), /ga has no parameter 'speed'/);
+    await refused(h['unlearning.sweep']({ model: 'mlp-a', forgetSet: 'class a', method: 'ga', space: { lr: { values: [-1] } }, mode: 'grid', objective: 'tow' }), /'lr'/);
+    expect(submitted).toHaveLength(0);
+    expect(await h['sweeps.list']({})).toEqual([]);
+    await refused(h['sweeps.get']({ id: 'nope' }), /no sweep/, 'not_found');
   });
 });
 
