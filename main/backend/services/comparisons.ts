@@ -14,7 +14,8 @@
 import { randomBytes } from 'node:crypto';
 import { ApiError } from '../../../preload/api/common';
 import type { Workspace, RecordEnvelope } from '../workspace/types';
-import { computeMetrics, METRICS, meanCI } from '../../engine/eval';
+import { computeMetrics, loadSvm, METRICS, meanCI } from '../../engine/eval';
+import { primeFromCache, saveToCache } from './metric-cache';
 import type { EvalInputs, LayerActivations, MetricValue, ModelOutputs } from '../../engine/eval/types';
 import type { ComparisonEntry, ComparisonManifest, MetricSummary, RunManifest, TypedRef } from '../../engine/runs/contract-types';
 import type { StoredOutputs } from '../../engine/runs/outputs';
@@ -66,7 +67,11 @@ export async function buildComparison(ws: Workspace, req: CompareRequest, h: Hoo
   }
   h.progress?.(0.02, 'evaluating the original model');
   const origRun = (await evaluateOnForgetSet(ws, { model: req.model, forgetSet: fs.id, provider: req.provider, threads: req.threads }, { signal: h.signal })).run;
+  await loadSvm();
   const origOut = withSplit(await runOutputs(ws, origRun));
+  const shaOf = new Map<ModelOutputs, string>();
+  shaOf.set(origOut.outputs, origRun.blobs.outputs.sha256);
+  await primeFromCache(ws, origRun.blobs.outputs.sha256, origOut.outputs);
 
   // group runs by method + parameters; seeds ordered
   const groups = new Map<string, RunRecord[]>();
@@ -84,7 +89,11 @@ export async function buildComparison(ws: Workspace, req: CompareRequest, h: Hoo
   const outCache = new Map<string, ReturnType<typeof withSplit>>();
   const outputsOf = async (r: RunRecord) => {
     let o = outCache.get(r.id);
-    if (!o) outCache.set(r.id, (o = withSplit(await runOutputs(ws, r))));
+    if (!o) {
+      outCache.set(r.id, (o = withSplit(await runOutputs(ws, r))));
+      shaOf.set(o.outputs, r.blobs.outputs.sha256);
+      await primeFromCache(ws, r.blobs.outputs.sha256, o.outputs);
+    }
     return o;
   };
   const retrainOuts = await Promise.all(retrain.map(outputsOf));
@@ -122,6 +131,7 @@ export async function buildComparison(ws: Workspace, req: CompareRequest, h: Hoo
       ...(runSeconds !== undefined ? { runSeconds } : {}),
     };
     const r = computeMetrics(inputs, metricIds);
+    for (const o of [model.outputs, ref?.outputs, origOut.outputs]) if (o && shaOf.has(o)) await saveToCache(ws, shaOf.get(o)!, o);
     for (const id of skipped) r[id] = { value: null, missing: 'not computed in this comparison (not requested)' };
     done++;
     h.progress?.(0.05 + (0.9 * done) / total, `metrics: ${done} of ${total} models`);

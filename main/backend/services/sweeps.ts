@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { ApiError } from '../../../preload/api/common';
 import type { Workspace, RecordEnvelope } from '../workspace/types';
 import type { SweepManifest, SweepTrial } from '../../engine/runs/contract-types';
-import { computeMetrics } from '../../engine/eval';
+import { computeMetrics, loadSvm } from '../../engine/eval';
+import { primeFromCache, saveToCache } from './metric-cache';
 import { bestTrial, expandSweep, type SweepSpec } from '../../engine/unlearn/sweep';
 import { getMethod } from '../../engine/unlearn/registry';
 import { getRun, runOutputs, runUnlearning, type Hooks, type Session } from './unlearning';
@@ -27,13 +28,18 @@ export async function summarizeSweep(ws: Workspace, req: SweepRequest, retrainRu
   const method = getMethod(req.spec.method);
   const ref = await getRun(ws, retrainRunId);
   if (ref.data.method?.id !== 'retrain') throw new ApiError('invalid_argument', `run '${retrainRunId}' is not a retrain run.`);
+  await loadSvm();
   const refOut = await runOutputs(ws, ref);
+  await primeFromCache(ws, ref.blobs.outputs.sha256, refOut);
   const trials: SweepTrial[] = [];
   for (const id of trialRunIds) {
     const r = await getRun(ws, id);
     if (r.data.refs.forgetSet.id !== ref.data.refs.forgetSet.id || r.data.refs.original.sha256 !== ref.data.refs.original.sha256) throw new ApiError('invalid_argument', `run '${id}' is not on the same model and forget set as the reference.`);
     const out = await runOutputs(ws, r);
+    await primeFromCache(ws, r.blobs.outputs.sha256, out);
     const v = computeMetrics({ model: out, reference: refOut }, ['tow', 'avg-gap', 'mia-efficacy']);
+    await saveToCache(ws, r.blobs.outputs.sha256, out);
+    await saveToCache(ws, ref.blobs.outputs.sha256, refOut);
     const tow = v['tow']?.value ?? null;
     const avgGap = v['avg-gap']?.value ?? null;
     trials.push({

@@ -38,6 +38,7 @@ import type { Recipe } from '../../engine/unlearn/types';
 import { computeOutputs, decodeOutputs, encodeOutputs, type StoredOutputs } from '../../engine/runs/outputs';
 import type { RunManifest, TypedRef, RunDataCounts } from '../../engine/runs/contract-types';
 import { randomBytes } from 'node:crypto';
+import { ensureMia } from './metric-cache';
 
 export type RunRecord = RecordEnvelope<RunManifest>;
 
@@ -256,6 +257,7 @@ async function evaluateWithBasis(ws: Workspace, b: Basis, modelName: string, s: 
     endedAt: new Date().toISOString(),
   };
   const run = await ws.putRecord<RunManifest>('runs', id, data, { outputs: blob });
+  await ensureMia(ws, blob.sha256, outputs);
   return { run, cached: false };
 }
 
@@ -400,6 +402,9 @@ export async function runUnlearning(ws: Workspace, p: UnlearnParams, h: Hooks = 
   };
   const run = await ws.putRecord<RunManifest>('runs', id, data, { outputs: blob });
   await lockForgetSetFor(ws, b.forgetSet.id, id);
+  // MIA-Efficacy (one SVC fit) is computed here, cached by the outputs' hash, so comparisons reuse it
+  h.progress?.(0.98, 'membership-inference attack (SVC) on the unlearned model');
+  await ensureMia(ws, blob.sha256, outputs);
   return { run, cached: false, modelId: saved.name };
 }
 

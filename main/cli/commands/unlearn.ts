@@ -10,7 +10,7 @@ import { withWorkspace } from '../workspace';
 import { all, computeChoice, list, num, str, PROVIDERS } from '../options';
 import { METHODS, getMethod, listMethods } from '../../engine/unlearn/registry';
 import { describeParams, formatParamHelp, parseParamAssignments } from '../../engine/unlearn/params';
-import { computeMetrics, METRICS } from '../../engine/eval';
+import { computeMetrics, loadSvm, METRICS } from '../../engine/eval';
 import { comparisonTable } from '../../engine/runs/table';
 import { encodeOutputs, outputsCsv } from '../../engine/runs/outputs';
 import { checkOutputFile } from '../../backend/services/output-target';
@@ -155,6 +155,7 @@ export const evaluateCommand: CliCommand = {
         const origName = await originalOf(ws, model);
         const oo = origName !== model ? await ev(origName) : undefined;
         const act = (o: typeof mo) => o.activations;
+        await loadSvm();
         const values = computeMetrics({ model: mo, ...(ro ? { reference: ro } : {}), ...(oo ? { original: oo } : {}), activations: { model: act(mo), ...(ro ? { reference: act(ro) } : {}), ...(oo ? { original: act(oo) } : {}), sampleSplit: Uint8Array.from(mo.sample, (r) => mo.split[r]) } });
         if (outFile) await writeFile(resolve(outFile), /\.csv$/i.test(outFile) ? outputsCsv(mo) : encodeOutputs(mo, false));
         return { model, reference: refName ?? null, original: oo ? origName : null, values };

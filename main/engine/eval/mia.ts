@@ -65,6 +65,18 @@ export function miaEfficacy(m: ModelOutputs, feature: MiaFeature): MetricValue {
   return res;
 }
 
+/** Results already known for this model object (e.g. read from a cache keyed by the outputs' hash). */
+export function primeMiaEfficacy(m: ModelOutputs, feature: MiaFeature, value: MetricValue): void {
+  let byFeature = memo.get(m);
+  if (!byFeature) memo.set(m, (byFeature = new Map()));
+  byFeature.set(feature, value);
+}
+
+/** The results computed (or primed) so far for this model object. */
+export function knownMiaEfficacy(m: ModelOutputs): [MiaFeature, MetricValue][] {
+  return [...(memo.get(m)?.entries() ?? [])];
+}
+
 function miaEfficacyUncached(m: ModelOutputs, feature: MiaFeature): MetricValue {
   const forget = rowsOf(m, 'forget');
   const retain = rowsOf(m, 'retain');
