@@ -44,12 +44,19 @@ export const DEMO_METHODS: DemoMethod[] = [
  */
 export const DEMO_METRICS: string[] = METRICS.map((m) => m.id).filter((id) => id !== 'mia-efficacy-entropy' && id !== 'mia-efficacy-m-entropy');
 
+/**
+ * The original is trained on a seeded class-stratified 20,000 of the 60,000 training images so the
+ * whole demo (two forget sets, eight models each, every metric) fits in minutes on a 2-core CPU;
+ * `lethe demo --max-train 0` uses all of them.
+ */
+export const DEMO_MAX_TRAIN = 20_000;
+
 export interface DemoOptions {
   provider?: ProviderName;
   threads?: number;
   /** seeds per model (default 1) */
   seeds?: number;
-  /** train the original on a seeded stratified subset of this many examples (default: all) */
+  /** train the original on a seeded stratified subset of this many examples (default DEMO_MAX_TRAIN; 0 = all) */
   maxTrain?: number;
   /** epochs of the original (and so of the retrain reference) */
   epochs?: number;
@@ -94,6 +101,7 @@ export async function runDemo(ws: Workspace, o: DemoOptions = {}, h: DemoHooks =
   const { datasetManifestSha256 } = await import('../../engine/data/store');
   const session = { provider: o.provider, threads: o.threads ?? 1 };
   const seeds = o.seeds ?? 1;
+  const maxTrain = o.maxTrain === 0 ? undefined : (o.maxTrain ?? DEMO_MAX_TRAIN);
   const methods = o.methods ?? DEMO_METHODS;
   const stages: DemoStageTime[] = [];
   const t0 = performance.now();
@@ -130,17 +138,17 @@ export async function runDemo(ws: Workspace, o: DemoOptions = {}, h: DemoHooks =
   const epochs = o.epochs ?? 2;
   await stage('train original', async (report) => {
     const have = await ws.getRecord<ModelManifest>('models', ORIGINAL);
-    const ok = have?.data.training?.data.dataset?.manifestSha256 === datasetManifestSha256(dsRec.data) && have.data.training?.epochs === epochs && (have.data.training?.data.dataset?.maxTrainExamples ?? null) === (o.maxTrain ?? null);
+    const ok = have?.data.training?.data.dataset?.manifestSha256 === datasetManifestSha256(dsRec.data) && have.data.training?.epochs === epochs && (have.data.training?.data.dataset?.maxTrainExamples ?? null) === (maxTrain ?? null);
     if (have && ok) return { value: ORIGINAL, cached: true };
     if (have) throw new ApiError('conflict', `A model named '${ORIGINAL}' exists but was trained differently; delete it or use another workspace.`);
-    const files = await datasetTrainingFiles(ws, dsRec, { maxTrain: o.maxTrain, seed: 0, signal: h.signal });
+    const files = await datasetTrainingFiles(ws, dsRec, { maxTrain, seed: 0, signal: h.signal });
     await trainModel(
       ws,
       {
         model: BASE,
         data: files.train,
         test: files.test ?? undefined,
-        datasetRef: { id: dsRec.id, name: dsRec.data.name, manifestSha256: datasetManifestSha256(dsRec.data), ...(o.maxTrain !== undefined ? { maxTrainExamples: o.maxTrain } : {}) },
+        datasetRef: { id: dsRec.id, name: dsRec.data.name, manifestSha256: datasetManifestSha256(dsRec.data), ...(maxTrain !== undefined ? { maxTrainExamples: maxTrain } : {}) },
         epochs,
         batchSize: 128,
         lr: 0.05,

@@ -18,7 +18,7 @@ export const demoCommand: CliCommand = {
     seeds: { type: 'string', description: 'seeds per model (default 1; 2 or more add ensemble metrics and confidence intervals)' },
     threads: { type: 'string', description: 'intra-op threads (default: the workspace setting, else 1)' },
     provider: { type: 'string', description: `execution provider: ${PROVIDERS.join(', ')}` },
-    'max-train': { type: 'string', description: 'train the original on a seeded stratified subset of this many examples (default: the whole train split)' },
+    'max-train': { type: 'string', description: 'train the original on a seeded stratified subset of this many examples (default 20000; 0 = the whole train split)' },
     epochs: { type: 'string', description: 'epochs of the original and the retrain reference (default 2)' },
     methods: { type: 'string', description: 'method ids to run (default: ft, ga, rl, salun, ssd, scrub, neggrad-plus with the demo settings)' },
     'forget-class': { type: 'string', description: "the class forgotten in the class-forgetting part (default 'Bag')" },
@@ -41,7 +41,7 @@ export const demoCommand: CliCommand = {
       const r = await withWorkspace(ctx, (ws) =>
         runDemo(
           ws,
-          { ...compute, seeds: num(ctx, 'seeds', { int: true, min: 1, max: 20 }), maxTrain: num(ctx, 'max-train', { int: true, min: 100 }), epochs: num(ctx, 'epochs', { int: true, min: 1, max: 100 }), ...(methods ? { methods } : {}), ...(fc !== undefined ? { forgetClass: /^\d+$/.test(fc) ? Number(fc) : fc } : {}) },
+          { ...compute, seeds: num(ctx, 'seeds', { int: true, min: 1, max: 20 }), maxTrain: num(ctx, 'max-train', { int: true, min: 0 }), epochs: num(ctx, 'epochs', { int: true, min: 1, max: 100 }), ...(methods ? { methods } : {}), ...(fc !== undefined ? { forgetClass: /^\d+$/.test(fc) ? Number(fc) : fc } : {}) },
           {
             signal: stop.signal,
             progress: (stageName, fraction, message) => {
