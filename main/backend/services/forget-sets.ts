@@ -97,7 +97,7 @@ export async function scorerForModel(ws: Workspace, model: Record<string, unknow
       }
       if (loaded.externalData.length > 0)
         throw new ApiError('invalid_argument', `The model ${model.path} keeps its weights in external files; export it with the weights embedded to score with it.`);
-      return await OnnxExampleScorer.create(loaded.bytes, { path: model.path, sha256: loaded.sha256 }, { norm });
+      return await OnnxExampleScorer.create(loaded.model, { path: model.path, sha256: loaded.sha256 }, { norm });
     }
   } catch (e) {
     if (isCodedError(e)) throw e;

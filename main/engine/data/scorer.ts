@@ -1,14 +1,17 @@
 // Per-example scores from an original model, for worst-case forget sets.
 //
 // ExampleScorer is the small interface the forget-set builder needs: given a dataset, example indices
-// and a metric, return one score per example. OnnxExampleScorer implements it by running the model's
-// inference ONNX (weights baked in; one input, logits output) in onnxruntime-node on batches, and
-// computing the scores in JS from the logits:
+// and a metric, return one score per example. OnnxExampleScorer implements it by running the model
+// through the engine's one inference path, the evaluation graph (train/evaluator.ts EvalRunner, the
+// same graph and session code as evaluateModel), on batches streamed from the dataset reader, and
+// computing the scores from its logits with the per-example quantities of eval/quantities.ts:
 //
-//   loss                cross-entropy  CE_i = logsumexp(z_i) - z_i[y_i]            (worst = highest)
-//   margin              z_i[y_i] - max_{k != y_i} z_i[k]                             (worst = lowest)
+//   loss                crossEntropyLoss  CE_i = logsumexp(z_i) - z_i[y_i]               (worst = highest)
+//   margin              maxMargin         z_i[y_i] - max_{k != y_i} z_i[k]                (worst = lowest)
+//                       (the max margin; not the evaluation graph's logitMargin z_y - logsumexp_{k != y} z_k,
+//                       KLoM's margin. The metric id stays 'margin': it is stored in forget sets.)
 //   memorization-proxy  class-standardised loss  (CE_i - mean_c CE) / std_c CE over the scored
-//                       examples of the same class c = y_i                           (worst = highest)
+//                       examples of the same class c = y_i                              (worst = highest)
 //
 // The memorization proxy is a cheap stand-in for Feldman-style memorization scores (which need many
 // models trained with and without each example): examples the original model finds unusually hard
@@ -20,16 +23,22 @@
 // per-channel mean/std, in the layout the model declares: rank-4 inputs are NCHW unless the last dim
 // equals the channel count and the second does not (then NHWC); rank-2 inputs get flattened rows.
 
-import * as ort from 'onnxruntime-node';
 import { readFile } from 'node:fs/promises';
 import type { DatasetReader } from './store';
+import type { Model } from '../onnx/ir';
+import { decodeModel } from '../onnx/codec';
+import { EvalRunner } from '../train/evaluator';
+import { crossEntropyLoss, maxMargin, type QuantityName } from '../eval/quantities';
 
 export type ScoreMetric = 'loss' | 'margin' | 'memorization-proxy';
 export const SCORE_METRICS: ScoreMetric[] = ['loss', 'margin', 'memorization-proxy'];
 
+/** The engine quantity (eval/quantities.ts) each score metric is built from. */
+export const SCORE_QUANTITY = { loss: 'crossEntropyLoss', margin: 'maxMargin', 'memorization-proxy': 'crossEntropyLoss' } as const satisfies Record<ScoreMetric, QuantityName>;
+
 export const SCORE_DEFINITIONS: Record<ScoreMetric, string> = {
   loss: 'cross-entropy loss of the true label under the original model (higher = harder to unlearn)',
-  margin: 'logit of the true label minus the largest other logit under the original model (lower = harder)',
+  margin: 'max margin: z_y − max of the other logits (the true label\'s logit minus the largest other logit) under the original model (lower = harder to unlearn)',
   'memorization-proxy':
     'class-standardised cross-entropy (loss - mean loss of the scored examples of the same class) / their std (higher = more atypical for its class, a proxy for memorization)',
 };
@@ -56,6 +65,7 @@ export interface ExampleScorer {
 export interface OnnxScorerOptions {
   batchSize?: number;
   norm?: { mean: number[]; std: number[] };
+  /** intra-op threads (default 0 = all cores) */
   intraOpThreads?: number;
   /** which output holds the logits (default: 'logits' if present, else the first output) */
   outputName?: string;
@@ -63,36 +73,37 @@ export interface OnnxScorerOptions {
 
 export class OnnxExampleScorer implements ExampleScorer {
   private constructor(
-    private session: ort.InferenceSession,
-    private inputName: string,
-    private outputName: string,
-    private inputShape: readonly (number | string)[],
+    private runner: EvalRunner,
     private opts: OnnxScorerOptions,
     readonly description: Record<string, unknown>,
   ) {}
 
-  static async create(model: Uint8Array | string, description: Record<string, unknown>, opts: OnnxScorerOptions = {}): Promise<OnnxExampleScorer> {
-    const bytes = typeof model === 'string' ? await readFile(model) : model;
-    const session = await ort.InferenceSession.create(bytes, {
-      executionProviders: ['cpu'],
-      intraOpNumThreads: opts.intraOpThreads ?? 0,
-      graphOptimizationLevel: 'all',
-    });
-    if (session.inputNames.length < 1) throw new Error('the model has no inputs');
-    const meta = session.inputMetadata[0] as { shape?: readonly (number | string)[] } | undefined;
-    const outputName = opts.outputName ?? (session.outputNames.includes('logits') ? 'logits' : session.outputNames[0]);
-    if (!session.outputNames.includes(outputName)) throw new Error(`the model has no output '${outputName}'`);
-    return new OnnxExampleScorer(session, session.inputNames[0], outputName, meta?.shape ?? [], opts, description);
+  /** model: the inference model (IR), its ONNX bytes, or an ONNX file path (weights embedded). */
+  static async create(model: Model | Uint8Array | string, description: Record<string, unknown>, opts: OnnxScorerOptions = {}): Promise<OnnxExampleScorer> {
+    let m: Model;
+    if (typeof model === 'string' || model instanceof Uint8Array) {
+      const d = decodeModel(typeof model === 'string' ? await readFile(model) : model);
+      if (d.externalData.length) throw new Error('the model keeps its weights in external files; export it with the weights embedded');
+      m = d.model;
+    } else m = model;
+    const outs = m.graph.outputs.map((o) => o.name);
+    if (outs.length < 1) throw new Error('the model has no outputs');
+    const outputName = opts.outputName ?? (outs.includes('logits') ? 'logits' : outs[0]);
+    if (!outs.includes(outputName)) throw new Error(`the model has no output '${outputName}'`);
+    const runner = await EvalRunner.open(m, { logits: outputName, threads: opts.intraOpThreads ?? 0 });
+    return new OnnxExampleScorer(runner, opts, description);
   }
 
   private layout(reader: DatasetReader): 'NCHW' | 'NHWC' | 'flat' {
     const m = reader.manifest;
-    if (m.kind === 'tabular' || this.inputShape.length === 2) return 'flat';
+    const shape = this.runner.inputShape ?? [];
+    if (m.kind === 'tabular' || shape.length === 2) return 'flat';
     const C = m.sampleShape[2];
-    if (this.inputShape.length === 4 && this.inputShape[3] === C && this.inputShape[1] !== C) return 'NHWC';
+    if (shape.length === 4 && shape[3] === C && shape[1] !== C) return 'NHWC';
     return 'NCHW';
   }
 
+  /** Row-major logits [indices.length, k] from the evaluation graph. */
   async logits(reader: DatasetReader, indices: readonly number[], signal?: AbortSignal, onProgress?: (d: number, t: number) => void): Promise<{ logits: Float32Array; k: number }> {
     const bs = this.opts.batchSize ?? 256;
     const layout = this.layout(reader);
@@ -115,12 +126,12 @@ export class OnnxExampleScorer implements ExampleScorer {
         for (let i = 0; i < raw.length; i++) data[i] = (raw[i] / 255 - mean[i % C]) / std[i % C];
         dims = layout === 'NHWC' ? [idx.length, ...reader.manifest.sampleShape] : [idx.length, reader.rowElems];
       }
-      const res = await this.session.run({ [this.inputName]: new ort.Tensor('float32', data, dims) });
-      const t = res[this.outputName];
-      const vals = t.data as Float32Array;
+      const labels = BigInt64Array.from(idx, (i) => BigInt(reader.labels[i]));
+      const res = await this.runner.run(data, dims, labels);
+      const vals = res.logits;
       if (!out) {
         k = vals.length / idx.length;
-        if (!Number.isInteger(k) || k < 2) throw new Error(`the model output '${this.outputName}' does not look like class logits (shape ${t.dims.join('x')})`);
+        if (!Number.isInteger(k) || k < 2) throw new Error(`the model's logits do not look like class logits (${vals.length} values for ${idx.length} examples)`);
         if (k < reader.manifest.classNames.length)
           throw new Error(`the model predicts ${k} classes but the dataset has ${reader.manifest.classNames.length}`);
         out = new Float32Array(indices.length * k);
@@ -138,7 +149,7 @@ export class OnnxExampleScorer implements ExampleScorer {
   }
 
   async release(): Promise<void> {
-    await this.session.release();
+    await this.runner.release();
   }
 }
 
@@ -146,24 +157,8 @@ export class OnnxExampleScorer implements ExampleScorer {
 export function scoresFromLogits(logits: Float32Array | Float64Array, k: number, labels: readonly number[], metric: ScoreMetric): Float64Array {
   const n = labels.length;
   const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const base = i * k;
-    const y = labels[i];
-    let max = -Infinity;
-    let maxOther = -Infinity;
-    for (let j = 0; j < k; j++) {
-      const z = logits[base + j];
-      if (z > max) max = z;
-      if (j !== y && z > maxOther) maxOther = z;
-    }
-    if (metric === 'margin') {
-      out[i] = logits[base + y] - maxOther;
-    } else {
-      let s = 0;
-      for (let j = 0; j < k; j++) s += Math.exp(logits[base + j] - max);
-      out[i] = max + Math.log(s) - logits[base + y];
-    }
-  }
+  const q = metric === 'margin' ? maxMargin : crossEntropyLoss;
+  for (let i = 0; i < n; i++) out[i] = q(logits, k, i, labels[i]);
   if (metric === 'memorization-proxy') {
     const sum = new Map<number, { s: number; s2: number; n: number }>();
     for (let i = 0; i < n; i++) {

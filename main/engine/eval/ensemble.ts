@@ -2,14 +2,15 @@
 // ensemble object so F and the final score share one computation.
 
 import { forgetScoreFromConfs, type ForgetQuality } from './forget-quality';
-import { logitScaledConfidence, rowsOf, splitAccuracy } from './util';
+import { logitMargin } from './quantities';
+import { rowsOf, splitAccuracy } from './util';
 import type { EvalInputs, ModelOutputs, SplitName } from './types';
 
 type Ensemble = NonNullable<EvalInputs['ensemble']>;
 
-/** φ of the given rows under one model. */
+/** φ (the logit margin, quantities.ts logitMargin) of the given rows under one model. */
 export function phiRows(m: ModelOutputs, rows: number[]): Float64Array {
-  return Float64Array.from(rows, (i) => logitScaledConfidence(m.logits, m.numClasses, i, m.labels[i]));
+  return Float64Array.from(rows, (i) => logitMargin(m.logits, m.numClasses, i, m.labels[i]));
 }
 
 const fqMemo = new WeakMap<Ensemble, ForgetQuality>();

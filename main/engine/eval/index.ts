@@ -3,6 +3,7 @@ export * from './types';
 export { METRICS, computeMetrics, getMetric } from './registry';
 export { meanCI, aggregateOverSeeds, studentTQuantile, studentTCdf, type MeanCI, type SeedAggregate } from './stats';
 export { logitScaledConfidence, phiAll, validateInputs, splitAccuracy } from './util';
+export { crossEntropyLoss, maxMargin, logitMargin, perExample, QUANTITIES, QUANTITY_DEFINITIONS, type QuantityName } from './quantities';
 export { loadSvm, svcFitPredict, svmBuildInUse } from './svm';
 export { miaEfficacy, miaFeatures, primeMiaEfficacy, knownMiaEfficacy, type MiaFeature } from './mia';
 export { forgetScoreFromConfs, bucketPoints, type ForgetQuality } from './forget-quality';

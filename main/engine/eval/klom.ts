@@ -1,6 +1,6 @@
 // KLoM (Attribute-to-Delete, Georgiev et al. 2024; data-unlearning-bench src/eval.py:
 // compute_binned_KL_div / kl_from_margins): per example, the margins (logit_y − logsumexp of the other
-// logits; the same quantity as φ) under N unlearned and N retrained models are clipped to ±100 and
+// logits: quantities.ts logitMargin, the same quantity as φ) under N unlearned and N retrained models are clipped to ±100 and
 // binned into 20 equal bins on their shared range [min, max] (np.linspace(min, max, 21) + np.digitize,
 // so a value equal to the top edge falls outside every bin, as in the reference); the unlearned
 // histogram P_u and the retrained one P_r give KL(P_u ‖ P_r) with P_r raised to 1e-5 in bins where

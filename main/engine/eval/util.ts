@@ -1,6 +1,8 @@
-// Shared per-example quantities and small numeric helpers of the evaluation suite. Everything is
-// computed in float64 from the stored float32 logits; each quantity is defined once here.
+// Row helpers and small numeric helpers of the evaluation suite. Everything is computed in float64
+// from the stored float32 logits; the per-example quantities (cross-entropy, the two margins) are
+// defined once in quantities.ts.
 
+import { crossEntropyLoss, logitMargin } from './quantities';
 import { SPLIT, type EvalInputs, type LayerActivations, type ModelOutputs, type SplitName } from './types';
 
 /** Row indices of one split, in row order. */
@@ -54,20 +56,11 @@ export function splitAccuracy(m: ModelOutputs, split: SplitName): number | null 
 }
 
 /**
- * Logit-scaled confidence (LiRA; NeurIPS 2023 competition) of row i:
- * φ = log p_y − log Σ_{k≠y} p_k = z_y − logsumexp_{k≠y} z_k, computed stably from the logits.
- * The same number is KLoM's "margin" (Attribute-to-Delete: logit_y − logsumexp of the other logits).
- * (Not the scorer's z_y − max_{k≠y} z_k.)
+ * Logit-scaled confidence (LiRA; NeurIPS 2023 competition) of row i: φ = log p_y − log Σ_{k≠y} p_k.
+ * It is the engine's logitMargin (quantities.ts: z_y − logsumexp_{k≠y} z_k, also KLoM's margin) under
+ * its LiRA name; not the scorer's maxMargin z_y − max_{k≠y} z_k.
  */
-export function logitScaledConfidence(logits: ArrayLike<number>, numClasses: number, row: number, label: number): number {
-  const base = row * numClasses;
-  let mx = -Infinity;
-  for (let k = 0; k < numClasses; k++) if (k !== label) mx = Math.max(mx, logits[base + k]);
-  if (mx === -Infinity) return Infinity; // a single class: nothing else to compare with
-  let s = 0;
-  for (let k = 0; k < numClasses; k++) if (k !== label) s += Math.exp(logits[base + k] - mx);
-  return logits[base + label] - (mx + Math.log(s));
-}
+export const logitScaledConfidence: (logits: ArrayLike<number>, numClasses: number, row: number, label: number) => number = logitMargin;
 
 /** φ (logitScaledConfidence) of every row of a model. */
 export function phiAll(m: ModelOutputs): Float64Array {
@@ -76,9 +69,9 @@ export function phiAll(m: ModelOutputs): Float64Array {
   return out;
 }
 
-/** Per-example cross-entropy loss −log p_y (nats). */
-export function crossEntropyRow(m: ModelOutputs, i: number, scratch?: Float64Array): number {
-  return -logSoftmaxRow(m, i, scratch)[m.labels[i]];
+/** Per-example cross-entropy loss −log p_y (nats) of row i: quantities.ts crossEntropyLoss. */
+export function crossEntropyRow(m: ModelOutputs, i: number): number {
+  return crossEntropyLoss(m.logits, m.numClasses, i, m.labels[i]);
 }
 
 /** numpy.linspace(start, stop, num) (endpoint=True), the same floating-point operations. */

@@ -1,8 +1,9 @@
 // Evaluation graph: the inference model (weights baked, batch size symbolic) plus per-example
 //   logits  [N, C]
-//   losses  [N]     cross-entropy (no smoothing)
-//   margins [N]     logit_y - logsumexp_{k != y} logit_k  (KLoM margin; stable: the true class is
-//                   pushed to -1e30 before a ReduceLogSumExp)
+//   losses  [N]     cross-entropy (no smoothing): eval/quantities.ts crossEntropyLoss
+//   logitMargins [N] logit_y - logsumexp_{k != y} logit_k: eval/quantities.ts logitMargin (KLoM's
+//                   margin = LiRA's φ; not the scorer's maxMargin z_y - max_{k != y} z_k; stable: the
+//                   true class is pushed to -1e30 before a ReduceLogSumExp)
 //   pred    [N]     int64 argmax
 //   correct [N]     bool, pred == y
 //   features [N,..] penultimate-layer features: a chosen value, by default the input of the last
@@ -19,7 +20,7 @@ export const EVAL_IO = {
   labels: 'lethe_labels',
   logits: 'lethe_logits',
   losses: 'lethe_losses',
-  margins: 'lethe_margins',
+  logitMargins: 'lethe_logit_margins',
   pred: 'lethe_pred',
   correct: 'lethe_correct',
   features: 'lethe_features',
@@ -37,7 +38,7 @@ export interface EvalGraph {
   model: Model;
   dataInputs: ValueSpec[];
   labels: string | null;
-  outputs: { logits: string; pred: string; losses: string | null; margins: string | null; correct: string | null; features: string | null };
+  outputs: { logits: string; pred: string; losses: string | null; logitMargins: string | null; correct: string | null; features: string | null };
   /** the model value the features come from */
   featureSource: string | null;
 }
@@ -84,7 +85,7 @@ export function buildEvalGraph(raw: Model, o: EvalGraphOptions = {}): EvalGraph 
   b.addNode('ArgMax', [logits], [EVAL_IO.pred], { axis: 1, keepdims: 0 });
   outs.push({ name: EVAL_IO.pred, dtype: 'int64', shape: ['N'] });
   let losses: string | null = null;
-  let margins: string | null = null;
+  let logitMargins: string | null = null;
   let correct: string | null = null;
   if (withLabels) {
     b.input(EVAL_IO.labels, 'int64', ['N']);
@@ -94,14 +95,14 @@ export function buildEvalGraph(raw: Model, o: EvalGraphOptions = {}): EvalGraph 
     const ly = reduce(b, opset, 'ReduceSum', b.op('Mul', [logits, ce.onehot]), [1], 0, 'logit_true');
     const others = b.op('Sub', [logits, b.op('Mul', [ce.onehot, b.constF(1e30)])], {}, 'logits_others');
     const lse = reduce(b, opset, 'ReduceLogSumExp', others, [1], 0, 'lse_others');
-    b.addNode('Sub', [ly, lse], [EVAL_IO.margins]);
-    margins = EVAL_IO.margins;
+    b.addNode('Sub', [ly, lse], [EVAL_IO.logitMargins]);
+    logitMargins = EVAL_IO.logitMargins;
     const eq = b.op('Equal', [EVAL_IO.pred, EVAL_IO.labels]);
     b.addNode('Identity', [eq], [EVAL_IO.correct]);
     correct = EVAL_IO.correct;
     outs.push(
       { name: EVAL_IO.losses, dtype: 'float32', shape: ['N'] },
-      { name: EVAL_IO.margins, dtype: 'float32', shape: ['N'] },
+      { name: EVAL_IO.logitMargins, dtype: 'float32', shape: ['N'] },
       { name: EVAL_IO.correct, dtype: 'bool', shape: ['N'] },
     );
   }
@@ -118,7 +119,7 @@ export function buildEvalGraph(raw: Model, o: EvalGraphOptions = {}): EvalGraph 
     model: { ...model, opsets: model.opsets.map((x) => ({ ...x })), metadata: { ...model.metadata, 'lethe.graph': 'eval' }, graph: g },
     dataInputs: dataSpecs,
     labels: withLabels ? EVAL_IO.labels : null,
-    outputs: { logits: EVAL_IO.logits, pred: EVAL_IO.pred, losses, margins, correct, features },
+    outputs: { logits: EVAL_IO.logits, pred: EVAL_IO.pred, losses, logitMargins, correct, features },
     featureSource,
   };
 }

@@ -10,7 +10,7 @@
 //   buildGradGraph(model, {params, transform: 'none'|'square'|'abs', loss?, mode?, paramsAsInputs?})
 //       -> loss, per-example losses and `${p}__grad` (gradient, squared gradient or |gradient|).
 //   buildEvalGraph(model, {logits?, features?, withLabels?})
-//       -> per-example logits, losses, margins (logit_y - logsumexp others), pred, correct, features.
+//       -> per-example logits, losses, logitMargins (logit_y - logsumexp others), pred, correct, features.
 //   bakeInference(model, weights) -> inference Model with the weights as initializers.
 //   evaluateModel(model, dataset, {batchSize, provider, threads, features}) -> EvaluationResult.
 //   Trainer.create(options) -> trainer.fit(dataset, {epochs, signal, onStep, onEpoch, evalData,
@@ -36,7 +36,7 @@ export { buildTrainStep, STEP_IO, suffix, type TrainStepGraph, type TrainStepOpt
 export { buildGradGraph, type GradGraph, type GradGraphOptions } from './grad-graph';
 export { buildEvalGraph, defaultFeatureValue, EVAL_IO, type EvalGraph, type EvalGraphOptions } from './eval-graph';
 export { bakeInference, type WeightMap } from './bake';
-export { evaluateModel, type EvaluationResult, type EvaluateOptions } from './evaluator';
+export { evaluateModel, EvalRunner, type EvaluationResult, type EvaluateOptions, type EvalRunnerOptions, type EvalBatch } from './evaluator';
 export { Trainer, TrainingCancelledError, type StepBatch, type StepResult, type TrainerOptions, type FitOptions, type FitResult, type StepInfo, type EpochInfo } from './trainer';
 export { encodeCheckpoint, decodeCheckpoint, type TrainerCheckpoint } from './checkpoint';
 export { lrAt, lrForStep, validateSchedule, type ScheduleSpec, type LrScheduleOptions } from './schedules';

@@ -32,7 +32,7 @@ function forward(w: ReturnType<typeof initWeights>, x: ArrayLike<number>, n: num
 }
 
 describe('evaluation graph', () => {
-  it('returns per-example logits, losses, margins, predictions, correctness and penultimate features', async () => {
+  it('returns per-example logits, losses, logit margins, predictions, correctness and penultimate features', async () => {
     const model = tinyMlp(dims, 5);
     const ds = data(37, 11);
     const ev = await evaluateModel(model, ds, { batchSize: 10, features: true });
@@ -48,7 +48,7 @@ describe('evaluation graph', () => {
       const mo = Math.max(...others);
       const lseOthers = mo + Math.log(others.reduce((a, v) => a + Math.exp(v - mo), 0));
       expect(ev.losses[i]).toBeCloseTo(lse - z[y], 5);
-      expect(ev.margins[i]).toBeCloseTo(z[y] - lseOthers, 5);
+      expect(ev.logitMargins[i]).toBeCloseTo(z[y] - lseOthers, 5);
       const pred = z.indexOf(mx);
       expect(ev.pred[i]).toBe(pred);
       expect(ev.correct[i]).toBe(pred === y ? 1 : 0);
@@ -66,7 +66,7 @@ describe('evaluation graph', () => {
     const eg = buildEvalGraph(model);
     expect(eg.featureSource).toBe('hidden');
     expect(eg.model.graph.inputs.find((v) => v.name === 'input')!.shape![0]).toBe('N');
-    expect(eg.model.graph.outputs.map((o) => o.name)).toEqual([EVAL_IO.logits, EVAL_IO.pred, EVAL_IO.losses, EVAL_IO.margins, EVAL_IO.correct, EVAL_IO.features]);
+    expect(eg.model.graph.outputs.map((o) => o.name)).toEqual([EVAL_IO.logits, EVAL_IO.pred, EVAL_IO.losses, EVAL_IO.logitMargins, EVAL_IO.correct, EVAL_IO.features]);
     expect(buildEvalGraph(model, { withLabels: false, features: null }).model.graph.outputs.map((o) => o.name)).toEqual([EVAL_IO.logits, EVAL_IO.pred]);
     expect(() => buildEvalGraph(model, { features: 'nope' })).toThrow(/feature value 'nope' is not in the model/);
   });

@@ -1,16 +1,17 @@
 import { binnedKl } from '../klom';
-import { logitScaledConfidence, summarize } from '../util';
+import { logitMargin } from '../quantities';
+import { summarize } from '../util';
 import { SPLIT_NAMES, SPLIT, type MetricDescriptor, type ModelOutputs } from '../types';
 
-/** KLoM of every row: KL(P_u ‖ P_r) of the binned margins under the N unlearned and N retrained models. */
+/** KLoM of every row: KL(P_u ‖ P_r) of the binned logit margins (quantities.ts logitMargin) under the N unlearned and N retrained models. */
 export function klomPerRow(unlearned: ModelOutputs[], retrained: ModelOutputs[]): Float64Array {
   const n = unlearned[0].n;
   const out = new Float64Array(n);
   const u = new Float64Array(unlearned.length);
   const r = new Float64Array(retrained.length);
   for (let i = 0; i < n; i++) {
-    unlearned.forEach((m, j) => (u[j] = logitScaledConfidence(m.logits, m.numClasses, i, m.labels[i])));
-    retrained.forEach((m, j) => (r[j] = logitScaledConfidence(m.logits, m.numClasses, i, m.labels[i])));
+    unlearned.forEach((m, j) => (u[j] = logitMargin(m.logits, m.numClasses, i, m.labels[i])));
+    retrained.forEach((m, j) => (r[j] = logitMargin(m.logits, m.numClasses, i, m.labels[i])));
     out[i] = binnedKl(u, r);
   }
   return out;

@@ -31,8 +31,7 @@ export const metric: MetricDescriptor = {
     const rows = lossMiaRows(model);
     const k = rows.forget.length;
     if (k < LOSS_MIA_FOLDS) return { value: null, missing: `needs at least ${LOSS_MIA_FOLDS} forget and ${LOSS_MIA_FOLDS} test rows (has ${k} of the smaller)` };
-    const scratch = new Float64Array(model.numClasses);
-    const x = [...rows.test, ...rows.forget].map((i) => crossEntropyRow(model, i, scratch));
+    const x = [...rows.test, ...rows.forget].map((i) => crossEntropyRow(model, i));
     const y = [...rows.test.map(() => 0), ...rows.forget.map(() => 1)];
     const cv = crossValidatedLogRegAccuracy(x, y, LOSS_MIA_FOLDS);
     return { value: cv.mean, extra: { foldAccuracies: cv.folds, perClassRows: k, seed: LOSS_MIA_SEED } };
