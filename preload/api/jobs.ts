@@ -1,7 +1,122 @@
 import type { MethodDef } from './common';
+import type { ForgetSetScoreArgs, ImportSourceArgs } from './datasets';
 
-/** Kinds of long work. Each kind has a handler that runs in a job worker process. */
-export type JobKind = string;
+/**
+ * The job kinds built into Lethe (main/backend/jobs/kinds/index.ts JOB_KINDS registers exactly these;
+ * test/backend/jobs/kinds-contract.test.ts keeps the two lists equal and the types below in step with
+ * the handlers).
+ */
+export const JOB_KINDS_BUILTIN = [
+  'workspace.verify',
+  'diagnostics.stress',
+  'dataset.import',
+  'model.train',
+  'forgetSet.score',
+  'unlearn.run',
+  'unlearn.evaluate',
+  'unlearn.compare',
+  'unlearn.sweep',
+] as const;
+
+/** A built-in job kind. */
+export type JobKindName = (typeof JOB_KINDS_BUILTIN)[number];
+
+/**
+ * Kinds of long work. Each kind has a handler that runs in a job worker process: a built-in kind, or
+ * a plug-in's (handlers loaded from extra modules, e.g. test fixtures), which can be any string.
+ */
+export type JobKind = JobKindName | (string & {});
+
+export function isBuiltinJobKind(kind: string): kind is JobKindName {
+  return (JOB_KINDS_BUILTIN as readonly string[]).includes(kind);
+}
+
+export interface DatasetImportResult {
+  datasetId: string;
+  name: string;
+  count: number;
+  counts: { train: number; test: number };
+  seconds: number;
+}
+
+export interface ForgetSetScoreJobResult {
+  datasetId: string;
+  metric: ForgetSetScoreArgs['metric'];
+  scored: number;
+  /** cache key (file cache/scores/<key>.f64) */
+  key: string;
+  min: number;
+  mean: number;
+  max: number;
+  seconds: number;
+}
+
+export interface VerifyMismatch {
+  item: string;
+  problem: string;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  records: number;
+  blobs: number;
+  bytes: number;
+  mismatches: VerifyMismatch[];
+}
+
+export interface StressParams {
+  iterations: number;
+  size: number;
+}
+
+export interface StressResult {
+  size: number;
+  iterations: number;
+  flopPerIteration: number;
+  gflops: { mean: number; median: number; best: number; worst: number };
+  /** GFLOP/s of each iteration, in order (the last 1,000 when there were more) */
+  perIteration: number[];
+  /** sum of C's entries of the last iteration: shows the work was really done */
+  checksum: number;
+  method: string;
+}
+
+export interface ModelTrainResult {
+  model: string;
+  saved: { name: string; sha256: string } | null;
+  out: { path: string; sha256: string } | null;
+  epochs: number;
+  steps: number;
+  epochLosses: number[];
+  testAccuracy: number | null;
+  provider: string;
+  threads: number;
+  fallbackReason: string | null;
+  seconds: number;
+  resumedFromStep: number | null;
+}
+
+/**
+ * Parameters and results of the built-in kinds as the contract knows them (unknown where the type
+ * lives only in the backend: model.train's parameters and the unlearn.* kinds, whose zod schemas are in
+ * main/backend/jobs/kinds/). The handlers are declared with these types.
+ */
+export interface BuiltinJobTypes {
+  'workspace.verify': { params: Record<string, never>; result: VerifyResult };
+  'diagnostics.stress': { params: StressParams; result: StressResult };
+  'dataset.import': { params: ImportSourceArgs & { name: string }; result: DatasetImportResult };
+  'model.train': { params: unknown; result: ModelTrainResult };
+  'forgetSet.score': { params: ForgetSetScoreArgs; result: ForgetSetScoreJobResult };
+  'unlearn.run': { params: unknown; result: unknown };
+  'unlearn.evaluate': { params: unknown; result: unknown };
+  'unlearn.compare': { params: unknown; result: unknown };
+  'unlearn.sweep': { params: unknown; result: unknown };
+}
+
+/** Parameters of a job of kind K (unknown for plug-in kinds and for the union of all kinds). */
+export type JobParams<K extends JobKind> = K extends JobKindName ? BuiltinJobTypes[K]['params'] : unknown;
+/** Result of a succeeded job of kind K (unknown for plug-in kinds and for the union of all kinds). */
+export type JobResult<K extends JobKind> = K extends JobKindName ? BuiltinJobTypes[K]['result'] : unknown;
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
 
@@ -18,11 +133,12 @@ export interface JobProgress {
   message?: string;
 }
 
-export interface JobInfo {
+/** A job; JobInfo<'forgetSet.score'> has typed params and result. */
+export interface JobInfo<K extends JobKind = JobKind> {
   id: string;
-  kind: JobKind;
+  kind: K;
   title: string;
-  params: unknown;
+  params: JobParams<K>;
   state: JobState;
   createdAt: string;
   startedAt: string | null;
@@ -30,8 +146,8 @@ export interface JobInfo {
   progress: JobProgress | null;
   /** why it failed, was cancelled or interrupted; one plain sentence */
   reason: string | null;
-  /** what the job produced (e.g. { modelId }) */
-  result: unknown;
+  /** what the job produced (e.g. { modelId }); null until it succeeds */
+  result: JobResult<K> | null;
   /** the job can continue from its last checkpoint */
   resumable: boolean;
   attempt: number;
@@ -39,10 +155,11 @@ export interface JobInfo {
   dependsOn: string[];
 }
 
-export interface JobSubmit {
-  kind: JobKind;
+/** What to run; JobSubmit<'dataset.import'> checks the params of that kind. */
+export interface JobSubmit<K extends JobKind = JobKind> {
+  kind: K;
   title?: string;
-  params: unknown;
+  params: JobParams<K>;
   /** ids of jobs that must succeed first; if one fails or is cancelled, this job fails saying which */
   dependsOn?: string[];
 }

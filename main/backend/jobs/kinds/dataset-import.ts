@@ -2,19 +2,14 @@
 // the workspace store, with progress. Not resumable: an interrupted import leaves no record (blobs
 // written so far are unreferenced and content-addressed) and is simply run again.
 
-import type { ImportSourceArgs } from '../../../../preload/api/datasets';
+import type { BuiltinJobTypes, DatasetImportResult } from '../../../../preload/api/jobs';
 import { datasetArgSchemas } from '../../services/datasets-schemas';
 import type { JobContext, JobHandler } from '../types';
 import { parseJobParams } from './params';
 
-export type DatasetImportParams = ImportSourceArgs & { name: string };
-export interface DatasetImportResult {
-  datasetId: string;
-  name: string;
-  count: number;
-  counts: { train: number; test: number };
-  seconds: number;
-}
+// the contract (preload/api/jobs.ts) defines this kind's parameter and result types
+export type DatasetImportParams = BuiltinJobTypes['dataset.import']['params'];
+export type { DatasetImportResult };
 
 export const datasetImport: JobHandler<DatasetImportParams, DatasetImportResult> = {
   kind: 'dataset.import',

@@ -4,24 +4,11 @@
 // iterations done and their figures. Also the long-running, cancellable job of the e2e tests.
 
 import { ApiError } from '../../../../preload/api/common';
+import type { StressParams, StressResult } from '../../../../preload/api/jobs';
 import type { JobContext, JobHandler } from '../types';
 
-export interface StressParams {
-  iterations: number;
-  size: number;
-}
-
-export interface StressResult {
-  size: number;
-  iterations: number;
-  flopPerIteration: number;
-  gflops: { mean: number; median: number; best: number; worst: number };
-  /** GFLOP/s of each iteration, in order (the last 1,000 when there were more) */
-  perIteration: number[];
-  /** sum of C's entries of the last iteration: shows the work was really done */
-  checksum: number;
-  method: string;
-}
+// the contract (preload/api/jobs.ts) defines this kind's parameter and result types
+export type { StressParams, StressResult };
 
 interface StressCheckpoint {
   iteration: number;

@@ -6,7 +6,7 @@
 
 import type { z } from 'zod';
 import { datasetArgSchemas } from '../../services/datasets-schemas';
-import type { ScoreMetric } from '../../../engine/data/scorer';
+import type { ForgetSetScoreJobResult } from '../../../../preload/api/jobs';
 import type { JobContext, JobHandler } from '../types';
 import { parseJobParams } from './params';
 
@@ -15,17 +15,8 @@ const schema = datasetArgSchemas['forgetSets.score'];
 
 export type ForgetSetScoreParams = z.infer<typeof schema>;
 
-export interface ForgetSetScoreResult {
-  datasetId: string;
-  metric: ScoreMetric;
-  scored: number;
-  /** cache key (file cache/scores/<key>.f64) */
-  key: string;
-  min: number;
-  mean: number;
-  max: number;
-  seconds: number;
-}
+/** the job's result, as the contract (preload/api/jobs.ts ForgetSetScoreJobResult) defines it */
+export type ForgetSetScoreResult = ForgetSetScoreJobResult;
 
 export const forgetSetScore: JobHandler<ForgetSetScoreParams, ForgetSetScoreResult> = {
   kind: 'forgetSet.score',

@@ -10,6 +10,7 @@
 
 import { z } from 'zod';
 import { ApiError } from '../../../../preload/api/common';
+import type { ModelTrainResult } from '../../../../preload/api/jobs';
 import type { JobContext, JobHandler } from '../types';
 import { parseJobParams } from './params';
 import type { TrainParams } from '../../services/models';
@@ -62,20 +63,8 @@ export type ModelTrainParams = Omit<TrainParams, 'data'> & {
   checkpointEvery?: number;
 };
 
-export interface ModelTrainResult {
-  model: string;
-  saved: { name: string; sha256: string } | null;
-  out: { path: string; sha256: string } | null;
-  epochs: number;
-  steps: number;
-  epochLosses: number[];
-  testAccuracy: number | null;
-  provider: string;
-  threads: number;
-  fallbackReason: string | null;
-  seconds: number;
-  resumedFromStep: number | null;
-}
+// the contract (preload/api/jobs.ts) defines this kind's result type
+export type { ModelTrainResult };
 
 interface StoredCheckpoint {
   /** path relative to the workspace root */

@@ -3,22 +3,13 @@
 // (items are visited in a fixed order: records by kind and id, then blobs by hash).
 
 import { ApiError } from '../../../../preload/api/common';
+import type { VerifyMismatch, VerifyResult } from '../../../../preload/api/jobs';
 import { openWorkspace } from '../../workspace';
 import { RECORD_KINDS, type RecordKind } from '../../workspace/types';
 import type { JobContext, JobHandler } from '../types';
 
-export interface VerifyMismatch {
-  item: string;
-  problem: string;
-}
-
-export interface VerifyResult {
-  ok: boolean;
-  records: number;
-  blobs: number;
-  bytes: number;
-  mismatches: VerifyMismatch[];
-}
+// the contract (preload/api/jobs.ts) defines this kind's result type
+export type { VerifyMismatch, VerifyResult };
 
 interface VerifyCheckpoint {
   lastKey: string;
