@@ -20,6 +20,8 @@ import type {
   ComparisonManifest,
   SweepManifest,
   SweepTrial,
+  Threshold,
+  ThresholdVerdict,
 } from '../../main/engine/runs/contract-types';
 
 // The shapes the engine shares are defined once in main/engine/unlearn/contract-types.ts and
@@ -39,6 +41,8 @@ export type {
   ComparisonManifest,
   SweepManifest,
   SweepTrial,
+  Threshold,
+  ThresholdVerdict,
 };
 
 export type MethodParamValue = number | boolean | string;
@@ -64,6 +68,11 @@ export interface UnlearningPlanArgs {
   includeRetrain?: boolean;
   /** name of the comparison record */
   name?: string;
+  /**
+   * pass/fail thresholds fixed now, before any run starts, and stored with the plan (so they cannot be
+   * changed after the results are seen); the comparison judges every unlearned model against them
+   */
+  thresholds?: Threshold[];
 }
 
 export interface UnlearningPlanResult {

@@ -95,7 +95,11 @@ describe('lethe unlearn / evaluate / compare / sweep', () => {
     expect(curve(c.entries[1]).forgetAccuracy[0]).toBe(0);
     expect(curve(c.entries[0]).forgetAccuracy[0]).toBeGreaterThan(90);
     expect(c.entries[2].metrics['relearn-forget-accuracy'].mean).not.toBeNull();
-    const human = await run('compare', '--forget-set', 'cats', '--models', 'toy-mlp-retrain-s0,toy-mlp-rl-s0');
+    const human = await run('compare', '--forget-set', 'cats', '--models', 'toy-mlp-retrain-s0,toy-mlp-rl-s0', '--threshold', 'forget-accuracy gap<= 5', '--threshold', 'retain-accuracy >= 50');
+    expect(human.out).toMatch(/Thresholds fixed .* \(after 2 of the runs had started: not pre-registered for those\)/);
+    expect(human.out).toMatch(/RL \(random labels\).*(pass|fail)/);
+    const bad = await run('compare', '--forget-set', 'cats', '--models', 'toy-mlp-rl-s0', '--threshold', 'speed <= 1');
+    expect(bad.code).toBe(2);
     expect(human.out).toMatch(/Retrain \(reference\)/);
     expect(human.out).toMatch(/Avg\. Gap/);
   }, 300_000);

@@ -16,6 +16,8 @@ import { ApiError } from '../../../preload/api/common';
 import type { Workspace, RecordEnvelope } from '../workspace/types';
 import { computeMetrics, loadSvm, METRICS, meanCI } from '../../engine/eval';
 import { primeFromCache, saveToCache } from './metric-cache';
+import { judge as judgeThresholds, validateThreshold } from '../../engine/runs/thresholds';
+import type { Threshold } from '../../engine/runs/contract-types';
 import type { EvalInputs, LayerActivations, MetricValue, ModelOutputs } from '../../engine/eval/types';
 import type { ComparisonEntry, ComparisonManifest, MetricSummary, RunManifest, TypedRef } from '../../engine/runs/contract-types';
 import type { StoredOutputs } from '../../engine/runs/outputs';
@@ -37,6 +39,8 @@ export interface CompareRequest extends Session {
   runs: string[];
   /** metric ids to compute (default: every metric); the others are recorded as not computed */
   metrics?: string[];
+  /** pass/fail thresholds fixed when the runs were planned */
+  thresholds?: { fixedAt: string; items: Threshold[] };
 }
 
 function groupKey(r: RunManifest): string {
@@ -190,6 +194,17 @@ export async function buildComparison(ws: Workspace, req: CompareRequest, h: Hoo
       if (a !== null && a !== undefined && b !== null && b !== undefined) e.metrics[id].gapToRetrain = Math.abs(a - b);
     }
   }
+  const runsBeforeThresholds: string[] = [];
+  if (req.thresholds) {
+    const items = req.thresholds.items.map((t) => validateThreshold(t, all));
+    const fixed = Date.parse(req.thresholds.fixedAt);
+    if (!Number.isFinite(fixed)) throw new ApiError('invalid_argument', 'thresholds.fixedAt must be an ISO date-time.');
+    // thresholds are pre-registered for runs that started after they were fixed; runs reused from
+    // earlier (their results may have been seen) are named, so a report can say so
+    runsBeforeThresholds.push(...runs.filter((r) => Date.parse(r.data.startedAt) < fixed).map((r) => r.id));
+    if (runsBeforeThresholds.length) h.log?.('warn', `${runsBeforeThresholds.length} run(s) started before the thresholds were fixed (reused from earlier).`);
+    for (const e of entries) if (e.role === 'unlearned') e.verdicts = judgeThresholds(e, items);
+  }
   const first = runs[0].data;
   const data: ComparisonManifest = {
     format: 'lethe.comparison/1',
@@ -202,6 +217,7 @@ export async function buildComparison(ws: Workspace, req: CompareRequest, h: Hoo
     seeds: N,
     metrics: METRICS.map((m) => ({ id: m.id, name: m.name, unit: m.unit, formula: m.formula, source: m.source, better: m.better })),
     entries,
+    ...(req.thresholds ? { thresholds: { fixedAt: req.thresholds.fixedAt, items: req.thresholds.items, runsStartedBefore: runsBeforeThresholds } } : {}),
     createdAt: new Date().toISOString(),
   };
   const id = `cmp-${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(4).toString('hex')}`;

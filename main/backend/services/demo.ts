@@ -11,7 +11,7 @@
 
 import { ApiError } from '../../../preload/api/common';
 import type { Workspace } from '../workspace/types';
-import type { ComparisonManifest } from '../../engine/runs/contract-types';
+import type { ComparisonManifest, Threshold } from '../../engine/runs/contract-types';
 import type { ProviderName } from '../../engine/train/session';
 import { listBuiltins } from '../../engine/data/importers/builtin';
 import { METRICS } from '../../engine/eval';
@@ -50,6 +50,14 @@ export const DEMO_METRICS: string[] = METRICS.map((m) => m.id).filter((id) => id
  * `lethe demo --max-train 0` uses all of them.
  */
 export const DEMO_MAX_TRAIN = 20_000;
+
+/** Pass/fail thresholds the demo fixes before its first run (judged on every unlearned model). */
+export const DEMO_THRESHOLDS: Threshold[] = [
+  { metric: 'forget-accuracy', op: 'gap<=', value: 5 },
+  { metric: 'retain-accuracy', op: 'gap<=', value: 3 },
+  { metric: 'test-accuracy', op: 'gap<=', value: 3 },
+  { metric: 'mia-efficacy', op: 'gap<=', value: 10 },
+];
 
 export interface DemoOptions {
   provider?: ProviderName;
@@ -105,6 +113,7 @@ export async function runDemo(ws: Workspace, o: DemoOptions = {}, h: DemoHooks =
   const methods = o.methods ?? DEMO_METHODS;
   const stages: DemoStageTime[] = [];
   const t0 = performance.now();
+  const thresholds = { fixedAt: new Date().toISOString(), items: DEMO_THRESHOLDS };
   const totalUnits = 3 + 2 * (1 + methods.length) * seeds + 2;
   let units = 0;
   const stage = async <T>(name: string, fn: (report: (f: number, msg: string) => void) => Promise<{ value: T; cached: boolean }>): Promise<T> => {
@@ -202,7 +211,7 @@ export async function runDemo(ws: Workspace, o: DemoOptions = {}, h: DemoHooks =
       }
     }
     const c = await stage(`${sets[k].name}: compare`, async (report) => {
-      const rec = await buildComparison(ws, { model: ORIGINAL, forgetSet: fsIds[k], runs: runIds, name: `demo: ${sets[k].name}`, metrics: DEMO_METRICS, ...session }, { signal: h.signal, progress: (f, msg) => report(f, msg) });
+      const rec = await buildComparison(ws, { model: ORIGINAL, forgetSet: fsIds[k], runs: runIds, name: `demo: ${sets[k].name}`, metrics: DEMO_METRICS, thresholds, ...session }, { signal: h.signal, progress: (f, msg) => report(f, msg) });
       return { value: rec, cached: false };
     });
     comparisons.push({ id: c.id, forgetSet: sets[k].name, data: c.data });

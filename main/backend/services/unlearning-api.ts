@@ -24,6 +24,8 @@ import { canonicalJson } from '../../engine/util/canonical-json';
 import { outputsCsv, encodeOutputs } from '../../engine/runs/outputs';
 import type { ComparisonManifest, RunManifest, SweepManifest } from '../../engine/runs/contract-types';
 import { expandSweep } from '../../engine/unlearn/sweep';
+import { validateThreshold } from '../../engine/runs/thresholds';
+import type { Threshold } from '../../engine/runs/contract-types';
 import { engineToApiError } from '../errors';
 import type { Workspace } from '../workspace/types';
 import { writeFileAtomic } from '../workspace/atomic';
@@ -96,6 +98,14 @@ export function validatePlan(a: UnlearningPlanArgs): { seeds: number; runs: Plan
  */
 export async function planUnlearning(deps: PlanDeps, a: UnlearningPlanArgs): Promise<UnlearningPlanResult> {
   const { seeds, runs } = validatePlan(a);
+  let thresholds: Threshold[] | undefined;
+  try {
+    thresholds = a.thresholds?.map((t) => validateThreshold(t, METRICS.map((m) => m.id)));
+  } catch (e) {
+    throw engineToApiError(e);
+  }
+  // fixed now, before any run of this plan starts
+  const fixedAt = new Date().toISOString();
   const ws = deps.workspace;
   const model = await getModelRecord(ws, a.model).catch((e) => {
     throw engineToApiError(e);
@@ -120,7 +130,7 @@ export async function planUnlearning(deps: PlanDeps, a: UnlearningPlanArgs): Pro
     const compare = await deps.submitJob({
       kind: 'unlearn.compare',
       title: `Compare ${runs.length} ${runs.length === 1 ? 'method' : 'methods'} on '${fs.data.name}'${seeds > 1 ? ` over ${seeds} seeds` : ''}`,
-      params: { model: model.id, forgetSet: fs.id, ...(a.name ? { name: a.name } : {}) },
+      params: { model: model.id, forgetSet: fs.id, ...(a.name ? { name: a.name } : {}), ...(thresholds ? { thresholds: { fixedAt, items: thresholds } } : {}) },
       dependsOn: submitted.map((j) => j.id),
     });
     return { jobs: [...submitted, compare], compareJobId: compare.id };

@@ -39,6 +39,7 @@ export const unlearningArgSchemas = {
         .optional(),
       includeRetrain: z.boolean().optional(),
       name: z.string().min(1).max(200).optional(),
+      thresholds: z.array(z.object({ metric: z.string().min(1).max(60), op: z.enum(['<=', '>=', 'gap<=']), value: z.number() }).strict()).max(100).optional(),
     })
     .strict(),
   'runs.list': z.object({ forgetSet: forgetSetRef.optional(), model: recordId.optional() }).strict(),

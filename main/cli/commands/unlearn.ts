@@ -12,6 +12,7 @@ import { METHODS, getMethod, listMethods } from '../../engine/unlearn/registry';
 import { describeParams, formatParamHelp, parseParamAssignments } from '../../engine/unlearn/params';
 import { computeMetrics, loadSvm, METRICS } from '../../engine/eval';
 import { comparisonTable } from '../../engine/runs/table';
+import { parseThreshold } from '../../engine/runs/thresholds';
 import { encodeOutputs, outputsCsv } from '../../engine/runs/outputs';
 import { checkOutputFile } from '../../backend/services/output-target';
 import type { Workspace } from '../../backend/workspace/types';
@@ -184,11 +185,13 @@ export const compareCommand: CliCommand = {
     'forget-set': { type: 'string', required: true, description: 'forget set (name or id)' },
     models: { type: 'string', multiple: true, required: true, description: 'unlearned and retrained models (comma-separated or repeated); every run of each is used' },
     name: { type: 'string', description: 'name of the comparison record' },
+    threshold: { type: 'string', multiple: true, description: "a pass/fail criterion '<metric> <=|>=|gap<= <number>' (repeatable); fixed now, after the runs, so not pre-registered (the record says so)" },
     threads: { type: 'string', description: 'intra-op threads' },
     provider: { type: 'string', description: `execution provider: ${PROVIDERS.join(', ')}` },
   },
   async run(ctx) {
     const models = list(ctx, 'models')!;
+    const thresholds = all(ctx, 'threshold').map((t) => parseThreshold(t, METRICS.map((m) => m.id)));
     const compute = await computeChoice(ctx);
     const { buildComparison } = await import('../../backend/services/comparisons');
     const rec = await withWorkspace(ctx, async (ws) => {
@@ -203,7 +206,7 @@ export const compareCommand: CliCommand = {
         original = u.original.name;
         runs.push(u.runId);
       }
-      return buildComparison(ws, { model: original!, forgetSet: str(ctx, 'forget-set')!, runs, name: str(ctx, 'name'), ...compute }, { progress: progressPrinter(ctx, 'compare') });
+      return buildComparison(ws, { model: original!, forgetSet: str(ctx, 'forget-set')!, runs, name: str(ctx, 'name'), ...(thresholds.length ? { thresholds: { fixedAt: new Date().toISOString(), items: thresholds } } : {}), ...compute }, { progress: progressPrinter(ctx, 'compare') });
     });
     ctx.print({ id: rec.id, ...rec.data }, `Comparison ${rec.id}\n\n${comparisonTable(rec.data as ComparisonManifest)}`);
   },

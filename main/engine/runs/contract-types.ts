@@ -106,6 +106,8 @@ export interface ComparisonEntry {
   metrics: Record<string, MetricSummary>;
   /** per-metric extra detail of seed 0 (per-class accuracy, confusion matrix, per-split values...) */
   extras: Record<string, Record<string, unknown>>;
+  /** the pre-registered thresholds judged on this entry (unlearned models only) */
+  verdicts?: ThresholdVerdict[];
 }
 
 export interface ComparisonManifest {
@@ -120,6 +122,13 @@ export interface ComparisonManifest {
   seeds: number;
   metrics: MetricInfo[];
   entries: ComparisonEntry[];
+  /** pass/fail thresholds fixed when the runs were planned (before any result existed) */
+  thresholds?: {
+    fixedAt: string;
+    items: Threshold[];
+    /** runs that started before the thresholds were fixed (reused from earlier work): for those the thresholds are not pre-registered */
+    runsStartedBefore: string[];
+  };
   createdAt: string;
 }
 
@@ -144,4 +153,23 @@ export interface SweepManifest {
   /** index into trials of the best setting (guardrail-tripped trials never win), or null */
   best: number | null;
   createdAt: string;
+}
+
+/**
+ * A pass/fail criterion fixed before the runs (stored with the plan, so it cannot be changed after
+ * seeing results): on the metric's mean over seeds, `value op threshold`, or on its gap to the retrain
+ * reference, |mean - retrain mean| <= threshold.
+ */
+export interface Threshold {
+  metric: string;
+  op: '<=' | '>=' | 'gap<=';
+  value: number;
+}
+
+export interface ThresholdVerdict {
+  threshold: Threshold;
+  /** the number judged (mean, or gap to retrain) */
+  observed: number | null;
+  /** null when the number is missing */
+  pass: boolean | null;
 }

@@ -3,6 +3,7 @@
 // brackets for the headline metrics.
 
 import type { ComparisonManifest } from './contract-types';
+import { formatThreshold } from './thresholds';
 
 export const TABLE_METRICS = ['forget-accuracy', 'retain-accuracy', 'test-accuracy', 'mia-efficacy', 'avg-gap', 'tow', 'run-time'] as const;
 
@@ -25,7 +26,8 @@ function fmt(v: number | null | undefined, digits: number): string {
 export function comparisonTable(c: ComparisonManifest, metrics: readonly string[] = TABLE_METRICS): string {
   const extra = c.seeds >= 2 ? ['klom', 'forgetting-quality'] : [];
   const cols = [...metrics, ...extra.filter((m) => !metrics.includes(m))];
-  const head = ['Model', ...cols.map((m) => SHORT[m] ?? m)];
+  const th = c.thresholds?.items ?? [];
+  const head = ['Model', ...cols.map((m) => SHORT[m] ?? m), ...(th.length ? ['Thresholds'] : [])];
   const rows: string[][] = [head];
   for (const e of c.entries) {
     const row = [e.label + (e.runs.some((r) => r.guardrail?.tripped) ? ' (!)' : '')];
@@ -39,6 +41,10 @@ export function comparisonTable(c: ComparisonManifest, metrics: readonly string[
       const half = s.n >= 2 && s.hi !== null && s.mean !== null ? ` ±${(s.hi - s.mean).toFixed(d)}` : '';
       row.push(`${fmt(s.mean, d)}${half}`);
     }
+    if (th.length) {
+      const v = e.verdicts ?? [];
+      row.push(e.role !== 'unlearned' ? '' : v.every((x) => x.pass === true) ? 'pass' : `fail ${v.filter((x) => x.pass !== true).length}/${v.length}`);
+    }
     rows.push(row);
   }
   const widths = head.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
@@ -47,6 +53,11 @@ export function comparisonTable(c: ComparisonManifest, metrics: readonly string[
   const foot = [
     `Forget set '${c.forgetSetName}' of '${c.datasetName}': ${c.counts.forget} forget, ${c.counts.retain} retain, ${c.counts.test} test examples; ${c.seeds} seed${c.seeds === 1 ? '' : 's'} per model${c.seeds >= 2 ? ' (± = 95% confidence interval half-width)' : ''}.`,
     `(!) = the guardrail tripped (held-out retain accuracy fell too far).`,
+    ...(th.length
+      ? [
+          `Thresholds fixed ${c.thresholds!.fixedAt}${c.thresholds!.runsStartedBefore.length ? ` (after ${c.thresholds!.runsStartedBefore.length} of the runs had started: not pre-registered for those)` : ', before every run'}: ${th.map(formatThreshold).join('; ')}.`,
+        ]
+      : []),
     ...cols.map((id) => {
       const m = c.metrics.find((x) => x.id === id);
       return m ? `${(SHORT[id] ?? id).padEnd(13)} ${m.formula}` : '';

@@ -121,6 +121,14 @@ export const unlearnCompareSchema = z
     forgetSet: z.string().min(1).max(200),
     /** explicit runs (in addition to those of the unlearn.run jobs this job depends on) */
     runs: z.array(z.string().min(1).max(200)).max(10_000).optional(),
+    metrics: z.array(z.string().min(1).max(60)).max(200).optional(),
+    thresholds: z
+      .object({
+        fixedAt: z.string().datetime(),
+        items: z.array(z.object({ metric: z.string().min(1).max(60), op: z.enum(['<=', '>=', 'gap<=']), value: z.number().finite() }).strict()).max(100),
+      })
+      .strict()
+      .optional(),
     provider,
     threads,
   })
