@@ -10,24 +10,44 @@ export interface Formulation {
    *   strides and dilations itself), then a batched MatMul per sample summed over the batch.
    */
   convWeightGrad: 'per-offset' | 'im2col' | 'unfold-conv';
+  /**
+   * Conv input gradient:
+   * - 'conv-transpose': ConvTranspose of the output gradient with the forward weights;
+   * - 'conv': stride-1 convolutions as an ordinary Conv of the output gradient with the weights flipped
+   *   and channel-transposed (ORT's Conv kernel is faster than its ConvTranspose); strided ones keep
+   *   ConvTranspose;
+   * - 'conv-dilated': as 'conv', and strided ones as a Conv on the zero-dilated output gradient.
+   */
+  convInputGrad: 'conv-transpose' | 'conv' | 'conv-dilated';
   /** ReLU backward: 'greater-cast-mul' (gy * Cast(y > 0)) or 'where' (Where(y > 0, gy, 0)) */
   reluGrad: 'greater-cast-mul' | 'where';
   /**
    * MaxPool backward (both exact with ties):
    * - 'indices-scatter': Indices output + ScatterElements(add) (asking for Indices slows MaxPool's kernel);
    * - 'indices-unpool': Indices + MaxUnpool where windows do not overlap (indices unique), else scatter;
-   * - 'window-argmax': for non-overlapping 2-D windows, ArgMax per window + one-hot (others fall back to scatter).
+   * - 'window-argmax': for non-overlapping 2-D windows, ArgMax per window + one-hot (others fall back to scatter);
+   * - 'window-compare': for non-overlapping 2-D windows, compare the input with the upsampled pooled output
+   *   and pick each window's first maximum by a MaxPool over per-position weights (no Indices output, so
+   *   the forward MaxPool keeps its fast kernel; other geometries fall back to unpool/scatter).
    */
-  maxPoolGrad: 'indices-scatter' | 'indices-unpool' | 'window-argmax';
+  maxPoolGrad: 'indices-scatter' | 'indices-unpool' | 'window-argmax' | 'window-compare';
+  /**
+   * Backward of a lowered training-mode BatchNormalization: 'fused' (one closed-form expression, two
+   * reductions: dx = (gy - mean(gy) - xhat * mean(gy * xhat)) * scale * invstd) or 'generic' (the
+   * derivative rules of the lowered ops, node by node).
+   */
+  batchNormGrad: 'fused' | 'generic';
   /** MaxPool directly after a ReLU read only by it: apply the ReLU mask on the pooled tensor before scattering */
   fuseReluMaxPool: boolean;
 }
 
 export const FORMULATION: Formulation = {
   convWeightGrad: 'unfold-conv',
+  convInputGrad: 'conv',
   reluGrad: 'greater-cast-mul',
   maxPoolGrad: 'indices-unpool',
   fuseReluMaxPool: true,
+  batchNormGrad: 'fused',
 };
 
 /** Change formulation choices (benchmarks and tests); returns the previous settings. */
@@ -36,3 +56,6 @@ export function setFormulation(f: Partial<Formulation>): Formulation {
   Object.assign(FORMULATION, f);
   return prev;
 }
+
+/** Name prefix of the final Add of a training-mode BatchNormalization lowered by lowerForTraining (rules/norm.ts fuses its backward). */
+export const BN_TRAIN_MARK = 'lethe_bn_train_out';

@@ -11,6 +11,7 @@ import { GraphBuilder } from '../onnx/builder';
 import { DTYPE_CODE, type DType, type Graph, type Node, attrFloat, cloneGraph, getAttr } from '../onnx/ir';
 import { analyzeShapes, isStatic } from '../onnx/shape-infer';
 import { AutodiffError } from './backward';
+import { BN_TRAIN_MARK } from './formulation';
 
 export interface LowerOptions {
   /** PyTorch-convention momentum (weight of the batch statistic, e.g. 0.1); default: 1 - the node's ONNX momentum attribute (0.9 -> 0.1) */
@@ -114,7 +115,9 @@ export function lowerForTraining(graph: Graph, opts: LowerOptions): LoweredGraph
     const varB = b.op('Mul', [b.op('ReduceSum', [b.op('Mul', [xmu, xmu]), axesC], { keepdims: 1 }), invN], {}, 'bn_var');
     const inv = b.op('Reciprocal', [b.op('Sqrt', [b.op('Add', [varB, sc(eps)])])], {}, 'bn_invstd');
     const k = b.op('Mul', [inv, b.op('Unsqueeze', [scale, chan])]);
-    b.addNode('Add', [b.op('Mul', [xmu, k]), b.op('Unsqueeze', [bias, chan])], [node.outputs[0]]);
+    const out = b.addNode('Add', [b.op('Mul', [xmu, k]), b.op('Unsqueeze', [bias, chan])], [node.outputs[0]]);
+    // marks the output node for the fused BatchNorm backward (rules/norm.ts, fusedBatchNormGrad)
+    out.name = b.fresh(BN_TRAIN_MARK);
 
     // running statistics (not on the loss path, so backward ignores them)
     const statDt = dtypeOf(rMean, where);

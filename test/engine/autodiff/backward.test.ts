@@ -129,7 +129,7 @@ describe('buildBackward', () => {
     }
   });
 
-  it.each(['window-argmax', 'indices-scatter', 'indices-unpool'] as const)('MaxPool backward is exact with ties (%s): each window sends its gradient to exactly one maximal element, the first', async (form) => {
+  it.each(['window-compare', 'window-argmax', 'indices-scatter', 'indices-unpool'] as const)('MaxPool backward is exact with ties (%s): each window sends its gradient to exactly one maximal element, the first', async (form) => {
     const prev = setFormulation({ maxPoolGrad: form });
     try {
       // flat backgrounds with many equal maxima (the case an equality mask gets wrong)

@@ -1,6 +1,7 @@
 // Derivative rule for Conv (1-D, 2-D, 3-D; strides, pads/auto_pad, dilations, groups incl. depthwise).
 //
-// Input gradient: ConvTranspose with output_padding chosen so the result has the input's size.
+// Input gradient (FORMULATION.convInputGrad): a Conv with flipped, channel-transposed weights for stride 1
+// (faster in ORT CPU), else ConvTranspose with output_padding chosen so the result has the input's size.
 // Weight gradient: unfold the (padded) input into one strided Slice per kernel offset and contract with
 // the output gradient by Gemm/MatMul (FORMULATION.convWeightGrad picks per-offset products or one
 // im2col product). Measured much faster in ORT CPU than "Conv on transposed tensors".
@@ -57,6 +58,13 @@ export const convRules: GradRule[] = [
 
 function convInputGrad(c: GradContext, gy: string, W: string, g: ConvGeometry): string {
   const { r, kernel, strides, dilations, pads, group, inSpatial, outSpatial } = g;
+  if (FORMULATION.convInputGrad !== 'conv-transpose') {
+    const strided = strides.some((s) => s !== 1);
+    if (!strided || FORMULATION.convInputGrad === 'conv-dilated') {
+      const viaConv = convInputGradByConv(c, gy, W, g);
+      if (viaConv) return viaConv;
+    }
+  }
   const outputPadding = kernel.map((k, i) => inSpatial[i] + pads[i] + pads[i + r] - (strides[i] * (outSpatial[i] - 1) + dilations[i] * (k - 1) + 1));
   return c.b.op('ConvTranspose', [gy, W], {
     kernel_shape: kernel,
@@ -65,6 +73,52 @@ function convInputGrad(c: GradContext, gy: string, W: string, g: ConvGeometry): 
     pads,
     group,
     output_padding: outputPadding.some((p) => p !== 0) ? outputPadding : undefined,
+  });
+}
+
+/**
+ * Input gradient as an ordinary Conv: dx = Conv(gy', W') with W'[g*Cg + c, m] = W[g*Mg + m, c] flipped
+ * in every spatial axis, stride 1, the forward dilations, and pads d*(k-1) - p on each side (the extra
+ * rows a strided forward conv never reached are covered by the end pad). gy' is gy itself for stride 1,
+ * else gy with (s-1) zeros inserted after every element (Reshape + Pad + Reshape). Null when a pad
+ * would be negative (pads larger than the dilated kernel extent): the caller uses ConvTranspose.
+ */
+function convInputGradByConv(c: GradContext, gy: string, W: string, g: ConvGeometry): string | null {
+  const b = c.b;
+  const { kernel, strides, dilations, pads, group, inSpatial, outSpatial } = g;
+  const sw = c.shape(W) as number[];
+  const [M, Cg] = sw;
+  const Mg = M / group;
+  const KK = kernel.reduce((a, k) => a * k, 1);
+  // zero-dilated gradient length per axis: O*s (the trailing s-1 zeros are absorbed by the end pad)
+  const dil = outSpatial.map((o, i) => o * strides[i]);
+  const padB = kernel.map((k, i) => dilations[i] * (k - 1) - pads[i]);
+  const padE = kernel.map((k, i) => inSpatial[i] - dil[i] - padB[i] + dilations[i] * (k - 1));
+  if ([...padB, ...padE].some((p) => p < 0)) return null;
+  let gin = gy;
+  if (strides.some((s) => s !== 1)) {
+    // [N, M, O1, 1, O2, 1, ...] -> pad the unit axes to s -> [N, M, O1*s1, O2*s2, ...]
+    const inter = outSpatial.flatMap((o) => [o, 1]);
+    const x = b.op('Reshape', [gy, c.i64([-1, M, ...inter])]);
+    const pad = [0, 0, ...outSpatial.flatMap(() => [0, 0]), 0, 0, ...strides.flatMap((s) => [0, s - 1])];
+    gin = b.op('Reshape', [b.op('Pad', [x, c.i64(pad)], { mode: 'constant' }), c.i64([-1, M, ...dil])]);
+  }
+  // flipped, channel-transposed weights: [M, Cg, KK] -> reverse KK (flips every spatial axis) -> [Cg*, Mg, *k]
+  const rev = c.i64(Array.from({ length: KK }, (_, i) => KK - 1 - i));
+  let wf: string;
+  if (group === 1) {
+    const w3 = KK === 1 ? b.op('Reshape', [W, c.i64([M, Cg])]) : b.op('Gather', [b.op('Reshape', [W, c.i64([M, Cg, KK])]), rev], { axis: 2 });
+    wf = b.op('Reshape', [b.op('Transpose', [w3], { perm: KK === 1 ? [1, 0] : [1, 0, 2] }), c.i64([Cg, M, ...kernel])]);
+  } else {
+    const w4 = b.op('Reshape', [W, c.i64([group, Mg, Cg, KK])]);
+    const fl = KK === 1 ? w4 : b.op('Gather', [w4, rev], { axis: 3 });
+    wf = b.op('Reshape', [b.op('Transpose', [fl], { perm: [0, 2, 1, 3] }), c.i64([group * Cg, Mg, ...kernel])]);
+  }
+  return b.op('Conv', [gin, wf], {
+    kernel_shape: kernel,
+    dilations,
+    pads: [...padB, ...padE],
+    group,
   });
 }
 

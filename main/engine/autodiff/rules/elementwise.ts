@@ -2,6 +2,7 @@
 
 import { DTYPE_CODE, attrFloat, getAttr } from '../../onnx/ir';
 import { FORMULATION } from '../formulation';
+import { fusedBatchNormGrad } from './norm';
 import type { GradContext, GradRule } from '../types';
 
 const x0 = (c: GradContext) => c.node.inputs[0];
@@ -31,10 +32,11 @@ export const elementwiseRules: GradRule[] = [
   },
   {
     op: 'Add',
-    backward: (c) => [
-      c.needs[0] ? c.unbroadcast(gy0(c), c.node.inputs[0], y0(c)) : null,
-      c.needs[1] ? c.unbroadcast(gy0(c), c.node.inputs[1], y0(c)) : null,
-    ],
+    backward: (c) =>
+      fusedBatchNormGrad(c) ?? [
+        c.needs[0] ? c.unbroadcast(gy0(c), c.node.inputs[0], y0(c)) : null,
+        c.needs[1] ? c.unbroadcast(gy0(c), c.node.inputs[1], y0(c)) : null,
+      ],
   },
   {
     op: 'Sub',

@@ -3,7 +3,8 @@
 // (lower.ts), and those ops have their own rules.
 
 import { attrFloat, attrInt } from '../../onnx/ir';
-import type { GradContext, GradRule } from '../types';
+import type { GradContext, GradResult, GradRule } from '../types';
+import { BN_TRAIN_MARK, FORMULATION } from '../formulation';
 
 /** shape [C, 1, ..., 1] for broadcasting per-channel vectors against NC... tensors */
 function perChannel(c: GradContext, v: string, rank: number): string {
@@ -92,3 +93,50 @@ export const normRules: GradRule[] = [
     },
   },
 ];
+
+/**
+ * Fused backward of a training-mode BatchNormalization lowered by lowerForTraining, applied at its final
+ * node  Y = Add(Mul(xmu, k), Unsqueeze(bias))  with  xmu = Sub(X, mean), mean = Mul(ReduceSum(X), 1/n),
+ * k = Mul(invstd, Unsqueeze(scale)). With per-channel sums sg = sum(gy), sx = sum(gy * xmu):
+ *   dbias = sg,  dscale = invstd * sx,
+ *   dx = k * (gy - sg/n - xmu * invstd^2 * sx/n)      (PyTorch's batch_norm_backward, rearranged)
+ * The gradients go straight to X, scale and bias (the inner nodes get none and are not differentiated).
+ * Returns null when the node does not have exactly that structure (the generic rules then apply).
+ */
+export function fusedBatchNormGrad(c: GradContext): GradResult | null {
+  if (FORMULATION.batchNormGrad !== 'fused' || !c.node.name?.startsWith(BN_TRAIN_MARK)) return null;
+  const [t, biasU] = c.node.inputs;
+  const mulT = c.producer(t);
+  const unsB = c.producer(biasU);
+  if (mulT?.op !== 'Mul' || unsB?.op !== 'Unsqueeze') return null;
+  const [xmu, k] = mulT.inputs;
+  const sub = c.producer(xmu);
+  const mulK = c.producer(k);
+  if (sub?.op !== 'Sub' || mulK?.op !== 'Mul') return null;
+  const [X, mean] = sub.inputs;
+  const [inv, scaleU] = mulK.inputs;
+  const meanN = c.producer(mean);
+  const unsS = c.producer(scaleU);
+  if (meanN?.op !== 'Mul' || unsS?.op !== 'Unsqueeze' || c.producer(meanN.inputs[0])?.op !== 'ReduceSum') return null;
+  // every inner value must be private to this BatchNorm (xmu: Mul(xmu, xmu) for the variance, and here)
+  if (c.readers(t) !== 1 || c.readers(k) !== 1 || c.readers(xmu) !== 3) return null;
+  const invN = meanN.inputs[1];
+  const scale = unsS.inputs[0];
+  const bias = unsB.inputs[0];
+  const b = c.b;
+  const gy = c.gy[0]!;
+  const rank = c.shape(X).length;
+  const axes = [0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2)];
+  const C = c.shape(scale)[0];
+  const flat = c.i64([typeof C === 'number' ? C : -1]);
+  const sg = c.reduceSum(gy, axes, true); // [1, C, 1...]
+  const sx = c.reduceSum(b.op('Mul', [gy, xmu]), axes, true);
+  c.addGrad(bias, b.op('Reshape', [sg, flat]));
+  c.addGrad(scale, b.op('Reshape', [b.op('Mul', [sx, inv]), flat]));
+  // dx = (gy - sg/n - xmu * (invstd^2 * sx/n)) * k
+  const m1 = b.op('Mul', [sg, invN]);
+  const a = b.op('Mul', [b.op('Mul', [inv, inv]), b.op('Mul', [sx, invN])]);
+  const dx = b.op('Mul', [b.op('Sub', [b.op('Sub', [gy, m1]), b.op('Mul', [xmu, a])]), k]);
+  c.addGrad(X, dx);
+  return [null, null];
+}

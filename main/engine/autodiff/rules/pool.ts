@@ -34,6 +34,8 @@ export const poolRules: GradRule[] = [
     // order (as PyTorch and ORT's Indices pick it); an equality mask would double-count ties.
     // - 'indices-scatter': MaxPool's Indices output (flat NCHW) + ScatterElements(reduction='add'); general.
     // - 'window-argmax': non-overlapping 2-D windows only: ArgMax over each window, one-hot, multiply.
+    // - 'window-compare': non-overlapping 2-D windows only: equality with the upsampled pooled output, first
+    //   maximum picked by a second (fast, Indices-free) MaxPool over position weights.
     op: 'MaxPool',
     differentiable: [0],
     backward: (c) => {
@@ -51,6 +53,7 @@ export const poolRules: GradRule[] = [
       const win = FORMULATION.maxPoolGrad === 'indices-scatter' ? null : nonOverlapping(c);
       let dx: string;
       if (win && FORMULATION.maxPoolGrad === 'window-argmax') dx = windowArgmaxGrad(c, g, win);
+      else if (win && FORMULATION.maxPoolGrad === 'window-compare') dx = windowCompareGrad(c, g, win);
       else if (win) dx = unpoolGrad(c, g);
       else dx = scatterGrad(c, g);
       if (target !== X) {
@@ -197,5 +200,38 @@ function windowArgmaxGrad(c: GradContext, g: string, w: Window): string {
   const back = b.op('Transpose', [b.op('Reshape', [spread, c.i64([-1, C, Ho, Wo, kh, kw])])], { perm: [0, 1, 2, 4, 3, 5] });
   let dx = b.op('Reshape', [back, c.i64([-1, C, Ho * kh, Wo * kw])]);
   if (cropped) dx = b.op('Pad', [dx, c.i64([0, 0, 0, 0, 0, 0, H - Ho * kh, W - Wo * kw])], { mode: 'constant' });
+  return dx;
+}
+
+/**
+ * Exact max-pool backward for non-overlapping windows without Indices (asking MaxPool for Indices
+ * switches it to a slow generic kernel). With up(v) the nearest-neighbour upsampling of a pooled tensor
+ * back to window size (Resize): e = (x == up(y)) marks every maximum; z = e * w with a constant
+ * per-position weight w = kk - (position in row-major window order), so among tied maxima the first one
+ * has the largest z; m = MaxPool(z) (fast kernel) is that weight, and the first maximum is the one element
+ * with z == up(m) (m > 0 in every window without NaN). dx = up(g) there, 0 elsewhere. All values compared
+ * are small integers or copies, so the selection is exact.
+ */
+function windowCompareGrad(c: GradContext, g: string, w: Window): string {
+  const b = c.b;
+  const X = c.node.inputs[0];
+  const Y = c.node.outputs[0];
+  const { H, W, kh, kw, Ho, Wo } = w;
+  const dt = c.dtype(X);
+  const Hc = Ho * kh;
+  const Wc = Wo * kw;
+  const cropped = Hc !== H || Wc !== W;
+  const xc = cropped ? b.op('Slice', [X, c.i64([0, 0]), c.i64([Hc, Wc]), c.i64([2, 3])]) : X;
+  const scales = b.initializer(b.fresh('pool_up_scales'), { dtype: 'float32', dims: [4], data: new Float32Array([1, 1, kh, kw]) });
+  const up = (v: string) => b.op('Resize', [v, '', scales], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' });
+  const kk = kh * kw;
+  const wpos = new Float64Array(Hc * Wc);
+  for (let i = 0; i < Hc; i++) for (let j = 0; j < Wc; j++) wpos[i * Wc + j] = kk - ((i % kh) * kw + (j % kw));
+  const wname = b.initializer(b.fresh('pool_first_weight'), { dtype: dt, dims: [Hc, Wc], data: dt === 'float64' ? wpos : Float32Array.from(wpos) });
+  const toF = DTYPE_CODE[dt];
+  const z = b.op('Mul', [b.op('Cast', [b.op('Equal', [xc, up(Y)])], { to: toF }), wname]);
+  const m = b.op('MaxPool', [z], { kernel_shape: [kh, kw], strides: [kh, kw] });
+  let dx = b.op('Mul', [b.op('Cast', [b.op('Equal', [z, up(m)])], { to: toF }), up(g)]);
+  if (cropped) dx = b.op('Pad', [dx, c.i64([0, 0, 0, 0, 0, 0, H - Hc, W - Wc])], { mode: 'constant' });
   return dx;
 }
