@@ -12,6 +12,7 @@ import { workspaceInfoCommand, workspaceVerifyCommand } from './workspace';
 import { UNLEARN_COMMANDS } from './unlearn';
 import { demoCommand } from './demo';
 import { sweepCommand } from './sweep';
+import { REPORT_COMMANDS } from './report';
 
 export const COMMANDS: CliCommand[] = [
   workspaceInfoCommand,
@@ -25,4 +26,5 @@ export const COMMANDS: CliCommand[] = [
   ...UNLEARN_COMMANDS,
   demoCommand,
   sweepCommand,
+  ...REPORT_COMMANDS,
 ];

@@ -1,0 +1,11 @@
+// Chart option builders: one pure function per chart (comparison/run data in, ECharts option and its
+// data table out). The UI dashboards and the PDF report share them.
+
+export * from './types';
+export { tradeoffChart } from './tradeoff';
+export { gapsChart, GAP_METRICS } from './gaps';
+export { perClassChart, perClassOf, type SplitName } from './per-class';
+export { confusionChart } from './confusion';
+export { relearnChart } from './relearn';
+export { runTimesChart } from './run-times';
+export { renderChartSvg } from './render';
