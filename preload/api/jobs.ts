@@ -16,6 +16,7 @@ export const JOB_KINDS_BUILTIN = [
   'unlearn.evaluate',
   'unlearn.compare',
   'unlearn.sweep',
+  'unlearn.demo',
 ] as const;
 
 /** A built-in job kind. */
@@ -96,6 +97,24 @@ export interface ModelTrainResult {
   resumedFromStep: number | null;
 }
 
+/** Parameters of unlearn.demo (the built-in demo; every field optional). */
+export interface DemoJobParams {
+  /** seeds per model (default 1) */
+  seeds?: number;
+  /** train the original on a seeded stratified subset of this many examples (default 20,000; 0 = all) */
+  maxTrain?: number;
+  threads?: number;
+  provider?: 'cpu' | 'cuda' | 'webgpu' | 'dml' | 'coreml';
+}
+
+export interface DemoJobResult {
+  /** one comparison per forget set (whole class, random 1%), in that order */
+  comparisonIds: string[];
+  /** the forget sets' names, in the same order */
+  forgetSets: string[];
+  seconds: number;
+}
+
 /**
  * Parameters and results of the built-in kinds as the contract knows them (unknown where the type
  * lives only in the backend: model.train's parameters and the unlearn.* kinds, whose zod schemas are in
@@ -111,6 +130,7 @@ export interface BuiltinJobTypes {
   'unlearn.evaluate': { params: unknown; result: unknown };
   'unlearn.compare': { params: unknown; result: unknown };
   'unlearn.sweep': { params: unknown; result: unknown };
+  'unlearn.demo': { params: DemoJobParams; result: DemoJobResult };
 }
 
 /** Parameters of a job of kind K (unknown for plug-in kinds and for the union of all kinds). */
@@ -128,6 +148,12 @@ export interface JobProgress {
   fraction: number | null;
   /** latest loss when the job trains something */
   loss?: number | null;
+  /** latest held-out retain accuracy in % (unlearning jobs that measure it during the run) */
+  retainAccuracy?: number | null;
+  /** latest forget-set accuracy in % (unlearning jobs that measure it during the run) */
+  forgetAccuracy?: number | null;
+  /** the stage a multi-stage job is in (e.g. the demo's 'train original') */
+  stage?: string;
   /** estimated seconds left */
   etaSeconds?: number | null;
   message?: string;

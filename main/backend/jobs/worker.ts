@@ -87,7 +87,11 @@ async function runJob(start: WorkerStart): Promise<void> {
     checkpoint: null,
     progress(p) {
       if (!p || typeof p.step !== 'number' || !Number.isFinite(p.step)) throw new TypeError('progress needs a finite step number');
-      pending = { ...p };
+      // a measured accuracy is rare: a later report within the same interval must not drop it
+      const carried: Partial<JobProgress> = {};
+      if (pending?.retainAccuracy !== undefined && p.retainAccuracy === undefined) carried.retainAccuracy = pending.retainAccuracy;
+      if (pending?.forgetAccuracy !== undefined && p.forgetAccuracy === undefined) carried.forgetAccuracy = pending.forgetAccuracy;
+      pending = { ...carried, ...p };
       const wait = PROGRESS_INTERVAL_MS - (Date.now() - lastSent);
       if (wait <= 0) flush();
       else if (!timer) timer = setTimeout(flush, wait);

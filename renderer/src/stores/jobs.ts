@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import type { JobEvent, JobInfo, JobState, Unsubscribe } from '../../../preload/api';
+import type { JobEvent, JobInfo, JobProgress, JobState, Unsubscribe } from '../../../preload/api';
 import { getApi } from '../api/client';
 import { errorMessage } from '../utils/errors';
 import { useToastsStore } from './toasts';
@@ -8,6 +8,30 @@ import { useToastsStore } from './toasts';
 export const ACTIVE_STATES: readonly JobState[] = ['queued', 'running'];
 export const RESUMABLE_STATES: readonly JobState[] = ['interrupted', 'failed', 'cancelled'];
 const LOG_LINES_KEPT = 500;
+/** points of a job's live curves kept in memory (the oldest are dropped beyond this) */
+export const CURVE_POINTS_KEPT = 2_000;
+
+/** One point of a job's live curves, from one progress event that carried a loss or an accuracy. */
+export interface JobCurvePoint {
+  /** the job's progress in % when it reports a fraction, else its step */
+  x: number;
+  step: number;
+  loss?: number;
+  /** held-out retain accuracy, % */
+  retainAccuracy?: number;
+  /** forget-set accuracy, % */
+  forgetAccuracy?: number;
+}
+
+function curvePoint(p: JobProgress): JobCurvePoint | null {
+  const fin = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+  if (!fin(p.loss) && !fin(p.retainAccuracy) && !fin(p.forgetAccuracy)) return null;
+  const pt: JobCurvePoint = { x: fin(p.fraction) ? p.fraction * 100 : p.step, step: p.step };
+  if (fin(p.loss)) pt.loss = p.loss;
+  if (fin(p.retainAccuracy)) pt.retainAccuracy = p.retainAccuracy;
+  if (fin(p.forgetAccuracy)) pt.forgetAccuracy = p.forgetAccuracy;
+  return pt;
+}
 
 export interface JobLogLine {
   level: 'info' | 'warn' | 'error';
@@ -24,6 +48,11 @@ export interface JobLogLine {
 export const useJobsStore = defineStore('jobs', () => {
   const byId = ref<Record<string, JobInfo>>({});
   const logs = ref<Record<string, JobLogLine[]>>({});
+  /**
+   * Live curves (loss, held-out retain and forget accuracy) per job, from the progress events seen
+   * since the window opened (not persisted); at most CURVE_POINTS_KEPT points each.
+   */
+  const curves = ref<Record<string, JobCurvePoint[]>>({});
   /** ids with a cancel or resume request in flight (buttons disabled meanwhile) */
   const pending = ref<Record<string, 'cancel' | 'resume'>>({});
   const loaded = ref(false);
@@ -54,6 +83,12 @@ export const useJobsStore = defineStore('jobs', () => {
       const job = byId.value[event.id];
       if (job) {
         job.progress = event.progress;
+        const pt = curvePoint(event.progress);
+        if (pt) {
+          const list = curves.value[event.id] ?? (curves.value[event.id] = []);
+          list.push(pt);
+          if (list.length > CURVE_POINTS_KEPT) list.splice(0, list.length - CURVE_POINTS_KEPT);
+        }
         // a progress report means it runs, even if its 'running' state event is still in flight
         if (job.state === 'queued') job.state = 'running';
       } else {
@@ -169,6 +204,7 @@ export const useJobsStore = defineStore('jobs', () => {
   return {
     byId,
     logs,
+    curves,
     loadLog,
     pending,
     loaded,

@@ -11,6 +11,7 @@ import type { diagnosticsStress } from '../../../main/backend/jobs/kinds/diagnos
 import type { forgetSetScore } from '../../../main/backend/jobs/kinds/forget-set-score';
 import type { modelTrain } from '../../../main/backend/jobs/kinds/model-train';
 import type { workspaceVerify } from '../../../main/backend/jobs/kinds/workspace-verify';
+import type { unlearnDemo } from '../../../main/backend/jobs/kinds/demo';
 import { TEST_KINDS } from './helpers';
 
 // ---- compile-time checks: a handler's types must be the contract's ----
@@ -23,11 +24,12 @@ type Typed = {
   'dataset.import': typeof datasetImport;
   'forgetSet.score': typeof forgetSetScore;
   'model.train': typeof modelTrain;
+  'unlearn.demo': typeof unlearnDemo;
 };
 type ResultsMatch = { [K in keyof Typed]: Same<Result<Typed[K]>, BuiltinJobTypes[K]['result']> };
 type ParamsMatch = { [K in Exclude<keyof Typed, 'model.train'>]: Same<Params<Typed[K]>, BuiltinJobTypes[K]['params']> };
-const resultsMatch: ResultsMatch = { 'workspace.verify': true, 'diagnostics.stress': true, 'dataset.import': true, 'forgetSet.score': true, 'model.train': true };
-const paramsMatch: ParamsMatch = { 'workspace.verify': true, 'diagnostics.stress': true, 'dataset.import': true, 'forgetSet.score': true };
+const resultsMatch: ResultsMatch = { 'workspace.verify': true, 'diagnostics.stress': true, 'dataset.import': true, 'forgetSet.score': true, 'model.train': true, 'unlearn.demo': true };
+const paramsMatch: ParamsMatch = { 'workspace.verify': true, 'diagnostics.stress': true, 'dataset.import': true, 'forgetSet.score': true, 'unlearn.demo': true };
 // every built-in kind has an entry in BuiltinJobTypes, and nothing else does
 const typesCoverKinds: Same<keyof BuiltinJobTypes, JobKindName> = true;
 

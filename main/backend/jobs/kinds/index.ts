@@ -11,9 +11,10 @@ import { modelTrain } from './model-train';
 import { forgetSetScore } from './forget-set-score';
 import { workspaceVerify } from './workspace-verify';
 import { unlearnCompare, unlearnEvaluate, unlearnRun, unlearnSweep } from './unlearn';
+import { unlearnDemo } from './demo';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const JOB_KINDS: JobHandler<any, any>[] = [workspaceVerify, diagnosticsStress, datasetImport, modelTrain, forgetSetScore, unlearnRun, unlearnEvaluate, unlearnCompare, unlearnSweep];
+export const JOB_KINDS: JobHandler<any, any>[] = [workspaceVerify, diagnosticsStress, datasetImport, modelTrain, forgetSetScore, unlearnRun, unlearnEvaluate, unlearnCompare, unlearnSweep, unlearnDemo];
 
 function isHandler(v: unknown): v is JobHandler {
   const h = v as JobHandler | null;

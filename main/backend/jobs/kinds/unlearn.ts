@@ -51,13 +51,27 @@ function session(p: { provider?: string; threads?: number }, ctx: JobContext) {
 
 function hooks(ctx: JobContext) {
   let last = 0;
+  let lastLoss: number | undefined;
   return {
     signal: ctx.signal,
-    progress: (fraction: number, message: string, extra?: { loss?: number }) => {
+    progress: (fraction: number, message: string, extra?: { loss?: number; retainAccuracy?: number; forgetAccuracy?: number }) => {
       const now = Date.now();
-      if (now - last < 200 && fraction < 1) return;
+      if (extra?.loss !== undefined) lastLoss = extra.loss;
+      // a held-out accuracy is measured rarely: never drop it to throttling, and send the latest loss
+      // with it (the loss-only reports in between may have been throttled away)
+      const measured = extra?.retainAccuracy !== undefined || extra?.forgetAccuracy !== undefined;
+      if (now - last < 200 && fraction < 1 && !measured) return;
       last = now;
-      ctx.progress({ step: Math.round(fraction * 1000), total: 1000, fraction, message, ...(extra?.loss !== undefined ? { loss: extra.loss } : {}) });
+      const loss = extra?.loss ?? (measured ? lastLoss : undefined);
+      ctx.progress({
+        step: Math.round(fraction * 1000),
+        total: 1000,
+        fraction,
+        message,
+        ...(loss !== undefined ? { loss } : {}),
+        ...(extra?.retainAccuracy !== undefined ? { retainAccuracy: extra.retainAccuracy } : {}),
+        ...(extra?.forgetAccuracy !== undefined ? { forgetAccuracy: extra.forgetAccuracy } : {}),
+      });
     },
     log: (level: 'info' | 'warn', message: string) => ctx.log(level, message),
   };

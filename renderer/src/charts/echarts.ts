@@ -1,0 +1,30 @@
+// ECharts for the renderer: only the parts the app uses, drawn with the SVG renderer (works under the
+// app's strict Content Security Policy: no inline scripts or styles, no canvas data URLs needed).
+import { use } from 'echarts/core';
+import { SVGRenderer } from 'echarts/renderers';
+import { LineChart } from 'echarts/charts';
+import { AriaComponent, GridComponent, LegendComponent, TitleComponent, TooltipComponent } from 'echarts/components';
+
+use([SVGRenderer, LineChart, GridComponent, LegendComponent, TitleComponent, TooltipComponent, AriaComponent]);
+
+export { default as VChart } from 'vue-echarts';
+export const CHART_INIT_OPTIONS = { renderer: 'svg' } as const;
+
+/** Colours of a chart, read from the app's theme (CSS custom properties on <html>). */
+export interface ChartColors {
+  text: string;
+  muted: string;
+  border: string;
+  series: string[];
+}
+
+export function themeChartColors(root: HTMLElement = document.documentElement): ChartColors {
+  const css = getComputedStyle(root);
+  const v = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
+  return {
+    text: v('--text', '#1d1d22'),
+    muted: v('--text-muted', '#60606b'),
+    border: v('--border', '#dedee3'),
+    series: [v('--accent', '#4a5bd8'), v('--ok', '#1f8a4c'), v('--danger', '#c53030')],
+  };
+}
