@@ -2,15 +2,15 @@
 // clear error; a lock left by a dead process on this host is taken over.
 //
 // Taking over a stale lock lets exactly one of several simultaneous processes win:
-//   1. the new lock is installed whole (written to a unique file, fsynced, then hard-linked to <root>/lock,
-//      which fails if the name exists), so no one ever sees a half-written lock of a live process;
-//   2. a stale lock is moved aside by an atomic rename to a unique name; only one process can move a
-//      given file, the others get ENOENT;
-//   3. the mover checks that what it moved is still the lock it judged stale (same device, inode and
-//      bytes). If a competitor had meanwhile replaced it with its own fresh lock, the mover puts that
-//      lock back under its name (link, which never overwrites) and starts over;
-//   4. everyone then tries the exclusive create of step 1: one wins, the others find its lock, held by
-//      a live process, and get the normal "in use" refusal.
+//   1. a lock is only ever created where none exists, whole (written to a unique file, fsynced, then
+//      hard-linked to <root>/lock, which fails if the name exists);
+//   2. a stale lock (its pid is dead on this host) is removed only by the one process holding the
+//      takeover guard (<root>/lock.takeover, made with an exclusive mkdir), and only if it is still the
+//      very file judged stale (same device, inode and bytes) - a live process's lock is never removed
+//      (an earlier rename-aside-and-put-back scheme could lose a fresh lock to a third process);
+//   3. everyone then tries the exclusive create of step 1: one wins, the others find its lock, held by
+//      a live process, and get the normal "in use" refusal. A guard left by a process that died while
+//      taking over is removed after 5 s.
 // Where the file system has no hard links, step 1 falls back to an O_EXCL create, then write.
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
@@ -94,6 +94,9 @@ async function removeLeftovers(path: string): Promise<void> {
     if (m && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]))) await fsp.rm(join(dir, name), { force: true }).catch(() => {});
   }
 }
+
+/** A takeover guard folder older than this was left by a process that died while taking over. */
+const TAKEOVER_STALE_MS = 5000;
 
 /** An unreadable lock younger than this may still be being written (the O_EXCL fallback): not stale yet. */
 const UNREADABLE_GRACE_MS = 2000;
@@ -191,30 +194,31 @@ export class WorkspaceLock {
         await new Promise((r) => setTimeout(r, 50));
         continue;
       }
-      // Stale (dead pid, or unreadable and old): move it aside, and take over only if what was moved
-      // is the very file judged stale.
-      const aside = besideName(path, 'stale');
+      // Stale (dead pid, or unreadable and old). Only one process at a time may remove a stale lock:
+      // the one that creates the takeover folder (mkdir is atomic and exclusive). Under it, the lock is
+      // removed only if it is still the very file judged stale (no one else can replace it meanwhile:
+      // a lock is only ever created where none exists, and only a takeover removes someone else's).
+      const guard = `${path}.takeover`;
       try {
-        await fsp.rename(path, aside);
+        await fsp.mkdir(guard);
       } catch (err) {
-        if (errCode(err) === 'ENOENT') continue; // another process moved it first
-        throw err;
+        if (errCode(err) !== 'EEXIST') throw err;
+        // another process is taking over; a guard older than TAKEOVER_STALE_MS was left by one that died
+        const st = await fsp.stat(guard).catch(() => null);
+        if (st && Date.now() - st.mtimeMs > TAKEOVER_STALE_MS) await fsp.rmdir(guard).catch(() => {});
+        else await new Promise((r) => setTimeout(r, 20 + Math.random() * 30));
+        continue;
       }
-      const moved = await snapshot(aside);
-      if (moved === null || sameFile(moved, judged)) {
-        await fsp.rm(aside, { force: true });
-        continue; // the exclusive create decides who takes it
-      }
-      // A competitor's fresh lock was moved: put it back without overwriting anything, then look again.
       try {
-        await fsp.link(aside, path);
-      } catch (err) {
-        if (errCode(err) !== 'EEXIST') {
-          await fsp.rename(aside, path).catch(() => {});
-          continue;
+        const now = await snapshot(path);
+        if (now !== null && sameFile(now, judged)) {
+          await fsp.rm(path, { force: true });
+          await fsyncDir(dirname(path));
         }
+      } finally {
+        await fsp.rmdir(guard).catch(() => {});
       }
-      await fsp.rm(aside, { force: true });
+      // the exclusive create at the top of the loop decides who takes it
     }
     throw new ApiError('conflict', `Could not take the workspace lock ${path}; another process keeps competing for it.`);
   }
