@@ -222,7 +222,9 @@ export async function buildComparison(ws: Workspace, req: CompareRequest, h: Hoo
   };
   const id = `cmp-${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(4).toString('hex')}`;
   h.progress?.(1, 'saved');
-  return ws.putRecord<ComparisonManifest>('comparisons', id, data);
+  const refs: Record<string, TypedRef> = { ...data.refs };
+  for (const e of entries) for (const r of e.runs) refs[`run:${e.key === 'original' ? 'original' : e.method?.id}:${r.seed}:${r.run.id}`] = r.run;
+  return ws.putRecord<ComparisonManifest>('comparisons', id, data, {}, refs);
 }
 
 export async function getComparison(ws: Workspace, id: string): Promise<ComparisonRecord> {

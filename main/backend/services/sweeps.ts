@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { ApiError } from '../../../preload/api/common';
 import type { Workspace, RecordEnvelope } from '../workspace/types';
-import type { SweepManifest, SweepTrial } from '../../engine/runs/contract-types';
+import type { SweepManifest, SweepTrial, TypedRef } from '../../engine/runs/contract-types';
 import { computeMetrics, loadSvm } from '../../engine/eval';
 import { primeFromCache, saveToCache } from './metric-cache';
 import { bestTrial, expandSweep, type SweepSpec } from '../../engine/unlearn/sweep';
@@ -66,7 +66,9 @@ export async function summarizeSweep(ws: Workspace, req: SweepRequest, retrainRu
     best,
     createdAt: new Date().toISOString(),
   };
-  return ws.putRecord<SweepManifest>('sweeps', `sweep-${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(4).toString('hex')}`, data);
+  const refs: Record<string, TypedRef> = { ...data.refs };
+  trials.forEach((t, i) => (refs[`trial:${i + 1}`] = t.run));
+  return ws.putRecord<SweepManifest>('sweeps', `sweep-${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(4).toString('hex')}`, data, {}, refs);
 }
 
 /** The whole sweep in this process (the CLI): retrain reference, every trial, the summary. */

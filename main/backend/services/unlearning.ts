@@ -154,6 +154,11 @@ async function initModelOf(ws: Workspace, root: ModelManifest): Promise<Model | 
   return null;
 }
 
+/** The run's references for its record envelope (where generic tools follow them). */
+export function envelopeRefs(refs: Record<string, TypedRef | undefined>): Record<string, TypedRef> {
+  return Object.fromEntries(Object.entries(refs).filter((e): e is [string, TypedRef] => e[1] !== undefined));
+}
+
 function ref(kind: TypedRef['kind'], id: string, sha256: string): TypedRef {
   return { kind, id, sha256 };
 }
@@ -256,7 +261,7 @@ async function evaluateWithBasis(ws: Workspace, b: Basis, modelName: string, s: 
     startedAt,
     endedAt: new Date().toISOString(),
   };
-  const run = await ws.putRecord<RunManifest>('runs', id, data, { outputs: blob });
+  const run = await ws.putRecord<RunManifest>('runs', id, data, { outputs: blob }, envelopeRefs(data.refs));
   await ensureMia(ws, blob.sha256, outputs);
   return { run, cached: false };
 }
@@ -400,7 +405,7 @@ export async function runUnlearning(ws: Workspace, p: UnlearnParams, h: Hooks = 
     startedAt,
     endedAt: new Date().toISOString(),
   };
-  const run = await ws.putRecord<RunManifest>('runs', id, data, { outputs: blob });
+  const run = await ws.putRecord<RunManifest>('runs', id, data, { outputs: blob }, envelopeRefs(data.refs));
   await lockForgetSetFor(ws, b.forgetSet.id, id);
   // MIA-Efficacy (one SVC fit) is computed here, cached by the outputs' hash, so comparisons reuse it
   h.progress?.(0.98, 'membership-inference attack (SVC) on the unlearned model');

@@ -15,7 +15,7 @@ import { canonicalJson } from '../../engine/util/canonical-json';
 import { ensureDirDurable, fsyncDir, isTempName, renameWithRetry, writeFileAtomic } from './atomic';
 import { WorkspaceLock } from './lock';
 import { assertValidId, assertValidKind, assertValidSha256 } from './paths';
-import { RECORD_KINDS, type BlobRef, type RecordEnvelope, type RecordKind, type Workspace } from './types';
+import { RECORD_KINDS, type BlobRef, type RecordEnvelope, type RecordKind, type TypedRef, type Workspace } from './types';
 
 export const WORKSPACE_FORMAT = 'lethe-workspace';
 export const WORKSPACE_VERSION = 1;
@@ -45,8 +45,21 @@ function sha256Hex(data: Uint8Array | string): string {
 }
 
 export function manifestHashOf(env: Omit<RecordEnvelope, 'manifestSha256'>): string {
-  const { kind, id, revision, createdAt, updatedAt, blobs, data } = env;
-  return sha256Hex(canonicalJson({ kind, id, revision, createdAt, updatedAt, blobs, data }));
+  const { kind, id, revision, createdAt, updatedAt, blobs, refs, data } = env;
+  // refs are hashed when present (records written before typed references existed keep their hash)
+  return sha256Hex(canonicalJson(refs === undefined ? { kind, id, revision, createdAt, updatedAt, blobs, data } : { kind, id, revision, createdAt, updatedAt, blobs, refs, data }));
+}
+
+const REF_KINDS = new Set(['datasets', 'models', 'forgetSets', 'runs', 'comparisons', 'reports', 'sweeps', 'jobs']);
+
+/** A typed reference's problem in one phrase, or null when it is well formed. */
+function refProblem(r: unknown): string | null {
+  const x = r as TypedRef | null;
+  if (!x || typeof x !== 'object') return 'is not an object';
+  if (typeof x.kind !== 'string' || !REF_KINDS.has(x.kind)) return `has an unknown kind ${JSON.stringify(String(x.kind).slice(0, 20))}`;
+  if (typeof x.id !== 'string' || x.id.length === 0 || x.id.length > 200) return 'has no valid id';
+  if (typeof x.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(x.sha256)) return 'has no valid sha256';
+  return null;
 }
 
 class CorruptRecord extends Error {}
@@ -70,6 +83,13 @@ export function parseRecordText(text: string, kind: string, id: string): RecordE
     const r = ref as BlobRef | null;
     if (!r || typeof r !== 'object' || typeof r.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(r.sha256) || !Number.isInteger(r.size)) {
       throw new CorruptRecord(`blob reference ${JSON.stringify(name)} is malformed`);
+    }
+  }
+  if (e.refs !== undefined) {
+    if (typeof e.refs !== 'object' || e.refs === null || Array.isArray(e.refs)) throw new CorruptRecord('refs map is malformed');
+    for (const [role, r] of Object.entries(e.refs as Record<string, unknown>)) {
+      const p = refProblem(r);
+      if (p) throw new CorruptRecord(`reference ${JSON.stringify(role)} ${p}`);
     }
   }
   if (!('data' in e)) throw new CorruptRecord('data is missing');
@@ -411,7 +431,7 @@ export class FsWorkspace implements Workspace {
     return this.track(() => next);
   }
 
-  async putRecord<T>(kind: RecordKind, id: string, data: T, blobs: Record<string, BlobRef> = {}): Promise<RecordEnvelope<T>> {
+  async putRecord<T>(kind: RecordKind, id: string, data: T, blobs: Record<string, BlobRef> = {}, refs?: Record<string, TypedRef>): Promise<RecordEnvelope<T>> {
     this.assertWritable();
     this.assertOpen();
     assertValidKind(kind);
@@ -432,6 +452,16 @@ export class FsWorkspace implements Workspace {
     }
     const blobCopy: Record<string, BlobRef> = {};
     for (const [name, ref] of Object.entries(blobs)) blobCopy[name] = { sha256: ref.sha256, size: ref.size };
+    let refCopy: Record<string, TypedRef> | undefined;
+    if (refs !== undefined) {
+      if (typeof refs !== 'object' || refs === null) throw new ApiError('invalid_argument', 'refs must be an object of named typed references.');
+      refCopy = {};
+      for (const [role, r] of Object.entries(refs)) {
+        const p = refProblem(r);
+        if (p) throw new ApiError('invalid_argument', `Reference ${JSON.stringify(role)} of record ${kind}/${id} ${p}.`);
+        refCopy[role] = { kind: r.kind, id: r.id, sha256: r.sha256 };
+      }
+    }
     return this.serial(`${kind}/${id}`, async () => {
       for (const [name, ref] of Object.entries(blobCopy)) {
         const size = await this.blobSizeOnDisk(ref.sha256);
@@ -447,6 +477,7 @@ export class FsWorkspace implements Workspace {
         createdAt: prev?.createdAt ?? now,
         updatedAt: now,
         blobs: blobCopy,
+        ...(refCopy ? { refs: refCopy } : {}),
         data: normalised,
       };
       const env: RecordEnvelope<T> = { ...base, manifestSha256: manifestHashOf(base) };

@@ -4,6 +4,10 @@
 // never on the backend. Kept behind this interface so it runs unchanged under Node 20 and inside Electron.
 
 /** Record kinds, one folder each under records/ (created at open; 'comparisons' and 'sweeps' hold unlearning comparisons and sweeps). */
+import type { TypedRef } from '../runs/contract-types';
+
+export type { TypedRef };
+
 export const RECORD_KINDS = ['datasets', 'models', 'forgetSets', 'runs', 'reports', 'jobs', 'comparisons', 'sweeps'] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
 
@@ -23,6 +27,12 @@ export interface RecordEnvelope<T = unknown> {
   updatedAt: string;
   /** named blobs belonging to the record (e.g. { model: {...}, images: {...} }) */
   blobs: Record<string, BlobRef>;
+  /**
+   * typed references to other records, by role (e.g. { original: {kind:'models', id, sha256}, forgetSet:
+   * {...} }): the chain deletion request -> forget set -> run -> model -> report, followed without
+   * knowing any record's data layout; absent on records that refer to nothing
+   */
+  refs?: Record<string, TypedRef>;
   data: T;
   /** SHA-256 of the canonical JSON of everything above; verified on read */
   manifestSha256: string;
@@ -40,7 +50,7 @@ export interface Workspace {
   hasBlob(sha256: string): Promise<boolean>;
 
   /** atomically create or replace a record; resolves only when durable (fsync'd file and folder) */
-  putRecord<T>(kind: RecordKind, id: string, data: T, blobs?: Record<string, BlobRef>): Promise<RecordEnvelope<T>>;
+  putRecord<T>(kind: RecordKind, id: string, data: T, blobs?: Record<string, BlobRef>, refs?: Record<string, TypedRef>): Promise<RecordEnvelope<T>>;
   getRecord<T>(kind: RecordKind, id: string): Promise<RecordEnvelope<T> | null>;
   listRecords<T>(kind: RecordKind): Promise<RecordEnvelope<T>[]>;
   deleteRecord(kind: RecordKind, id: string): Promise<void>;
