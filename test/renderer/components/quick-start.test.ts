@@ -99,8 +99,8 @@ describe('quick start (empty workspace)', () => {
     await live.get('[data-testid="quick-start-cancel"]').trigger('click');
     await flush();
     expect(api.call).toHaveBeenCalledWith('jobs.cancel', { id: 'demo-1' });
-    expect(w.get('[data-testid="quick-start-ended"]').text()).toContain('was cancelled');
-    expect(w.get('[data-testid="quick-start-run"]').text()).toContain('again');
+    expect(w.get('[data-testid="quick-start-ended"]').text()).toBe('The demo was cancelled.');
+    expect(w.get('[data-testid="quick-start-run"]').text()).toBe('Continue the built-in demo');
   });
 
   it('when the demo succeeds, links open its comparisons in Compare', async () => {
