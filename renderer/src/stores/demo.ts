@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia';
-import { computed, ref } from 'vue';
+import { computed, ref, watch } from 'vue';
 import type { DemoJobParams, DemoJobResult, JobInfo } from '../../../preload/api';
 import { ACTIVE_STATES, useJobsStore } from './jobs';
 import { useUiStore } from './ui';
@@ -22,6 +22,14 @@ export const useDemoStore = defineStore('demo', () => {
     if (own) return own;
     return jobs.jobs.find((j) => j.kind === DEMO_KIND && ACTIVE_STATES.includes(j.state)) ?? null;
   });
+  // a demo found running (e.g. after a reload) stays the one shown when it ends, with its result
+  watch(
+    job,
+    (j) => {
+      if (j && !jobId.value) jobId.value = j.id;
+    },
+    { immediate: true },
+  );
   const active = computed(() => !!job.value && ACTIVE_STATES.includes(job.value.state));
   const result = computed<DemoJobResult | null>(() => (job.value?.state === 'succeeded' ? ((job.value.result as DemoJobResult | null) ?? null) : null));
 

@@ -53,6 +53,11 @@ describe('demo (quick start) store', () => {
     expect(demo.job?.id).toBe('older');
     expect(await demo.start()).toBe(false);
     expect(api.call).not.toHaveBeenCalledWith('jobs.submit', expect.anything());
+    // it stays the demo shown when it ends (e.g. after a reload), with its result
+    await flush();
+    api.emit('jobs.event', { type: 'state', job: demoJob({ id: 'older', state: 'succeeded', result: { comparisonIds: ['c'], forgetSets: ['f'], seconds: 1 } }) });
+    expect(demo.job?.id).toBe('older');
+    expect(demo.result?.comparisonIds).toEqual(['c']);
   });
 
   it('cancels through jobs.cancel', async () => {
