@@ -32,7 +32,7 @@ export const DEMO_METHODS: DemoMethod[] = [
   // alpha 10 (the paper's) selects nothing when the forget set is 10% of D (a Fashion-MNIST class):
   // I_D >= 0.1 I_f there; the demo uses 5 for both forget sets
   { id: 'ssd', params: { alpha: 5 } },
-  { id: 'scrub', params: { epochs: 3, msteps: 2, retainBatchSize: 128, forgetBatchSize: 128 } },
+  { id: 'scrub', params: { epochs: 3, msteps: 1, retainBatchSize: 128, forgetBatchSize: 128 } },
   { id: 'neggrad-plus', params: { epochs: 2 } },
 ];
 
@@ -238,7 +238,9 @@ export function literatureChecks(c: ComparisonManifest, kind: 'class' | 'random'
     out.push({ check: 'Retrain: forget accuracy within 2 points of test accuracy (random forgetting)', holds: rf === null || rt === null ? null : Math.abs(rf - rt) <= 2, detail: `retrain forget ${fmt(rf, 2)}%, test ${fmt(rt, 2)}%` });
   }
   const under = ['ft', 'ga'].filter((m) => fa(m) !== null);
-  if (under.length && rf !== null) out.push({ check: 'FT and GA under-forget (forget accuracy above retrain)', holds: under.every((m) => fa(m)! > rf), detail: under.map((m) => `${m} ${fmt(fa(m))}%`).join(', ') + ` vs retrain ${fmt(rf)}%` });
+  // (for a random 1% the retrain's forget accuracy is about its test accuracy: "under-forgetting" is
+  // within noise there, so the check is made for class forgetting only)
+  if (kind === 'class' && under.length && rf !== null) out.push({ check: 'FT and GA under-forget (forget accuracy above retrain)', holds: under.every((m) => fa(m)! > rf), detail: under.map((m) => `${m} ${fmt(fa(m))}%`).join(', ') + ` vs retrain ${fmt(rf)}%` });
   const close = ['salun'].filter((m) => gap(m) !== null);
   const others = ['ft', 'ga', 'rl'].filter((m) => gap(m) !== null);
   if (close.length && others.length) {
