@@ -20,7 +20,7 @@ import { createRequire } from 'node:module';
 import { WORKLOADS, torchSpec } from './workloads';
 import { letheForward, letheTrain } from './lethe';
 import { median, type TimingOptions } from './timing';
-import { debianTorch, ensureTorch213, runTorchBench, type TorchEnv } from './torch';
+import { cpuDescription, debianTorch, findTorch, runTorchBench, type TorchEnv } from './torch';
 import { profileTrainStep, type OpShare } from './profile';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -59,16 +59,6 @@ interface Row {
   goals: { forward: number; train: number | null };
 }
 
-function cpuModel(): string {
-  try {
-    const m = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.+)$/m);
-    if (m) return m[1].trim();
-  } catch {
-    /* not Linux */
-  }
-  return cpus()[0]?.model ?? 'unknown';
-}
-
 function ortVersion(): string {
   const require = createRequire(import.meta.url);
   return (require('onnxruntime-node/package.json') as { version: string }).version;
@@ -79,14 +69,17 @@ const loadStart = loadavg()[0];
 async function main(): Promise<void> {
   const torchEnvs: TorchEnv[] = [];
   if (!flag('--no-torch')) {
-    const t213 = ensureTorch213(log);
-    if (t213) torchEnvs.push(t213);
+    // the main reference is found as on a user's machine (LETHE_TORCH_PYTHON, else python3 on PATH, else
+    // this machine image's PyTorch); findTorch logs which one was used
+    const found = findTorch(log);
+    if (found) torchEnvs.push(found);
     const deb = debianTorch();
-    // in a full run Debian's torch 1.13 is a second reference; in --quick only the main one runs
-    if (deb && (torchEnvs.length === 0 || !quick)) torchEnvs.push(deb);
-    if (torchEnvs.length === 0) log('no PyTorch found: reporting Lethe only (install python3-torch or the 2.13 wheel)');
+    // in a full run Debian's torch 1.13 is a second reference (when it is not the main one)
+    if (deb && !quick && found?.python !== deb.python) torchEnvs.push(deb);
+    if (torchEnvs.length === 0) log('no PyTorch found: reporting Lethe only (set LETHE_TORCH_PYTHON to a Python with torch)');
   }
   const main = torchEnvs[0] ?? null;
+  log(`CPU: ${cpuDescription()}`);
   log(`threads ${threads}; ${quick ? 'quick' : 'full'} run; references: ${torchEnvs.map((e) => e.label).join(', ') || 'none'}`);
 
   const rows: Row[] = [];
@@ -195,7 +188,7 @@ function render(rows: Row[], envs: TorchEnv[], main: TorchEnv | null, letheRss: 
   const md: string[] = [];
   md.push(`Command: \`npm run bench${quick ? ' -- --quick' : ''}\` (threads ${threads}; ${quick ? 'quick' : 'full'} run: warm-up ${timing.warmup}, ${timing.passes} passes of >= ${timing.minSeconds} s, ${rounds} interleaved round(s), medians).`);
   md.push('');
-  md.push(`Machine: ${cpuModel()}, ${cpus().length} cores, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB; Node ${process.versions.node}; onnxruntime-node ${ortVersion()}; ` +
+  md.push(`Machine: ${cpuDescription()}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB; Node ${process.versions.node}; onnxruntime-node ${ortVersion()}; ` +
     `references: ${envs.map((e) => e.label).join('; ') || 'none'}. Date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`);
   md.push('');
   md.push(`1-minute load average: ${loadStart.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end (${cpus().length} cores: above ~${cpus().length} other work competed, and ratios are less reliable).`);
@@ -219,7 +212,7 @@ function render(rows: Row[], envs: TorchEnv[], main: TorchEnv | null, letheRss: 
     md.push('| op | ms/step | share | kernels/step |', '| --- | --- | --- | --- |');
     for (const o of p.ops.slice(0, 10)) md.push(`| ${o.op} | ${o.ms.toFixed(1)} | ${(o.share * 100).toFixed(1)}% | ${o.calls.toFixed(0)} |`);
   }
-  const text = [table, '', `load average ${loadStart.toFixed(1)} -> ${loadavg()[0].toFixed(1)}`, rssLine, ...trainNote, ...profiles.map((p) => `${p.name} step profile: ` + p.ops.slice(0, 6).map((o) => `${o.op} ${(o.share * 100).toFixed(0)}%`).join(', '))].join('\n');
+  const text = [`CPU: ${cpuDescription()}; threads ${threads}; main reference: ${main ? main.label : 'none'}`, table, '', `load average ${loadStart.toFixed(1)} -> ${loadavg()[0].toFixed(1)}`, rssLine, ...trainNote, ...profiles.map((p) => `${p.name} step profile: ` + p.ops.slice(0, 6).map((o) => `${o.op} ${(o.share * 100).toFixed(0)}%`).join(', '))].join('\n');
   return { table: text, markdown: md.join('\n') };
 }
 

@@ -1,9 +1,13 @@
-// PyTorch reference runs for the benchmark. The current PyTorch (2.13 CPU wheel carried by the machine
-// image) is preferred: it is installed once, offline, into a venv under ~/.cache/lethe. Debian's
-// python3-torch 1.13 (/usr/bin/python3) is the fallback and, in a full run, a second reference.
+// PyTorch reference runs for the benchmark, found as on a user's machine (findTorch):
+//   1. LETHE_TORCH_PYTHON: the Python interpreter to use (it must import torch and numpy);
+//   2. `python3` on PATH, when it imports torch;
+//   3. this project's machine image: the PyTorch 2.13 CPU wheel it carries, installed once, offline, into
+//      a venv under ~/.cache/lethe; then Debian's python3-torch 1.13 (/usr/bin/python3).
+// In a full run Debian's torch (when present and not the main one) is a second reference.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,9 +23,65 @@ const WHEEL_DIRS = ['/opt/wheels'];
 const PY311 = '/root/.pyenv/versions/3.11.7/bin/python';
 
 function torchVersion(python: string): string | null {
-  if (!existsSync(python)) return null;
-  const r = spawnSync(python, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8', timeout: 120_000 });
-  return r.status === 0 ? r.stdout.trim() : null;
+  return torchProbe(python)?.version ?? null;
+}
+
+/** torch version and the interpreter's real path, or null when `python` cannot import torch and numpy. */
+function torchProbe(python: string): { version: string; executable: string } | null {
+  if (python.includes('/') && !existsSync(python)) return null;
+  const r = spawnSync(python, ['-c', 'import sys, torch, numpy; print(torch.__version__); print(sys.executable)'], { encoding: 'utf8', timeout: 120_000 });
+  if (r.status !== 0 || r.error) return null;
+  const [version, executable] = r.stdout.trim().split('\n');
+  return { version: version.trim(), executable: (executable ?? python).trim() };
+}
+
+/**
+ * The main PyTorch reference, found as on a user's machine (see the header); logs which one and why.
+ * Null when none is found (or LETHE_TORCH_PYTHON names a Python without torch: an error is logged).
+ */
+export function findTorch(log: (s: string) => void): TorchEnv | null {
+  const envPy = process.env.LETHE_TORCH_PYTHON;
+  if (envPy) {
+    const p = torchProbe(envPy);
+    if (!p) {
+      log(`LETHE_TORCH_PYTHON=${envPy} cannot import torch and numpy: no PyTorch reference`);
+      return null;
+    }
+    log(`PyTorch ${p.version} from LETHE_TORCH_PYTHON (${p.executable})`);
+    return { python: envPy, version: p.version, label: `PyTorch ${p.version} (LETHE_TORCH_PYTHON=${envPy})` };
+  }
+  const onPath = torchProbe('python3');
+  if (onPath) {
+    log(`PyTorch ${onPath.version} from python3 on PATH (${onPath.executable})`);
+    return { python: onPath.executable, version: onPath.version, label: `PyTorch ${onPath.version} (python3 on PATH: ${onPath.executable})` };
+  }
+  log('python3 on PATH has no torch (set LETHE_TORCH_PYTHON to choose a Python); trying the machine image\'s PyTorch');
+  const t213 = ensureTorch213(log);
+  if (t213) {
+    log(`using ${t213.label}`);
+    return t213;
+  }
+  const deb = debianTorch();
+  if (deb) log(`using ${deb.label}`);
+  return deb;
+}
+
+/** CPU model, core count and the vector extensions that matter for these kernels (from /proc/cpuinfo). */
+export function cpuDescription(): string {
+  let model = cpus()[0]?.model ?? 'unknown CPU';
+  let ext = 'vector extensions unknown';
+  try {
+    const info = readFileSync('/proc/cpuinfo', 'utf8');
+    const m = info.match(/^model name\s*:\s*(.+)$/m);
+    if (m) model = m[1].trim();
+    const flags = new Set((info.match(/^flags\s*:\s*(.+)$/m)?.[1] ?? '').trim().split(/\s+/));
+    const want = ['avx2', 'fma', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'amx_tile', 'amx_bf16', 'amx_int8'];
+    const have = want.filter((f) => flags.has(f));
+    ext = have.length ? have.join(' ') : 'no AVX2/AVX-512/AMX';
+  } catch {
+    /* not Linux */
+  }
+  return `${model}, ${cpus().length} cores (${ext})`;
 }
 
 function findWheel(): string | null {

@@ -2,7 +2,8 @@
 
 usage: torch_bench.py JSON_SPEC
 spec: {"threads": 2, "warmup": 3, "passes": 5, "minPassSeconds": 0.5,
-       "workloads": [{"name", "arch", "config", "batch"}], "rssOnly": null | "<workload name>"}
+       "workloads": [{"name", "arch", "config", "batch"}], "rssOnly": null | "<workload name>",
+       "trainOnly": false (skip the forward timing; "forward" is then null)}
 Prints one JSON object: {"torch": version, "threads", "mkldnn", "results": {name: {"forward", "train"}}}
 (samples/s, median over passes), or with rssOnly: {"peakRssMiB"} after 3 training steps of that workload.
 """
@@ -67,10 +68,12 @@ def main():
             with torch.no_grad():
                 net(x)
 
-        net.eval()
-        for _ in range(spec["warmup"]):
-            forward()
-        fwd = timed(forward, w["batch"], spec["passes"], spec["minPassSeconds"])
+        fwd = None
+        if not spec.get("trainOnly"):
+            net.eval()
+            for _ in range(spec["warmup"]):
+                forward()
+            fwd = timed(forward, w["batch"], spec["passes"], spec["minPassSeconds"])
         net.train()
         for _ in range(spec["warmup"]):
             train_step()

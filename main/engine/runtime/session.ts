@@ -27,6 +27,12 @@ export interface SessionOptions {
   parallelExecution?: boolean;
   /** onnxruntime log severity 0..4 (default 3 = errors only). */
   logSeverity?: 0 | 1 | 2 | 3 | 4;
+  /** Let idle intra-op threads spin between kernels (default: onnxruntime's, i.e. spinning on). */
+  allowSpinning?: boolean;
+  /** onnxruntime's memory pattern planning (default: onnxruntime's, on). */
+  memoryPattern?: boolean;
+  /** onnxruntime's CPU memory arena (default: onnxruntime's, on). */
+  cpuArena?: boolean;
 }
 
 export interface CreatedSession {
@@ -105,6 +111,9 @@ export async function createSession(modelBytes: Uint8Array, opts: SessionOptions
     };
     if (intra > 0) o.intraOpNumThreads = intra;
     if (inter > 0) o.interOpNumThreads = inter;
+    if (opts.memoryPattern !== undefined) o.enableMemPattern = opts.memoryPattern;
+    if (opts.cpuArena !== undefined) o.enableCpuMemArena = opts.cpuArena;
+    if (opts.allowSpinning !== undefined) o.extra = { session: { intra_op: { allow_spinning: opts.allowSpinning ? '1' : '0' } } };
     return o;
   };
 

@@ -103,17 +103,21 @@ function convInputGradByConv(c: GradContext, gy: string, W: string, g: ConvGeome
     const pad = [0, 0, ...outSpatial.flatMap(() => [0, 0]), 0, 0, ...strides.flatMap((s) => [0, s - 1])];
     gin = b.op('Reshape', [b.op('Pad', [x, c.i64(pad)], { mode: 'constant' }), c.i64([-1, M, ...dil])]);
   }
-  // flipped, channel-transposed weights: [M, Cg, KK] -> reverse KK (flips every spatial axis) -> [Cg*, Mg, *k]
-  const rev = c.i64(Array.from({ length: KK }, (_, i) => KK - 1 - i));
-  let wf: string;
-  if (group === 1) {
-    const w3 = KK === 1 ? b.op('Reshape', [W, c.i64([M, Cg])]) : b.op('Gather', [b.op('Reshape', [W, c.i64([M, Cg, KK])]), rev], { axis: 2 });
-    wf = b.op('Reshape', [b.op('Transpose', [w3], { perm: KK === 1 ? [1, 0] : [1, 0, 2] }), c.i64([Cg, M, ...kernel])]);
-  } else {
-    const w4 = b.op('Reshape', [W, c.i64([group, Mg, Cg, KK])]);
-    const fl = KK === 1 ? w4 : b.op('Gather', [w4, rev], { axis: 3 });
-    wf = b.op('Reshape', [b.op('Transpose', [fl], { perm: [0, 2, 1, 3] }), c.i64([group * Cg, Mg, ...kernel])]);
+  // flipped, channel-transposed weights: [M*Cg, KK] x (anti-identity KK x KK) reverses the kernel offsets,
+  // i.e. flips every spatial axis (exact: one product by 1 per output, the rest by 0; a small Gemm is far
+  // faster than an element-wise Gather or negative-step Slice), then [g, Mg, Cg, KK] -> [g, Cg, Mg, KK]
+  let w2 = b.op('Reshape', [W, c.i64([M * Cg, KK])]);
+  if (KK > 1) {
+    const anti = new Float64Array(KK * KK);
+    for (let i = 0; i < KK; i++) anti[i * KK + (KK - 1 - i)] = 1;
+    const dt = c.dtype(W);
+    const P = b.initializer(b.fresh('kernel_flip'), { dtype: dt, dims: [KK, KK], data: dt === 'float64' ? anti : Float32Array.from(anti) });
+    w2 = b.op('MatMul', [w2, P]);
   }
+  const wf =
+    group === 1
+      ? b.op('Reshape', [b.op('Transpose', [b.op('Reshape', [w2, c.i64([M, Cg, KK])])], { perm: [1, 0, 2] }), c.i64([Cg, M, ...kernel])])
+      : b.op('Reshape', [b.op('Transpose', [b.op('Reshape', [w2, c.i64([group, Mg, Cg, KK])])], { perm: [0, 2, 1, 3] }), c.i64([group * Cg, Mg, ...kernel])]);
   return b.op('Conv', [gin, wf], {
     kernel_shape: kernel,
     dilations,
