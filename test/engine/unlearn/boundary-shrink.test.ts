@@ -40,6 +40,6 @@ describe('boundary-shrink', () => {
   });
 
   it('declares the public code defaults', () => {
-    expect(getMethod('boundary-shrink').params.parse({})).toEqual({ bound: 0.1, epochs: 10, lr: 1e-5, batchSize: 64 });
+    expect(getMethod('boundary-shrink').params.parse({})).toEqual({ bound: 0.1, epochs: 10, lr: 1e-5, batchSize: 64, gu: false });
   });
 });
