@@ -263,6 +263,7 @@ export function buildBackward(graph: Graph, opts: BuildBackwardOptions): Backwar
       },
       producer: (name) => producers.get(name),
       readers: (name) => readers.get(name) ?? 0,
+      isActive: (name) => active.has(name),
       addGrad,
       fail,
     };

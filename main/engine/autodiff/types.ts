@@ -41,6 +41,8 @@ export interface GradContext {
   producer(name: string): Node | undefined;
   /** how many nodes read a value (graph outputs count as a reader) */
   readers(name: string): number;
+  /** whether a value depends differentiably on a wrt value (only such values can take a gradient) */
+  isActive(name: string): boolean;
   /** contribute a gradient directly to another value (used for fusions such as Relu -> MaxPool) */
   addGrad(name: string, g: string): void;
   /** error naming the node */

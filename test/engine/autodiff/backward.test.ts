@@ -162,6 +162,33 @@ describe('buildBackward', () => {
     }
   });
 
+  it('training-mode BatchNorm backward is fused (one closed form, fewer nodes) and equals the rule-by-rule backward', async () => {
+    const dims = [4, 3, 2, 3];
+    const r = prng(5);
+    const b = new GraphBuilder();
+    b.input('x', 'float32', dims);
+    for (const [n, v] of [['s', 1.3], ['bb', 0.2], ['rm', 0], ['rv', 1]] as const) b.initializer(n, { dtype: 'float32', dims: [3], data: new Float32Array(3).fill(v) });
+    const y = b.op('BatchNormalization', ['x', 's', 'bb', 'rm', 'rv'], { epsilon: f(1e-5), momentum: f(0.9) });
+    b.addNode('ReduceSum', [b.op('Mul', [y, b.op('Tanh', [y])])], ['loss'], { keepdims: 0 });
+    b.output('loss', 'float32', []);
+    const low = lowerForTraining(b.toGraph(), { dropout: 'identity' }).graph;
+    const feeds = { x: makeTensor({ name: 'x', dims }, r) };
+    const grads = async (form: 'fused' | 'generic') => {
+      const prev = setFormulation({ batchNormGrad: form });
+      try {
+        const bw = buildBackward(low, { loss: 'loss', wrt: ['x', 's', 'bb'] });
+        const out = await run(bw.graph, feeds);
+        return { nodes: bw.graph.nodes.length, vals: ['x', 's', 'bb'].map((w) => Array.from(out[bw.grads[w]].data as Float32Array)) };
+      } finally {
+        setFormulation(prev);
+      }
+    };
+    const fused = await grads('fused');
+    const generic = await grads('generic');
+    expect(fused.nodes).toBeLessThan(generic.nodes);
+    fused.vals.forEach((v, i) => v.forEach((g, j) => expect(Math.abs(g - generic.vals[i][j])).toBeLessThan(1e-4 * (1 + Math.abs(g)))));
+  });
+
   it('BatchNormalization training lowering: output and running statistics match a float64 reference (PyTorch semantics)', async () => {
     const N = 4, C = 3, H = 2, W = 3;
     const r = prng(21);

@@ -134,6 +134,8 @@ const CASES: Case[] = [
   { rule: 'Mul', name: 'lowered Dropout (mask input, ratio 0.25)', make: () => loweredDropout() },
   { rule: 'BatchNormalization', name: 'training lowering (batch statistics)', make: () => loweredBatchNorm([3, 2, 3, 3]) },
   { rule: 'BatchNormalization', name: 'training lowering, rank 2 (BatchNorm1d)', make: () => loweredBatchNorm([5, 3]) },
+  { rule: 'BatchNormalization', name: 'training lowering, scale and bias only (input frozen)', make: () => loweredBatchNorm([3, 2, 3, 3], ['s', 'bb']) },
+  { rule: 'BatchNormalization', name: 'training lowering, input and bias only (scale frozen)', make: () => loweredBatchNorm([3, 2, 3, 3], ['x', 'bb']) },
   { rule: 'BatchNormalization', name: 'training lowering, generic backward', setup: () => restore(setFormulation({ batchNormGrad: 'generic' })), make: () => loweredBatchNorm([3, 2, 3, 3]) },
   // ---------------- data movement
   { rule: 'Flatten', name: 'axis 2', make: () => opCase('Flatten', [I('x', [2, 3, 2, 2])], { axis: 2 }) },
@@ -202,7 +204,7 @@ function loweredDropout(): CheckCase {
   return { graph: low.graph, feeds: { x: makeTensor({ name: 'x', dims: [3, 4] }, r), [low.dropoutMasks[0].input]: mask }, wrt: ['x'] };
 }
 
-function loweredBatchNorm(dims: number[]): CheckCase {
+function loweredBatchNorm(dims: number[], wrt = ['x', 's', 'bb']): CheckCase {
   const C = dims[1];
   const b = new GraphBuilder();
   const r = prng(9);
@@ -214,7 +216,7 @@ function loweredBatchNorm(dims: number[]): CheckCase {
   b.addNode('BatchNormalization', ['x', 's', 'bb', 'rm', 'rv'], ['y'], { epsilon: f(1e-5), momentum: f(0.9) });
   b.output('y', 'float32', null);
   const low = lowerForTraining(b.toGraph(), { dropout: 'identity' });
-  return { graph: low.graph, feeds: { x: makeTensor({ name: 'x', dims }, r) }, wrt: ['x', 's', 'bb'], outputs: ['y'] } as CheckCase;
+  return { graph: low.graph, feeds: { x: makeTensor({ name: 'x', dims }, r) }, wrt, outputs: ['y'] } as CheckCase;
 }
 
 const worst: Record<'float64' | 'float32', { err: number; label: string; n: number }> = {

@@ -129,14 +129,18 @@ export function fusedBatchNormGrad(c: GradContext): GradResult | null {
   const axes = [0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2)];
   const C = c.shape(scale)[0];
   const flat = c.i64([typeof C === 'number' ? C : -1]);
-  const sg = c.reduceSum(gy, axes, true); // [1, C, 1...]
-  const sx = c.reduceSum(b.op('Mul', [gy, xmu]), axes, true);
-  c.addGrad(bias, b.op('Reshape', [sg, flat]));
-  c.addGrad(scale, b.op('Reshape', [b.op('Mul', [sx, inv]), flat]));
-  // dx = (gy - sg/n - xmu * (invstd^2 * sx/n)) * k
-  const m1 = b.op('Mul', [sg, invN]);
-  const a = b.op('Mul', [b.op('Mul', [inv, inv]), b.op('Mul', [sx, invN])]);
-  const dx = b.op('Mul', [b.op('Sub', [b.op('Sub', [gy, m1]), b.op('Mul', [xmu, a])]), k]);
-  c.addGrad(X, dx);
+  // only what is needed (frozen layers: e.g. X is not active when everything before the BN is frozen)
+  const needX = c.isActive(X);
+  const needScale = c.isActive(scale);
+  const sg = needX || c.isActive(bias) ? c.reduceSum(gy, axes, true) : ''; // [1, C, 1...]
+  const sx = needX || needScale ? c.reduceSum(b.op('Mul', [gy, xmu]), axes, true) : '';
+  if (c.isActive(bias)) c.addGrad(bias, b.op('Reshape', [sg, flat]));
+  if (needScale) c.addGrad(scale, b.op('Reshape', [b.op('Mul', [sx, inv]), flat]));
+  if (needX) {
+    // dx = (gy - sg/n - xmu * (invstd^2 * sx/n)) * k
+    const m1 = b.op('Mul', [sg, invN]);
+    const a = b.op('Mul', [b.op('Mul', [inv, inv]), b.op('Mul', [sx, invN])]);
+    c.addGrad(X, b.op('Mul', [b.op('Sub', [b.op('Sub', [gy, m1]), b.op('Mul', [xmu, a])]), k]));
+  }
   return [null, null];
 }
