@@ -25,15 +25,15 @@ export interface DemoMethod {
 
 /** Methods of the demo with their shortened settings (the rest of each method's parameters: its defaults). */
 export const DEMO_METHODS: DemoMethod[] = [
-  { id: 'ft', params: { epochs: 2 } },
+  { id: 'ft', params: { epochs: 1 } },
   { id: 'ga', params: { epochs: 5 } },
   { id: 'rl', params: { epochs: 2 } },
   { id: 'salun', params: { epochs: 2 } },
   // alpha 10 (the paper's) selects nothing when the forget set is 10% of D (a Fashion-MNIST class):
   // I_D >= 0.1 I_f there; the demo uses 5 for both forget sets
   { id: 'ssd', params: { alpha: 5 } },
-  { id: 'scrub', params: { epochs: 3, msteps: 1, retainBatchSize: 128, forgetBatchSize: 128 } },
-  { id: 'neggrad-plus', params: { epochs: 2 } },
+  { id: 'scrub', params: { epochs: 3, msteps: 2, lr: 2e-4, retainBatchSize: 128, forgetBatchSize: 128 } },
+  { id: 'neggrad-plus', params: { epochs: 1 } },
 ];
 
 /**

@@ -313,7 +313,7 @@ export async function runUnlearning(ws: Workspace, p: UnlearnParams, h: Hooks = 
   }
   const effGuard: GuardrailSettings = method.exact ? { ...guardrail, action: 'off' } : guardrail;
   const key = sha256Hex(
-    new TextEncoder().encode(canonicalJson({ type: 'unlearn', v: 1, method: method.id, params, seed, guardrail: effGuard, model: b.original.sha256, forgetSet: b.forgetSet.data.idsSha256, dataset: b.forgetSet.data.dataset.manifestSha256, train: b.trainRule, recipe: method.id === 'retrain' ? b.recipe : null })),
+    new TextEncoder().encode(canonicalJson({ type: 'unlearn', v: 1, app: APP_VERSION, method: method.id, methodVersion: method.version ?? 1, params, seed, guardrail: effGuard, model: b.original.sha256, forgetSet: b.forgetSet.data.idsSha256, dataset: b.forgetSet.data.dataset.manifestSha256, train: b.trainRule, recipe: method.id === 'retrain' ? b.recipe : null })),
   );
   const hit = await findCached(ws, key);
   if (hit) {

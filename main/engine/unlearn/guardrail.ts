@@ -6,6 +6,25 @@
 import type { Model } from '../onnx/ir';
 import type { ArrayDataset } from '../train/data';
 import { evaluateModel } from '../train/evaluator';
+import { Trainer } from '../train/trainer';
+import { exampleSize } from '../train/data';
+
+/** Accuracy (%) of a trainer's current weights on `ds`, through trainer.logits (eval mode). */
+export async function trainerAccuracy(t: Trainer, ds: ArrayDataset, batchSize = 500): Promise<number> {
+  const per = exampleSize(ds);
+  let hit = 0;
+  for (let s = 0; s < ds.n; s += batchSize) {
+    const nb = Math.min(batchSize, ds.n - s);
+    const z = await t.logits(ds.x.subarray(s * per, (s + nb) * per), nb, ds.exampleShape);
+    const C = z.length / nb;
+    for (let i = 0; i < nb; i++) {
+      let best = 0;
+      for (let k = 1; k < C; k++) if (z[i * C + k] > z[i * C + best]) best = k;
+      if (best === Number(ds.y[s + i])) hit++;
+    }
+  }
+  return ds.n ? (100 * hit) / ds.n : 0;
+}
 import type { ProviderName } from '../train/session';
 
 import type { GuardrailReportInfo, GuardrailSettingsInfo } from '../runs/contract-types';
@@ -49,9 +68,10 @@ export class Guardrail {
    * Measure a model (the method's current weights baked into an inference model). Returns the
    * accuracy in %. Throws GuardrailTripped when the action is 'stop' and the drop exceeds the limit.
    */
-  async check(model: Model, step: number): Promise<number> {
+  async check(model: Model | Trainer, step: number): Promise<number> {
     if (!this.active) return NaN;
-    const acc = (await evaluateModel(model, this.slice, { ...this.session, batchSize: 500 })).accuracy * 100;
+    // a Trainer is measured through its own eval session (weights fed as inputs, nothing baked)
+    const acc = model instanceof Trainer ? await trainerAccuracy(model, this.slice) : (await evaluateModel(model, this.slice, { ...this.session, batchSize: 500 })).accuracy * 100;
     this.checks.push({ step, accuracy: acc });
     if (this.baseline - acc > this.settings.maxDropPoints && !this.tripped) {
       this.tripped = true;

@@ -97,5 +97,7 @@ export interface MethodDescriptor<S extends z.ZodObject<any> = z.ZodObject<any>>
   params: S;
   /** the method trains with gradients (the GU projection switch and the guardrail apply) */
   gradientBased: boolean;
+  /** bumped when the method's behaviour changes, so cached runs of the older code are not reused (default 1) */
+  version?: number;
   run(ctx: MethodContext, params: z.output<S>): Promise<MethodResult>;
 }

@@ -143,7 +143,7 @@ export class GuardedSteps {
     const g = this.ctx.guardrail;
     if (!g.active || this.stopped) return !this.stopped;
     try {
-      const acc = await g.check(this.trainer.inferenceModel(), this.trainer.globalStep);
+      const acc = await g.check(this.trainer, this.trainer.globalStep);
       this.ctx.progress({ fraction: this.fraction(), message: `${this.label}: held-out retain accuracy ${acc.toFixed(1)}%`, retainAccuracy: acc });
       this.passed = snapshot(this.trainer);
       return true;
@@ -198,6 +198,8 @@ export const scrub: MethodDescriptor<typeof params> = {
   exact: false,
   scope: 'any',
   gradientBased: true,
+  // 2: the guardrail judges only after each epoch's min-steps
+  version: 2,
   description:
     'A student (starting from the original) is trained against the original as a fixed teacher. In the first epochs it takes "max-steps" that push its outputs on the forget set away from the teacher (maximising KL divergence), and every epoch it takes "min-steps" on the retain set that keep it close to the teacher and to the true labels (γ·cross-entropy + α·KL). It forgets while keeping retain accuracy, and is among the strongest approximate methods.',
   source:
@@ -230,7 +232,6 @@ export const scrub: MethodDescriptor<typeof params> = {
         C,
       );
       const milestones = [0.5, 0.8, 0.9].map((f) => Math.round(f * p.epochs));
-      const checkEvery = Math.max(1, Math.ceil(minPerEpoch / 4));
       let maxKl = NaN;
       for (let epoch = 1; epoch <= p.epochs; epoch++) {
         const lr = p.lr * 0.1 ** milestones.filter((m) => epoch > m).length;
@@ -255,7 +256,9 @@ export const scrub: MethodDescriptor<typeof params> = {
             `epoch ${epoch}/${p.epochs}, min-step on the retain set`,
           );
           k++;
-          if ((k % checkEvery === 0 || k === batches.length) && !(await runner.check())) break;
+          // the guardrail judges the model after each epoch's min-steps: SCRUB's max-steps damage the
+          // retain set on purpose and the min-steps that follow repair it
+          if (k === batches.length && !(await runner.check())) break;
         }
         if (runner.stopped) break;
       }

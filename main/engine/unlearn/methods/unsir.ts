@@ -148,7 +148,7 @@ export const unsir: MethodDescriptor<typeof params> = {
       // the guardrail judges the repaired model
       if (ctx.guardrail.active) {
         try {
-          const acc = await ctx.guardrail.check(repair.inferenceModel(), repair.globalStep);
+          const acc = await ctx.guardrail.check(repair, repair.globalStep);
           ctx.progress({ fraction: 1, message: `UNSIR: held-out retain accuracy after repair ${acc.toFixed(1)}%`, retainAccuracy: acc });
         } catch (e) {
           if (!(e instanceof GuardrailTripped)) throw e;
