@@ -2,6 +2,7 @@
 // line, the comparison tables, where the ordering of methods matches the literature and where it
 // differs, and the time of every stage.
 
+import { availableParallelism } from 'node:os';
 import type { CliCommand } from '../types';
 import { CliUsageError } from '../types';
 import { withWorkspace } from '../workspace';
@@ -16,17 +17,20 @@ export const demoCommand: CliCommand = {
   usage: '[--seeds N] [--threads N] [--max-train N] [--methods a,b,...]',
   options: {
     seeds: { type: 'string', description: 'seeds per model (default 1; 2 or more add ensemble metrics and confidence intervals)' },
-    threads: { type: 'string', description: 'intra-op threads (default: the workspace setting, else 1)' },
+    threads: { type: 'string', description: 'intra-op threads (default: the workspace setting, else every core)' },
     provider: { type: 'string', description: `execution provider: ${PROVIDERS.join(', ')}` },
     'max-train': { type: 'string', description: 'train the original on a seeded stratified subset of this many examples (default 20000; 0 = the whole train split)' },
     epochs: { type: 'string', description: 'epochs of the original and the retrain reference (default 2)' },
     methods: { type: 'string', description: 'method ids to run (default: ft, ga, rl, salun, ssd, scrub, neggrad-plus with the demo settings)' },
     'forget-class': { type: 'string', description: "the class forgotten in the class-forgetting part (default 'Bag')" },
+    sequential: { type: 'boolean', description: 'run the two forget sets one after the other with all threads (default: side by side with half the threads each when --threads >= 2), so each method is timed alone' },
   },
   examples: ['lethe demo', 'lethe demo --seeds 3 --threads 2'],
   async run(ctx) {
     const { runDemo, literatureChecks, DEMO_METHODS } = await import('../../backend/services/demo');
     const compute = await computeChoice(ctx);
+    // the demo uses every core unless told otherwise (--threads or the workspace setting)
+    if (compute.threadsFrom === 'default') compute.threads = Math.max(1, availableParallelism());
     const ids = list(ctx, 'methods');
     const methods = ids?.map((id) => {
       getMethod(id);
@@ -41,7 +45,7 @@ export const demoCommand: CliCommand = {
       const r = await withWorkspace(ctx, (ws) =>
         runDemo(
           ws,
-          { ...compute, seeds: num(ctx, 'seeds', { int: true, min: 1, max: 20 }), maxTrain: num(ctx, 'max-train', { int: true, min: 0 }), epochs: num(ctx, 'epochs', { int: true, min: 1, max: 100 }), ...(methods ? { methods } : {}), ...(fc !== undefined ? { forgetClass: /^\d+$/.test(fc) ? Number(fc) : fc } : {}) },
+          { ...compute, seeds: num(ctx, 'seeds', { int: true, min: 1, max: 20 }), maxTrain: num(ctx, 'max-train', { int: true, min: 0 }), epochs: num(ctx, 'epochs', { int: true, min: 1, max: 100 }), ...(methods ? { methods } : {}), ...(fc !== undefined ? { forgetClass: /^\d+$/.test(fc) ? Number(fc) : fc } : {}), parallel: ctx.values.sequential !== true },
           {
             signal: stop.signal,
             progress: (stageName, fraction, message) => {
