@@ -78,6 +78,8 @@ export const tests = [
       ctx.log(`${label}`);
       if (hasAcc) assert(svgText.includes('Accuracy (%)'), 'accuracy axis missing');
       await page.click(`[data-job-id="${job.id}"] [data-testid="job-curves"] summary`);
+      // the table renders when the details open (next frame): wait for it rather than race it
+      await page.waitForSelector(`[data-job-id="${job.id}"] [data-testid="job-curves"] tbody tr`, { timeout: 10_000 }).catch(() => {});
       const rows = await page.$$eval(`[data-job-id="${job.id}"] [data-testid="job-curves"] tbody tr`, (r) => r.length);
       assert(rows >= 2, `data table rows: ${rows}`);
       await page.click(`[data-job-id="${job.id}"] [data-testid="job-curves"] summary`);
