@@ -7,6 +7,7 @@
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
+import { trainingIndices } from '../../engine/unlearn/data';
 import { ApiError } from '../../../preload/api/common';
 import type { JobInfo, JobSubmit } from '../../../preload/api/jobs';
 import type {
@@ -21,7 +22,6 @@ import type {
 } from '../../../preload/api/models';
 import { detectTrainable } from '../../engine/models';
 import { numel } from '../../engine/onnx/ir';
-import { Prng, sampleWithoutReplacement } from '../../engine/data/prng';
 import { datasetManifestSha256, SPLIT_CODE, type DatasetRecord } from '../../engine/data/store';
 import type { RecordEnvelope, Workspace } from '../workspace/types';
 import { findDataset, openReader, type MethodHandlers } from './datasets';
@@ -220,25 +220,6 @@ function checkDatasetFits(model: ModelSummary, ds: DatasetRecord): void {
 }
 
 /** Seeded class-stratified subset of the train split (largest-remainder quotas), ascending indices. */
-function subsetIndices(labels: Int32Array, splits: Uint8Array, classes: number, limit: number | undefined, seed: number): number[] {
-  const byClass: number[][] = Array.from({ length: classes }, () => []);
-  for (let i = 0; i < labels.length; i++) if (splits[i] === SPLIT_CODE.train) byClass[labels[i]]?.push(i);
-  const total = byClass.reduce((a, c) => a + c.length, 0);
-  if (limit === undefined || limit >= total) return byClass.flat().sort((a, b) => a - b);
-  const exact = byClass.map((c) => (c.length * limit) / total);
-  const quota = exact.map(Math.floor);
-  let left = limit - quota.reduce((a, b) => a + b, 0);
-  const order = exact.map((e, c) => [e - Math.floor(e), c] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
-  for (const [, c] of order) {
-    if (left <= 0) break;
-    if (quota[c] < byClass[c].length) {
-      quota[c]++;
-      left--;
-    }
-  }
-  const rng = new Prng(seed);
-  return byClass.flatMap((c, k) => sampleWithoutReplacement(c, quota[k], rng)).sort((a, b) => a - b);
-}
 
 async function writeSplitNpz(ws: Workspace, ds: DatasetRecord, indices: number[], file: string, signal?: AbortSignal): Promise<string> {
   const dir = join(ws.root, 'cache', 'training-data');
@@ -394,7 +375,7 @@ export async function datasetTrainingFiles(
 ): Promise<{ train: string; test: string | null; trainCount: number }> {
   const reader = await openReader(ws, ds);
   const classes = ds.data.classNames.length;
-  const train = subsetIndices(reader.labels, reader.splits, classes, opts.maxTrain, opts.seed);
+  const train = trainingIndices(reader.labels, reader.splits, classes, opts.maxTrain, opts.seed);
   const test: number[] = [];
   for (let i = 0; i < reader.count; i++) if (reader.splits[i] === SPLIT_CODE.test) test.push(i);
   const stem = `${ds.data.name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 60) || 'dataset'}-${datasetManifestSha256(ds.data).slice(0, 12)}`;

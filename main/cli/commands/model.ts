@@ -2,8 +2,7 @@
 // train (on NPZ data: x float32 [N, ...], y int64 [N]) and grad (loss + gradient of every trainable
 // initializer, written as NPZ keyed by initializer name).
 
-import { resolve, join } from 'node:path';
-import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { CliCommand, CliContext } from '../types';
 import { CliUsageError } from '../types';
 import { withWorkspace } from '../workspace';
@@ -24,29 +23,9 @@ import { writeNpzFile } from '../../engine/io/npz';
 import type { Npz } from '../../engine/io/npz';
 import type { OptimizerSpec } from '../../engine/train/optimizers';
 import type { ScheduleSpec } from '../../engine/train/schedules';
-import type { ProviderName } from '../../engine/train/session';
-import { settingsSchema } from '../../backend/validation';
 import { checkOutputFile } from '../../backend/services/output-target';
 import { ApiError } from '../../../preload/api/common';
-import { SETTINGS_FILE } from '../../backend/services/app';
-
-const PROVIDERS = ['cpu', 'cuda', 'webgpu', 'dml', 'coreml'];
-
-function str(ctx: CliContext, k: string): string | undefined {
-  const v = ctx.values[k];
-  return typeof v === 'string' ? v : undefined;
-}
-
-function num(ctx: CliContext, k: string, o: { int?: boolean; min?: number; max?: number } = {}): number | undefined {
-  const s = str(ctx, k);
-  if (s === undefined) return undefined;
-  const v = Number(s);
-  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s.trim()) || !Number.isFinite(v)) throw new CliUsageError(`--${k} must be a number, got '${s}'`);
-  if (o.int && !Number.isInteger(v)) throw new CliUsageError(`--${k} must be an integer, got '${s}'`);
-  if (o.min !== undefined && v < o.min) throw new CliUsageError(`--${k} must be >= ${o.min}, got ${s}`);
-  if (o.max !== undefined && v > o.max) throw new CliUsageError(`--${k} must be <= ${o.max}, got ${s}`);
-  return v;
-}
+import { computeChoice, list, num, str, PROVIDERS, type ComputeChoice } from '../options';
 
 /**
  * The --out file of a command: refused (exit 2, one line) if it exists and --force is not given, or if
@@ -59,12 +38,6 @@ async function checkOut(out: string, force: boolean): Promise<void> {
     if (e instanceof ApiError) throw new CliUsageError(e.message);
     throw e;
   }
-}
-
-function list(ctx: CliContext, k: string): string[] | undefined {
-  const v = ctx.values[k];
-  const items = (Array.isArray(v) ? v : typeof v === 'string' ? [v] : []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
-  return items.length ? items : undefined;
 }
 
 export function parseShape(s: string, what = '--input'): number[] {
@@ -96,47 +69,6 @@ export function parseSchedule(s: string, tMax: number): ScheduleSpec {
     default:
       throw bad();
   }
-}
-
-function provider(ctx: CliContext): ProviderName | undefined {
-  const p = str(ctx, 'provider');
-  if (p !== undefined && !PROVIDERS.includes(p)) throw new CliUsageError(`--provider must be one of ${PROVIDERS.join(', ')}, got '${p}'`);
-  return p as ProviderName | undefined;
-}
-
-interface ComputeChoice {
-  provider: ProviderName | undefined;
-  threads: number;
-  /** where each came from, for the human output */
-  providerFrom: 'flag' | 'settings' | 'default';
-  threadsFrom: 'flag' | 'settings' | 'default';
-}
-
-/**
- * Execution provider and intra-op threads for a compute command: the flags, else the workspace's
- * saved settings (<workspace>/settings.json, as the app's jobs use them), else cpu with 1 thread
- * (bit-reproducible). Reads the settings file without changing it; an unreadable one is ignored.
- */
-async function computeChoice(ctx: CliContext): Promise<ComputeChoice> {
-  const flagProvider = provider(ctx);
-  const flagThreads = num(ctx, 'threads', { int: true, min: 0, max: 1024 });
-  let saved: Record<string, unknown> = {};
-  if (flagProvider === undefined || flagThreads === undefined) {
-    try {
-      const raw = JSON.parse(await readFile(join(ctx.workspaceRoot, SETTINGS_FILE), 'utf8')) as unknown;
-      if (raw && typeof raw === 'object') saved = raw as Record<string, unknown>;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') ctx.progress(`note: ignoring the workspace settings (${SETTINGS_FILE} is unreadable: ${(e as Error).message.split('\n')[0]})`);
-    }
-  }
-  const sp = settingsSchema.shape.executionProvider.safeParse(saved.executionProvider);
-  const st = settingsSchema.shape.intraOpThreads.safeParse(saved.intraOpThreads);
-  return {
-    provider: flagProvider ?? (sp.success ? sp.data : undefined),
-    threads: flagThreads ?? (st.success ? st.data : 1),
-    providerFrom: flagProvider !== undefined ? 'flag' : sp.success ? 'settings' : 'default',
-    threadsFrom: flagThreads !== undefined ? 'flag' : st.success ? 'settings' : 'default',
-  };
 }
 
 function computeNote(c: ComputeChoice): string {
