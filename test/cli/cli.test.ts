@@ -17,11 +17,12 @@ import { COMMANDS } from '../../main/cli/commands/index';
 import type { CliCommand } from '../../main/cli/types';
 import { CliUsageError } from '../../main/cli/types';
 import { openWorkspace } from '../../main/backend/workspace';
+import { nodeCheck } from '../../main/backend/services/node-requirement';
 
 const ROOT = path.resolve(__dirname, '../..');
 /** Budget of a test that spawns real CLI processes: only catches a hang. */
 const CLI_BUDGET_MS = 10 * 60_000;
-const PKG = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+const PKG = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string; engines: { node: string } };
 
 interface Run {
   code: number | null;
@@ -213,6 +214,11 @@ describe('foundation commands (in-process, real workspace)', () => {
     const d = JSON.parse(r.stdout);
     expect(d.lethe).toBe(PKG.version);
     expect(d.node).toBe(process.versions.node);
+    // issue 9, point 14: which Node.js Lethe needs (package.json engines) and whether this one satisfies it
+    expect(d.nodeRequirement).toEqual(nodeCheck());
+    expect(d.nodeRequirement.needs).toBe(PKG.engines.node);
+    const human = await inProc(['doctor', '--workspace', tmp]);
+    expect(human.stdout).toContain(`Node.js      ${process.versions.node} (Lethe needs ${PKG.engines.node}: ${nodeCheck().satisfied ? 'satisfied' : 'NOT satisfied'}`);
     expect(d.onnxruntime).toMatch(/^1\.\d+\.\d+$/);
     expect(d.executionProviders).toEqual(expect.arrayContaining([{ name: 'cpu', bundled: true }]));
     expect(d.cpus.count).toBeGreaterThan(0);

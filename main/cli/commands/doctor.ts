@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import type { CliCommand } from '../types';
 import { APP_VERSION, onnxruntimeVersion } from '../../backend/services/app';
+import { nodeCheck } from '../../backend/services/node-requirement';
 
 export const doctorCommand: CliCommand = {
   name: 'doctor',
@@ -15,6 +16,7 @@ export const doctorCommand: CliCommand = {
     const report = {
       lethe: APP_VERSION,
       node: process.versions.node,
+      nodeRequirement: nodeCheck(),
       electron: process.versions.electron ?? null,
       onnxruntime: await onnxruntimeVersion(),
       executionProviders: backends,
@@ -26,7 +28,7 @@ export const doctorCommand: CliCommand = {
     };
     const human = [
       `Lethe        ${report.lethe}`,
-      `Node.js      ${report.node}`,
+      `Node.js      ${report.node} (Lethe needs ${report.nodeRequirement.needs}: ${report.nodeRequirement.satisfied ? 'satisfied' : 'NOT satisfied: dependencies declare a newer Node.js (npm ci warns EBADENGINE); install one in that range'})`,
       `Electron     ${report.electron ?? 'not running inside Electron'}`,
       `ONNX Runtime ${report.onnxruntime}`,
       `Execution providers: ${backends.map((b) => `${b.name}${b.bundled ? '' : ' (add-on not installed)'}`).join(', ')}`,
