@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { ApiError } from '../../../preload/api/common';
 import type { Workspace, RecordEnvelope } from '../workspace/types';
 import { computeMetrics, loadSvm, METRICS, meanCI } from '../../engine/eval';
-import { primeFromCache, saveToCache } from './metric-cache';
+import { ensureMiaAll, primeFromCache, saveToCache } from './metric-cache';
 import { judge as judgeThresholds, validateThreshold } from '../../engine/runs/thresholds';
 import type { Threshold } from '../../engine/runs/contract-types';
 import type { EvalInputs, LayerActivations, MetricValue, ModelOutputs } from '../../engine/eval/types';
@@ -70,7 +70,7 @@ export async function buildComparison(ws: Workspace, req: CompareRequest, h: Hoo
     runs.push(r);
   }
   h.progress?.(0.02, 'evaluating the original model');
-  const origRun = (await evaluateOnForgetSet(ws, { model: req.model, forgetSet: fs.id, provider: req.provider, threads: req.threads }, { signal: h.signal })).run;
+  const origRun = (await evaluateOnForgetSet(ws, { model: req.model, forgetSet: fs.id, provider: req.provider, threads: req.threads, deferMia: true }, { signal: h.signal })).run;
   await loadSvm();
   const origOut = withSplit(await runOutputs(ws, origRun));
   const shaOf = new Map<ModelOutputs, string>();
@@ -108,6 +108,18 @@ export async function buildComparison(ws: Workspace, req: CompareRequest, h: Hoo
   for (const id of req.metrics ?? []) if (!all.includes(id)) throw new ApiError('invalid_argument', `Unknown metric '${id}'; known: ${all.join(', ')}.`);
   const metricIds = req.metrics ? all.filter((id) => req.metrics!.includes(id)) : all;
   const skipped = all.filter((id) => !metricIds.includes(id));
+  // every model's MIA SVC fits first, side by side on worker threads (one per thread this comparison
+  // may use); judge() then reads them from the memo
+  const miaFeatures = [...new Set(METRICS.filter((m) => metricIds.includes(m.id)).flatMap((m) => m.mia ?? []))];
+  if (miaFeatures.length) {
+    h.progress?.(0.03, `membership-inference attacks (SVC) on ${runs.length + 1} models`);
+    const outs = [origOut, ...(await Promise.all(runs.map(outputsOf)))];
+    await ensureMiaAll(
+      ws,
+      outs.map((o) => ({ outputsSha: shaOf.get(o.outputs)!, outputs: o.outputs })),
+      { features: miaFeatures, concurrency: req.threads ?? 1, ...(h.signal ? { signal: h.signal } : {}) },
+    );
+  }
   const total = runs.length + 1;
   let done = 0;
   // the relearning probe needs the models themselves and D_f

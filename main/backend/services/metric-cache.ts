@@ -7,7 +7,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Workspace } from '../workspace/types';
 import { writeFileAtomic } from '../workspace/atomic';
-import { knownMiaEfficacy, loadSvm, miaEfficacy, primeMiaEfficacy, type MiaFeature } from '../../engine/eval';
+import { knownMiaEfficacy, miaEfficacyAsync, primeMiaEfficacy, setSvmConcurrency, type MiaFeature } from '../../engine/eval';
 import type { ModelOutputs, MetricValue } from '../../engine/eval/types';
 
 const FEATURES: MiaFeature[] = ['confidence', 'entropy', 'm-entropy'];
@@ -55,10 +55,25 @@ export async function saveToCache(ws: Workspace, outputsSha: string, m: ModelOut
   }
 }
 
-/** Compute (or reuse) MIA-Efficacy with the given features for one model's outputs, and cache it. */
-export async function ensureMia(ws: Workspace, outputsSha: string, m: ModelOutputs, features: MiaFeature[] = ['confidence']): Promise<void> {
-  await loadSvm();
+/**
+ * Compute (or reuse) MIA-Efficacy with the given features for one model's outputs, and cache it. The SVC
+ * fits run on worker threads, so the caller's event loop (progress, cancellation) stays free.
+ */
+export async function ensureMia(ws: Workspace, outputsSha: string, m: ModelOutputs, features: MiaFeature[] = ['confidence'], signal?: AbortSignal): Promise<void> {
   await primeFromCache(ws, outputsSha, m);
-  for (const f of features) miaEfficacy(m, f);
+  for (const f of features) await miaEfficacyAsync(m, f, signal);
   await saveToCache(ws, outputsSha, m);
+}
+
+/**
+ * ensureMia for several models at once, `concurrency` SVC fits side by side (one core each): the
+ * comparison computes every model's attack this way before it judges them.
+ */
+export async function ensureMiaAll(ws: Workspace, items: { outputsSha: string; outputs: ModelOutputs }[], opts: { features?: MiaFeature[]; concurrency?: number; signal?: AbortSignal } = {}): Promise<void> {
+  setSvmConcurrency(opts.concurrency ?? 1);
+  try {
+    await Promise.all(items.map((it) => ensureMia(ws, it.outputsSha, it.outputs, opts.features, opts.signal)));
+  } finally {
+    setSvmConcurrency(1);
+  }
 }

@@ -51,6 +51,11 @@ export interface Hooks {
 export interface Session {
   provider?: ProviderName;
   threads?: number;
+  /**
+   * leave MIA-Efficacy (one SVC fit per model) to the comparison that follows, which fits every model's
+   * SVC side by side on worker threads (default false: the run computes and caches it itself)
+   */
+  deferMia?: boolean;
 }
 
 // ---------- the basis: original model, forget set, dataset, the data rows ----------
@@ -262,7 +267,7 @@ async function evaluateWithBasis(ws: Workspace, b: Basis, modelName: string, s: 
     endedAt: new Date().toISOString(),
   };
   const run = await ws.putRecord<RunManifest>('runs', id, data, { outputs: blob }, envelopeRefs(data.refs));
-  await ensureMia(ws, blob.sha256, outputs);
+  if (!s.deferMia) await ensureMia(ws, blob.sha256, outputs, undefined, h.signal);
   return { run, cached: false };
 }
 
@@ -408,8 +413,10 @@ export async function runUnlearning(ws: Workspace, p: UnlearnParams, h: Hooks = 
   const run = await ws.putRecord<RunManifest>('runs', id, data, { outputs: blob }, envelopeRefs(data.refs));
   await lockForgetSetFor(ws, b.forgetSet.id, id);
   // MIA-Efficacy (one SVC fit) is computed here, cached by the outputs' hash, so comparisons reuse it
-  h.progress?.(0.98, 'membership-inference attack (SVC) on the unlearned model');
-  await ensureMia(ws, blob.sha256, outputs);
+  if (!p.deferMia) {
+    h.progress?.(0.98, 'membership-inference attack (SVC) on the unlearned model');
+    await ensureMia(ws, blob.sha256, outputs, undefined, h.signal);
+  }
   return { run, cached: false, modelId: saved.name };
 }
 

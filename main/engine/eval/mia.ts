@@ -5,10 +5,10 @@
 // share of forget rows it predicts as non-members (1 − mean prediction), in %.
 
 import { rowsOf, softmaxRow } from './util';
-import { svcFitPredict } from './svm';
-import type { ModelOutputs, MetricValue } from './types';
+import { svcFitPredict, svcFitPredictAsync } from './svm';
+import type { ModelOutputs, MetricValue, MiaFeature } from './types';
 
-export type MiaFeature = 'confidence' | 'entropy' | 'm-entropy';
+export type { MiaFeature };
 
 /** log(1e-30): the value SVC_MIA.py's m_entropy uses in place of log 0. */
 const LOG_TINY = Math.log(1e-30);
@@ -77,7 +77,8 @@ export function knownMiaEfficacy(m: ModelOutputs): [MiaFeature, MetricValue][] {
   return [...(memo.get(m)?.entries() ?? [])];
 }
 
-function miaEfficacyUncached(m: ModelOutputs, feature: MiaFeature): MetricValue {
+/** The SVC's inputs for one model and feature (shadow members, shadow non-members, the forget rows), or why there are none. */
+function miaProblem(m: ModelOutputs, feature: MiaFeature): { X: number[][]; y: number[]; target: number[][]; extra: Record<string, unknown> } | MetricValue {
   const forget = rowsOf(m, 'forget');
   const retain = rowsOf(m, 'retain');
   const test = rowsOf(m, 'test');
@@ -88,16 +89,12 @@ function miaEfficacyUncached(m: ModelOutputs, feature: MiaFeature): MetricValue 
   const fm = miaFeatures(m, members, feature);
   const ft = miaFeatures(m, test, feature);
   const ff = miaFeatures(m, forget, feature);
-  const X = [...fm, ...ft].map((v) => [v]);
-  const y = [...fm.map(() => 1), ...ft.map(() => 0)];
-  const pred = svcFitPredict(X, y, ff.map((v) => [v]), { C: 3 });
-  let nonMembers = 0;
-  for (const v of pred) if (v === 0) nonMembers++;
   return {
-    value: (100 * nonMembers) / forget.length,
+    X: [...fm, ...ft].map((v) => [v]),
+    y: [...fm.map(() => 1), ...ft.map(() => 0)],
+    target: ff.map((v) => [v]),
     extra: {
       feature,
-      forgetPredictedNonMember: nonMembers,
       forgetRows: forget.length,
       shadowMembers: members.length,
       shadowNonMembers: test.length,
@@ -105,3 +102,42 @@ function miaEfficacyUncached(m: ModelOutputs, feature: MiaFeature): MetricValue 
     },
   };
 }
+
+/** MIA-Efficacy from the SVC's predictions on the forget rows: the share predicted non-member (label 0), in %. */
+function miaResult(pred: number[], extra: Record<string, unknown>): MetricValue {
+  let nonMembers = 0;
+  for (const v of pred) if (v === 0) nonMembers++;
+  return { value: (100 * nonMembers) / pred.length, extra: { ...extra, forgetPredictedNonMember: nonMembers } };
+}
+
+function miaEfficacyUncached(m: ModelOutputs, feature: MiaFeature): MetricValue {
+  const p = miaProblem(m, feature);
+  if ('value' in p) return p;
+  return miaResult(svcFitPredict(p.X, p.y, p.target, { C: 3 }), p.extra);
+}
+
+/**
+ * miaEfficacy with the SVC fitted on a worker thread (the same libsvm build and result): the caller's
+ * event loop stays free, and fits of several models run side by side up to setSvmConcurrency().
+ * Memoised like miaEfficacy; a later synchronous call returns the same object.
+ */
+export function miaEfficacyAsync(m: ModelOutputs, feature: MiaFeature, signal?: AbortSignal): Promise<MetricValue> {
+  const hit = memo.get(m)?.get(feature);
+  if (hit) return Promise.resolve(hit);
+  let byFeature = inflight.get(m);
+  if (!byFeature) inflight.set(m, (byFeature = new Map()));
+  let pending = byFeature.get(feature);
+  if (!pending) {
+    const p = miaProblem(m, feature);
+    pending = ('value' in p ? Promise.resolve(p) : svcFitPredictAsync(p.X, p.y, p.target, { C: 3, ...(signal ? { signal } : {}) }).then((pred) => miaResult(pred, p.extra)))
+      .then((res) => {
+        primeMiaEfficacy(m, feature, res);
+        return res;
+      })
+      .finally(() => byFeature.delete(feature));
+    byFeature.set(feature, pending);
+  }
+  return pending;
+}
+
+const inflight = new WeakMap<ModelOutputs, Map<MiaFeature, Promise<MetricValue>>>();

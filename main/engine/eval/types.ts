@@ -41,6 +41,9 @@ export interface MetricValue {
 
 export type MetricNeed = 'reference' | 'original' | 'ensemble' | 'activations' | 'runSeconds' | 'relearning';
 
+/** The scalar feature a SalUn-style MIA SVC is fitted on (defined in mia.ts: miaFeatures). */
+export type MiaFeature = 'confidence' | 'entropy' | 'm-entropy';
+
 export interface MetricDescriptor {
   id: string; // kebab-case, stable, e.g. 'forget-accuracy', 'mia-efficacy'
   name: string; // shown in tables
@@ -49,5 +52,10 @@ export interface MetricDescriptor {
   source: string; // paper/code it follows
   better: 'higher' | 'lower' | 'closer-to-retrain' | 'none';
   needs: MetricNeed[];
+  /**
+   * the MIA SVC features this metric fits (one SVC per model and feature, seconds each): callers may fit
+   * them ahead, side by side on worker threads (miaEfficacyAsync), before compute() reads the memo
+   */
+  mia?: MiaFeature[];
   compute(inputs: EvalInputs): MetricValue;
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceGate, tempDir } from '../../parity/helpers';
 import { runEvalPy, sklearnAvailable } from './helpers';
 import { activations, layout, modelOutputs } from './synth';
-import { computeMetrics, forgetScoreFromConfs, klomPerRow, linearCka, loadSvm, lossMiaRows, meanCI, phiAll, rowsOf, type ModelOutputs } from './api';
+import { computeMetrics, forgetScoreFromConfs, klomPerRow, linearCka, loadSvm, lossMiaRows, meanCI, miaEfficacyAsync, phiAll, rowsOf, setSvmConcurrency, type ModelOutputs } from './api';
 
 const tol = 1e-6;
 
@@ -100,6 +100,31 @@ describe.skipIf(referenceGate('evaluation-suite parity (python3 + scikit-learn)'
     });
     expect(d32).toBeLessThan(1e-5); // their softmax runs exp in float32
     expect(d64).toBeLessThan(1e-9);
+  });
+
+  it('the SVC fitted on worker threads (two side by side) gives exactly the synchronous result', async () => {
+    const l = layout(150, 1500, 500, 10, 7);
+    // fresh output objects: the memo of the synchronous path must not answer for the workers
+    const sync = [modelOutputs(l, 11, { forgetBonus: 2.2 }), modelOutputs(l, 12, { forgetBonus: 1.4 })].map((m) => computeMetrics({ model: m }, ['mia-efficacy', 'mia-efficacy-entropy']));
+    const fresh = [modelOutputs(l, 11, { forgetBonus: 2.2 }), modelOutputs(l, 12, { forgetBonus: 1.4 })];
+    setSvmConcurrency(2);
+    try {
+      const got = await Promise.all(fresh.flatMap((m) => [miaEfficacyAsync(m, 'confidence'), miaEfficacyAsync(m, 'entropy')]));
+      for (let i = 0; i < 2; i++) {
+        expect(got[2 * i].value).toBe(sync[i]['mia-efficacy'].value);
+        expect(got[2 * i + 1].value).toBe(sync[i]['mia-efficacy-entropy'].value);
+        expect(got[2 * i].extra).toEqual(sync[i]['mia-efficacy'].extra);
+      }
+      // the memo answers a later synchronous call with the worker's result
+      expect(computeMetrics({ model: fresh[0] }, ['mia-efficacy'])['mia-efficacy']).toBe(got[0]);
+      // a cancelled fit rejects and loses nothing
+      const ac = new AbortController();
+      const pending = miaEfficacyAsync(modelOutputs(l, 13, { forgetBonus: 1 }), 'confidence', ac.signal);
+      ac.abort();
+      await expect(pending).rejects.toThrow(/cancelled/);
+    } finally {
+      setSvmConcurrency(1);
+    }
   });
 
   it('linear CKA agrees with numpy (whole sample and a row subset, both computation forms)', () => {

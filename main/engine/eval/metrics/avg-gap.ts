@@ -15,6 +15,7 @@ export const metric: MetricDescriptor = {
   source: 'SalUn (Fan et al. 2024), Table "Avg. Gap"; metrics as in OPTML-Group code',
   better: 'lower',
   needs: ['reference'],
+  mia: ['confidence'],
   compute({ model, reference }) {
     const u = four(model);
     const r = four(reference!);

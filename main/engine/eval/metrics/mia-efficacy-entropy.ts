@@ -9,6 +9,7 @@ export const metric: MetricDescriptor = {
   source: 'SalUn / l1-sparse code (OPTML-Group, Unlearn-Saliency Classification/evaluation/SVC_MIA.py, SVC_MIA_forget_efficacy in main_forget.py)',
   better: 'closer-to-retrain',
   needs: [],
+  mia: ['entropy'],
   compute({ model }) {
     return miaEfficacy(model, 'entropy');
   },
