@@ -16,6 +16,7 @@ import { closeReaders, datasetHandlers } from './services/datasets';
 import { forgetSetHandlers } from './services/forget-sets';
 import { modelHandlers } from './services/models-api';
 import { unlearningHandlers } from './services/unlearning-api';
+import { reportHandlers } from './services/reports-api';
 import { isCodedError } from './errors';
 import { isMethodName, validateArgs } from './validation';
 import type { Workspace } from './workspace/types';
@@ -167,6 +168,7 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
       ...forgetSetHandlers({ workspace, submitJob: (job) => jobs.submit(job) }),
       ...modelHandlers({ workspace, submitJob: (job) => jobs.submit(job) }),
       ...unlearningHandlers({ workspace, submitJob: (job) => jobs.submit(job), cancelJob: (id) => jobs.cancel(id) }),
+      ...reportHandlers({ workspace }),
     };
 
     let closed = false;

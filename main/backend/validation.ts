@@ -10,6 +10,7 @@ import { API_METHODS } from '../../preload/api/index';
 import { datasetArgSchemas } from './services/datasets-schemas';
 import { modelArgSchemas } from './services/models-api';
 import { unlearningArgSchemas } from './services/unlearning-schemas';
+import { reportArgSchemas } from './services/reports-schemas';
 
 /** Limits applied to every argument object before its schema runs. */
 export const ARG_LIMITS = {
@@ -121,6 +122,7 @@ export const argSchemas = {
   ...datasetArgSchemas,
   ...modelArgSchemas,
   ...unlearningArgSchemas,
+  ...reportArgSchemas,
 } satisfies { [M in MethodName]: z.ZodType<ArgsOf<M>, z.ZodTypeDef, unknown> };
 
 function describeIssue(issue: z.ZodIssue): string {

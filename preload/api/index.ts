@@ -10,6 +10,7 @@ import type { JobEvents, JobMethods } from './jobs';
 import type { DatasetMethods } from './datasets';
 import type { ModelMethods } from './models';
 import type { UnlearningMethods } from './unlearning';
+import type { ReportMethods } from './reports';
 import type { Unsubscribe } from './common';
 
 export * from './common';
@@ -18,8 +19,9 @@ export type * from './jobs';
 export type * from './datasets';
 export type * from './models';
 export type * from './unlearning';
+export type * from './reports';
 
-export interface ApiMethods extends AppMethods, JobMethods, DatasetMethods, ModelMethods, UnlearningMethods {}
+export interface ApiMethods extends AppMethods, JobMethods, DatasetMethods, ModelMethods, UnlearningMethods, ReportMethods {}
 export interface ApiEvents extends JobEvents {}
 
 export type MethodName = keyof ApiMethods;
@@ -76,6 +78,10 @@ export const API_METHODS = [
   'unlearning.sweep',
   'sweeps.list',
   'sweeps.get',
+  'reports.create',
+  'reports.list',
+  'reports.verify',
+  'reports.file',
 ] as const satisfies readonly MethodName[];
 
 export const API_EVENTS = ['jobs.event'] as const satisfies readonly EventName[];

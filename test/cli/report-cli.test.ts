@@ -14,6 +14,8 @@ import { Rng } from '../../main/engine/train/rng';
 import { openWorkspace } from '../../main/backend/workspace';
 import { createReport } from '../../main/backend/services/reports';
 import { sha256Hex } from '../../main/engine/reports/manifest';
+import { createBackend } from '../../main/backend/service';
+import { createFakeRunner } from '../transport/fake-runner';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lethe-cli-report-'));
 const wsDir = join(tmp, 'ws');
@@ -176,5 +178,85 @@ describe('lethe report create / verify', () => {
     expect(a.manifest.artifacts).toEqual(created.manifest.artifacts);
     const bad = await run('report', 'create', '--comparison', cmpId, '--out', join(tmp, 'cli3'), '--sign', join(tmp, 'other.pub.pem'));
     expect(bad.code).toBe(2);
+  }, 120_000);
+});
+
+describe('lethe report create --out <file>.pdf, and the report the app makes (reports.create)', () => {
+  const pdf = join(tmp, 'single', 'audit.pdf');
+  let cliReport: { pdf: string; pdfSha256: string; manifest: { pdf: { file: string; sha256: string }; metrics: unknown; artifacts: unknown; verdicts: unknown; publicKey: { sha256: string } } };
+
+  it('writes the PDF at the given path with its manifest, signature, key and README beside it; verify takes the PDF or its folder', async () => {
+    mkdirSync(join(tmp, 'single'));
+    const r = await run('--json', 'report', 'create', '--comparison', cmpId, '--out', pdf);
+    expect(r.code, r.err).toBe(0);
+    cliReport = JSON.parse(r.out);
+    expect(cliReport.pdf).toBe(pdf);
+    expect(readdirSync(join(tmp, 'single')).sort()).toEqual(['audit.README.txt', 'audit.manifest.json', 'audit.manifest.sig', 'audit.pdf', 'audit.public-key.pem']);
+    expect(sha256Hex(readFileSync(pdf))).toBe(cliReport.pdfSha256);
+    expect(cliReport.manifest.pdf.file).toBe('audit.pdf');
+    expect(readFileSync(join(tmp, 'single', 'audit.README.txt'), 'utf8')).toMatch(/-in audit\.manifest\.json -sigfile audit\.manifest\.sig/);
+    for (const target of [pdf, join(tmp, 'single')]) {
+      const v = await run('report', 'verify', target);
+      expect(v.code, `${target}: ${v.err}`).toBe(0);
+      expect(v.out).toMatch(/ok {2}audit\.pdf: SHA-256/);
+    }
+    // never written over
+    const again = await run('report', 'create', '--comparison', cmpId, '--out', pdf);
+    expect(again.code).toBe(2);
+    expect(again.err).toMatch(/already exists/);
+    expect(again.err.trim().split('\n')).toHaveLength(1);
+    // a changed byte of the PDF fails and names it, given the PDF or the folder
+    const t = join(tmp, 'single-t');
+    cpSync(join(tmp, 'single'), t, { recursive: true });
+    flipByte(join(t, 'audit.pdf'));
+    for (const target of [join(t, 'audit.pdf'), t]) {
+      const v = await run('report', 'verify', target);
+      expect(v.code).toBe(1);
+      expect(v.err).toMatch(/audit\.pdf.*changed/);
+    }
+    const none = await run('report', 'verify', join(tmp, 'toy.csv'));
+    expect(none.code).toBe(2);
+    expect(none.err).toMatch(/neither a report folder nor a report PDF/);
+  }, 120_000);
+
+  it('the report made through the API (reports.create) carries the same metrics and hashes as the CLI one; reports.list, verify and file', async () => {
+    const backend = await createBackend({ workspaceRoot: wsDir, shell: 'cli', createJobRunner: () => createFakeRunner(), log: () => {} });
+    try {
+      const call = async (method: string, args: unknown) => {
+        const env = await backend.dispatch(method, args);
+        if (!env.ok) throw new Error(`${method}: ${env.error.message}`);
+        return env.result as never;
+      };
+      const made: { id: string; inWorkspace: boolean; pdfPath: string; pdfSha256: string; verdict: string | null } = await call('reports.create', { comparison: cmpId });
+      expect(made.inWorkspace).toBe(true);
+      expect(made.pdfPath.startsWith(wsDir)).toBe(true);
+      const file = async (kind: string): Promise<{ name: string; sha256: string; base64: string }> => call('reports.file', { id: made.id, file: kind });
+      const m = await file('manifest');
+      const manifest = JSON.parse(Buffer.from(m.base64, 'base64').toString('utf8'));
+      // the same numbers and the same hashes as the CLI's report of this comparison
+      expect(manifest.metrics).toEqual(cliReport.manifest.metrics);
+      expect(manifest.artifacts).toEqual(cliReport.manifest.artifacts);
+      expect(manifest.verdicts).toEqual(cliReport.manifest.verdicts);
+      expect(manifest.publicKey.sha256).toBe(cliReport.manifest.publicKey.sha256);
+      // same key, same comparison: the very same PDF bytes
+      const p = await file('pdf');
+      expect(p.name).toBe('report.pdf');
+      expect(sha256Hex(Buffer.from(p.base64, 'base64'))).toBe(cliReport.pdfSha256);
+      expect(made.pdfSha256).toBe(cliReport.pdfSha256);
+      expect(made.verdict).toMatch(/^(pass|fail|incomplete)$/);
+
+      const list: { id: string; inWorkspace: boolean; comparison: { id: string } }[] = await call('reports.list', { comparison: cmpId });
+      expect(list.map((r) => r.id)).toContain(made.id);
+      expect(list.filter((r) => !r.inWorkspace).length).toBeGreaterThanOrEqual(1); // the CLI's
+      expect((await call('reports.verify', { id: made.id }) as { ok: boolean }).ok).toBe(true);
+      flipByte(made.pdfPath);
+      const v: { ok: boolean; problems: { item: string }[] } = await call('reports.verify', { id: made.id });
+      expect(v.ok).toBe(false);
+      expect(v.problems.map((x) => x.item)).toContain('report.pdf');
+      const bad = await backend.dispatch('reports.create', { comparison: 'cmp-none' });
+      expect(bad.ok ? null : bad.error.code).toBe('not_found');
+    } finally {
+      await backend.close();
+    }
   }, 120_000);
 });

@@ -39,7 +39,7 @@ function keyPaths(obj: object): string[] {
 describe('the preload surface', () => {
   it('exposes exactly one global, lethe, with exactly these verbs', () => {
     expect(Object.keys(fake.exposed)).toEqual(['lethe']);
-    expect(Object.keys(fake.exposed.lethe as object).sort()).toEqual(['app', 'comparisons', 'datasets', 'forgetSets', 'jobs', 'models', 'runs', 'settings', 'sweeps', 'unlearning', 'workspace']);
+    expect(Object.keys(fake.exposed.lethe as object).sort()).toEqual(['app', 'comparisons', 'datasets', 'forgetSets', 'jobs', 'models', 'reports', 'runs', 'settings', 'sweeps', 'unlearning', 'workspace']);
     const lethe = fake.exposed.lethe as LetheBridge;
     // Pinned: adding a method to the contract must update this list on purpose.
     expect(keyPaths(lethe)).toEqual([
@@ -79,6 +79,10 @@ describe('the preload surface', () => {
       'models.import',
       'models.list',
       'models.train',
+      'reports.create',
+      'reports.file',
+      'reports.list',
+      'reports.verify',
       'runs.exportOutputs',
       'runs.get',
       'runs.list',

@@ -2,10 +2,12 @@
 // PDF's), manifest.sig (Ed25519 over manifest.json), public-key.pem and README.txt, plus a 'reports'
 // record in the workspace with typed refs to the comparison. The signing key is a PEM the user gives,
 // or the workspace's own (generated once under <workspace>/keys/, private key mode 0600).
+// `out` may also name the PDF itself (audit.pdf): its companions then sit beside it under the same stem
+// (audit.manifest.json, ...). Without `out` (the app) the folder is <workspace>/report-files/<id>/.
 
 import { generateKeyPairSync, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ApiError } from '../../../preload/api/common';
 import type { Workspace } from '../workspace/types';
 import type { TypedRef, RunManifest } from '../../engine/runs/contract-types';
@@ -15,13 +17,15 @@ import { findForgetSet } from './forget-sets';
 import { inferenceBytes, loadRegisteredModel } from './models';
 import { APP_VERSION } from './app';
 import { buildReportPdf, entryVerdict, type ReportModel } from '../../engine/reports/pdf';
-import { ed25519PrivateKey, manifestBytes, publicKeyFingerprint, publicKeyPem, REPORT_FILES, sha256Hex, signManifest, verifyReportFolder, type ReportArtifact, type ReportManifest, type VerifyResult } from '../../engine/reports/manifest';
+import { ed25519PrivateKey, locateReport, manifestBytes, publicKeyFingerprint, publicKeyPem, REPORT_FILES, reportFilesBeside, sha256Hex, signManifest, verifyReportFolder, type ReportArtifact, type ReportFiles, type ReportManifest, type VerifyResult } from '../../engine/reports/manifest';
 import { writeFileAtomic } from '../../engine/util/atomic-write';
 
 export interface ReportRecordData {
   format: 'lethe.report/1';
   refs: { comparison: TypedRef };
   folder: string;
+  /** the file names inside `folder` (absent: the folder layout, REPORT_FILES) */
+  files?: ReportFiles;
   pdfSha256: string;
   manifestSha256: string;
   publicKeySha256: string;
@@ -30,8 +34,8 @@ export interface ReportRecordData {
 
 export interface CreateReportRequest {
   comparison: string;
-  /** a new or empty folder (never overwritten) */
-  out: string;
+  /** a new or empty folder, or the path of a new PDF file (never overwritten); default: <workspace>/report-files/<id>/ */
+  out?: string;
   /** path of a PEM Ed25519 private key; default: the workspace's key */
   sign?: string;
   operator?: string;
@@ -53,14 +57,25 @@ export async function workspaceSigningKey(ws: Workspace): Promise<KeyObject> {
   return privateKey;
 }
 
-async function checkOutFolder(out: string): Promise<void> {
+/** Where a report goes: a new or empty folder, or a new PDF file whose companions go beside it. */
+async function reportTarget(out: string): Promise<{ folder: string; files: ReportFiles }> {
+  if (/\.pdf$/i.test(out)) {
+    const files = reportFilesBeside(basename(out));
+    const folder = dirname(out);
+    const dir = await stat(folder).catch(() => null);
+    if (dir && !dir.isDirectory()) throw new ApiError('invalid_argument', `${folder} is not a folder`);
+    for (const f of Object.values(files)) {
+      if (await stat(join(folder, f)).catch(() => null)) throw new ApiError('invalid_argument', `${join(folder, f)} already exists; a report is never written over existing files (give a new file name)`);
+    }
+    return { folder, files };
+  }
   const st = await stat(out).catch(() => null);
-  if (!st) return;
-  if (!st.isDirectory()) throw new ApiError('invalid_argument', `${out} exists and is not a folder; give a new or empty folder`);
-  if ((await readdir(out)).length) throw new ApiError('invalid_argument', `${out} is not empty; a report is never written over existing files (give a new or empty folder)`);
+  if (st && !st.isDirectory()) throw new ApiError('invalid_argument', `${out} exists and is not a folder; give a new or empty folder, or a path ending in .pdf`);
+  if (st && (await readdir(out)).length) throw new ApiError('invalid_argument', `${out} is not empty; a report is never written over existing files (give a new or empty folder)`);
+  return { folder: out, files: REPORT_FILES };
 }
 
-function readme(m: ReportManifest): string {
+function readme(m: ReportManifest, F: ReportFiles = REPORT_FILES): string {
   const models = m.artifacts.filter((a) => a.type === 'model');
   return [
     'Lethe unlearning audit report',
@@ -69,21 +84,21 @@ function readme(m: ReportManifest): string {
     `Comparison ${m.comparison.id} (${m.comparison.name}), created ${m.createdAt}.`,
     '',
     'Files',
-    '  report.pdf      the report',
-    '  manifest.json   every artifact with its SHA-256 (this PDF included), as canonical JSON',
-    '  manifest.sig    Ed25519 signature (64 raw bytes) over the exact bytes of manifest.json',
-    '  public-key.pem  the public key that signed it; its SHA-256 (of the DER key) is printed in the PDF:',
+    `  ${F.pdf}   the report`,
+    `  ${F.manifest}   every artifact with its SHA-256 (this PDF included), as canonical JSON`,
+    `  ${F.signature}   Ed25519 signature (64 raw bytes) over the exact bytes of ${F.manifest}`,
+    `  ${F.publicKey}   the public key that signed it; its SHA-256 (of the DER key) is printed in the PDF:`,
     `                  ${m.publicKey.sha256}`,
     '',
     'Verify with Lethe',
-    '  lethe report verify <this folder> [--key expected-public-key.pem] [--artifacts DIR]',
+    `  lethe report verify ${F === REPORT_FILES ? '<this folder>' : F.pdf} [--key expected-public-key.pem] [--artifacts DIR]`,
     '',
     'Verify by hand (openssl 3, sha256sum)',
     '  1. the signature:',
-    '       openssl pkeyutl -verify -pubin -inkey public-key.pem -rawin -in manifest.json -sigfile manifest.sig',
+    `       openssl pkeyutl -verify -pubin -inkey ${F.publicKey} -rawin -in ${F.manifest} -sigfile ${F.signature}`,
     '     ("Signature Verified Successfully"). Check the key is the one you expect:',
-    '       openssl pkey -pubin -in public-key.pem -outform DER | sha256sum',
-    '  2. the PDF: sha256sum report.pdf  must equal "pdf.sha256" in manifest.json:',
+    `       openssl pkey -pubin -in ${F.publicKey} -outform DER | sha256sum`,
+    `  2. the PDF: sha256sum ${F.pdf}  must equal "pdf.sha256" in ${F.manifest}:`,
     `       ${m.pdf.sha256}`,
     '  3. the models: export each from the workspace and hash it:',
     ...models.map((a) => `       lethe model export ${a.id} --out DIR/${a.file}   # sha256sum: ${a.exportSha256 ?? a.sha256}`),
@@ -95,9 +110,27 @@ function readme(m: ReportManifest): string {
   ].join('\n');
 }
 
-export async function createReport(ws: Workspace, req: CreateReportRequest): Promise<{ id: string; folder: string; manifest: ReportManifest; pdfSha256: string; manifestSha256: string }> {
-  const out = resolve(req.out);
-  await checkOutFolder(out);
+export interface CreatedReport {
+  id: string;
+  folder: string;
+  files: ReportFiles;
+  /** absolute path of the PDF */
+  pdf: string;
+  manifest: ReportManifest;
+  pdfSha256: string;
+  manifestSha256: string;
+}
+
+/** The directory under which reports made without `out` (from the app) are kept. */
+export const WORKSPACE_REPORTS_DIR = 'report-files';
+
+function newReportId(): string {
+  return `rep-${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(4).toString('hex')}`;
+}
+
+export async function createReport(ws: Workspace, req: CreateReportRequest): Promise<CreatedReport> {
+  const id = newReportId();
+  const { folder: out, files: F } = await reportTarget(req.out ? resolve(req.out) : join(ws.root, WORKSPACE_REPORTS_DIR, id));
   const cmpRec = await getComparison(ws, req.comparison);
   const cmp = cmpRec.data;
   let key: KeyObject;
@@ -153,7 +186,7 @@ export async function createReport(ws: Workspace, req: CreateReportRequest): Pro
     format: 'lethe.report/1',
     createdAt: cmp.createdAt,
     comparison: { id: cmpRec.id, name: cmp.name, manifestSha256: cmpRec.manifestSha256 },
-    pdf: { file: REPORT_FILES.pdf, sha256: pdfSha256, size: pdf.length },
+    pdf: { file: F.pdf, sha256: pdfSha256, size: pdf.length },
     artifacts: [
       ...models.map((m): ReportArtifact => ({ type: 'model', id: m.id, label: `${m.label}${m.seed !== null ? ` seed ${m.seed}` : ''} (${m.role})`, sha256: m.sha256, exportSha256: m.exportSha256, file: `${m.id}.onnx` })),
       ...outputs,
@@ -170,24 +203,35 @@ export async function createReport(ws: Workspace, req: CreateReportRequest): Pro
   const sig = signManifest(mBytes, key);
   await mkdir(out, { recursive: true });
   try {
-    await writeFileAtomic(join(out, REPORT_FILES.pdf), pdf);
-    await writeFileAtomic(join(out, REPORT_FILES.manifest), mBytes);
-    await writeFileAtomic(join(out, REPORT_FILES.signature), sig);
-    await writeFileAtomic(join(out, REPORT_FILES.publicKey), publicKey.pem);
-    await writeFileAtomic(join(out, REPORT_FILES.readme), readme(manifest));
+    await writeFileAtomic(join(out, F.pdf), pdf);
+    await writeFileAtomic(join(out, F.manifest), mBytes);
+    await writeFileAtomic(join(out, F.signature), sig);
+    await writeFileAtomic(join(out, F.publicKey), publicKey.pem);
+    await writeFileAtomic(join(out, F.readme), readme(manifest, F));
   } catch (e) {
-    for (const f of Object.values(REPORT_FILES)) await rm(join(out, f), { force: true }).catch(() => {});
+    for (const f of Object.values(F)) await rm(join(out, f), { force: true }).catch(() => {});
     throw e;
   }
   const manifestSha256 = sha256Hex(mBytes);
-  const id = `rep-${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(4).toString('hex')}`;
-  const data: ReportRecordData = { format: 'lethe.report/1', refs: { comparison: { kind: 'comparisons', id: cmpRec.id, sha256: cmpRec.manifestSha256 } }, folder: out, pdfSha256, manifestSha256, publicKeySha256: publicKey.fingerprint, createdAt: new Date().toISOString() };
+  const data: ReportRecordData = {
+    format: 'lethe.report/1',
+    refs: { comparison: { kind: 'comparisons', id: cmpRec.id, sha256: cmpRec.manifestSha256 } },
+    folder: out,
+    ...(F !== REPORT_FILES ? { files: F } : {}),
+    pdfSha256,
+    manifestSha256,
+    publicKeySha256: publicKey.fingerprint,
+    createdAt: new Date().toISOString(),
+  };
   await ws.putRecord<ReportRecordData>('reports', id, data);
-  return { id, folder: out, manifest, pdfSha256, manifestSha256 };
+  return { id, folder: out, files: F, pdf: join(out, F.pdf), manifest, pdfSha256, manifestSha256 };
 }
 
-/** Re-hash the PDF, the manifest (signature) and any exported artifacts; `key`: a PEM (public or private) the signature must be made with. */
-export async function verifyReport(folder: string, opts: { artifacts?: string; key?: string } = {}): Promise<VerifyResult> {
+/**
+ * Re-hash the PDF, the manifest (signature) and any exported artifacts of the report at `path` (a
+ * report folder or its PDF); `key`: a PEM (public or private) the signature must be made with.
+ */
+export async function verifyReport(path: string, opts: { artifacts?: string; key?: string } = {}): Promise<VerifyResult> {
   let pem: string | undefined;
   if (opts.key) {
     const raw = await readFile(opts.key, 'utf8').catch((e: NodeJS.ErrnoException) => {
@@ -199,7 +243,45 @@ export async function verifyReport(folder: string, opts: { artifacts?: string; k
       throw new ApiError('invalid_argument', `${opts.key} is not a readable PEM key`);
     }
   }
-  const st = await stat(folder).catch(() => null);
-  if (!st?.isDirectory()) throw new ApiError('not_found', `${folder} is not a report folder`);
-  return verifyReportFolder(folder, { ...(opts.artifacts ? { artifacts: opts.artifacts } : {}), ...(pem ? { publicKeyPem: pem } : {}) });
+  const where = await locateReport(path);
+  if (!where) throw new ApiError('invalid_argument', `${path} is neither a report folder nor a report PDF with its manifest beside it`);
+  return verifyReportFolder(where.folder, { files: where.files, ...(opts.artifacts ? { artifacts: opts.artifacts } : {}), ...(pem ? { publicKeyPem: pem } : {}) });
+}
+
+// ---------- the records, for the app's list ----------
+
+export interface ReportRecord {
+  id: string;
+  createdAt: string;
+  data: ReportRecordData;
+}
+
+export async function getReport(ws: Workspace, id: string): Promise<ReportRecord> {
+  const r = await ws.getRecord<ReportRecordData>('reports', id);
+  if (!r) throw new ApiError('not_found', `There is no report '${id}'.`);
+  return { id: r.id, createdAt: r.data.createdAt ?? r.createdAt, data: r.data };
+}
+
+export async function listReportRecords(ws: Workspace): Promise<ReportRecord[]> {
+  return (await ws.listRecords<ReportRecordData>('reports')).map((r) => ({ id: r.id, createdAt: r.data.createdAt ?? r.createdAt, data: r.data }));
+}
+
+/** The file names of a report record (records made before reports could be single PDFs: the folder layout). */
+export function reportFilesOf(r: ReportRecord): ReportFiles {
+  return r.data.files ?? REPORT_FILES;
+}
+
+/** The report's manifest as written beside its PDF, or null when it is gone or unreadable. */
+export async function readReportManifest(r: ReportRecord): Promise<ReportManifest | null> {
+  try {
+    return JSON.parse(await readFile(join(r.data.folder, reportFilesOf(r).manifest), 'utf8')) as ReportManifest;
+  } catch {
+    return null;
+  }
+}
+
+/** Re-hash a recorded report where it was written (the workspace's reports, or the CLI's folder or file). */
+export async function verifyReportRecord(ws: Workspace, id: string): Promise<VerifyResult> {
+  const r = await getReport(ws, id);
+  return verifyReportFolder(r.data.folder, { files: reportFilesOf(r) });
 }

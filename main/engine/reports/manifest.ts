@@ -4,10 +4,46 @@
 
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { canonicalJson } from '../util/canonical-json';
 
+/** The file names of a report folder. */
 export const REPORT_FILES = { pdf: 'report.pdf', manifest: 'manifest.json', signature: 'manifest.sig', publicKey: 'public-key.pem', readme: 'README.txt' };
+
+export type ReportFiles = typeof REPORT_FILES;
+
+/**
+ * The file names of a report written as a PDF file (`audit.pdf`) rather than into a folder: its
+ * companions sit beside it under the same stem (`audit.manifest.json`, `audit.manifest.sig`,
+ * `audit.public-key.pem`, `audit.README.txt`).
+ */
+export function reportFilesBeside(pdfName: string): ReportFiles {
+  const stem = pdfName.replace(/\.pdf$/i, '');
+  return { pdf: `${stem}.pdf`, manifest: `${stem}.manifest.json`, signature: `${stem}.manifest.sig`, publicKey: `${stem}.public-key.pem`, readme: `${stem}.README.txt` };
+}
+
+/**
+ * Where the report at `path` is: a report folder (manifest.json inside, or exactly one
+ * `<stem>.manifest.json`), or a PDF (its `<stem>.manifest.json` beside it, else the folder layout of
+ * the folder it is in). Null when `path` names neither.
+ */
+export async function locateReport(path: string): Promise<{ folder: string; files: ReportFiles } | null> {
+  const st = await stat(path).catch(() => null);
+  const exists = async (p: string) => (await stat(p).catch(() => null))?.isFile() === true;
+  if (st?.isDirectory()) {
+    if (await exists(join(path, REPORT_FILES.manifest))) return { folder: path, files: REPORT_FILES };
+    const stems = (await readdir(path)).filter((n) => n.endsWith('.manifest.json')).map((n) => n.slice(0, -'.manifest.json'.length));
+    if (stems.length === 1) return { folder: path, files: reportFilesBeside(`${stems[0]}.pdf`) };
+    return stems.length ? null : { folder: path, files: REPORT_FILES };
+  }
+  if (st?.isFile() && /\.pdf$/i.test(path)) {
+    const folder = dirname(path);
+    const beside = reportFilesBeside(basename(path));
+    if (await exists(join(folder, beside.manifest))) return { folder, files: beside };
+    if (basename(path) === REPORT_FILES.pdf) return { folder, files: REPORT_FILES };
+  }
+  return null;
+}
 
 export interface ReportArtifact {
   /** what it is: 'model', 'outputs', 'forget-set ID list', 'dataset manifest', 'comparison record' */
@@ -99,7 +135,8 @@ async function hashFile(p: string): Promise<string> {
  * exported artifacts in `artifacts` (files named as the manifest says are compared; others are
  * matched by hash, and a file matching nothing is named).
  */
-export async function verifyReportFolder(folder: string, opts: { artifacts?: string; publicKeyPem?: string } = {}): Promise<VerifyResult> {
+export async function verifyReportFolder(folder: string, opts: { artifacts?: string; publicKeyPem?: string; files?: ReportFiles } = {}): Promise<VerifyResult> {
+  const F = opts.files ?? REPORT_FILES;
   const problems: VerifyProblem[] = [];
   const checked: string[] = [];
   const read = async (name: string): Promise<Buffer | null> => {
@@ -110,16 +147,16 @@ export async function verifyReportFolder(folder: string, opts: { artifacts?: str
       return null;
     }
   };
-  const mBytes = await read(REPORT_FILES.manifest);
-  const sig = await read(REPORT_FILES.signature);
-  const pdf = await read(REPORT_FILES.pdf);
+  const mBytes = await read(F.manifest);
+  const sig = await read(F.signature);
+  const pdf = await read(F.pdf);
   let manifest: ReportManifest | null = null;
   if (mBytes) {
     try {
       manifest = JSON.parse(mBytes.toString('utf8')) as ReportManifest;
       if (manifest.format !== 'lethe.report/1') throw new Error(`unknown format '${String(manifest.format)}'`);
     } catch (e) {
-      problems.push({ item: REPORT_FILES.manifest, message: `manifest.json is not a valid report manifest (${(e as Error).message}): it was changed or damaged` });
+      problems.push({ item: F.manifest, message: `${F.manifest} is not a valid report manifest (${(e as Error).message}): it was changed or damaged` });
       manifest = null;
     }
   }
@@ -128,11 +165,11 @@ export async function verifyReportFolder(folder: string, opts: { artifacts?: str
     try {
       pub = createPublicKey(manifest.publicKey.pem);
     } catch {
-      problems.push({ item: 'public key', message: 'the public key in manifest.json cannot be read' });
+      problems.push({ item: 'public key', message: `the public key in ${F.manifest} cannot be read` });
     }
     if (pub) {
       const fp = publicKeyFingerprint(pub);
-      if (fp !== manifest.publicKey.sha256) problems.push({ item: 'public key', message: `the public key in manifest.json has fingerprint ${fp}, not the ${manifest.publicKey.sha256} it states` });
+      if (fp !== manifest.publicKey.sha256) problems.push({ item: 'public key', message: `the public key in ${F.manifest} has fingerprint ${fp}, not the ${manifest.publicKey.sha256} it states` });
       if (opts.publicKeyPem) {
         let want: string | null = null;
         try {
@@ -151,18 +188,18 @@ export async function verifyReportFolder(folder: string, opts: { artifacts?: str
             return false;
           }
         })();
-        if (!good) problems.push({ item: 'signature', message: `the Ed25519 signature in manifest.sig does not match manifest.json under key ${fp}: manifest.json was changed, or it was signed with another key` });
-        else checked.push(`manifest.json: Ed25519 signature valid (key ${fp})`);
+        if (!good) problems.push({ item: 'signature', message: `the Ed25519 signature in ${F.signature} does not match ${F.manifest} under key ${fp}: ${F.manifest} was changed, or it was signed with another key` });
+        else checked.push(`${F.manifest}: Ed25519 signature valid (key ${fp})`);
       }
-      const pemFile = await readFile(join(folder, REPORT_FILES.publicKey), 'utf8').catch(() => null);
-      if (pemFile !== null && pemFile.trim() !== manifest.publicKey.pem.trim()) problems.push({ item: REPORT_FILES.publicKey, message: 'public-key.pem differs from the key in manifest.json' });
+      const pemFile = await readFile(join(folder, F.publicKey), 'utf8').catch(() => null);
+      if (pemFile !== null && pemFile.trim() !== manifest.publicKey.pem.trim()) problems.push({ item: F.publicKey, message: `${F.publicKey} differs from the key in ${F.manifest}` });
     }
     if (pdf) {
       const h = sha256Hex(pdf);
-      if (h !== manifest.pdf.sha256) problems.push({ item: REPORT_FILES.pdf, message: `report.pdf has SHA-256 ${h}, but the manifest lists ${manifest.pdf.sha256}: the PDF was changed` });
+      if (h !== manifest.pdf.sha256) problems.push({ item: F.pdf, message: `${F.pdf} has SHA-256 ${h}, but the manifest lists ${manifest.pdf.sha256}: the PDF was changed` });
       else {
-        checked.push(`report.pdf: SHA-256 ${h}`);
-        if (!pdf.includes(`lethe-report-key-sha256:${manifest.publicKey.sha256}`)) problems.push({ item: 'public key', message: "the key in manifest.json is not the key printed in report.pdf: the manifest was re-signed with another key" });
+        checked.push(`${F.pdf}: SHA-256 ${h}`);
+        if (!pdf.includes(`lethe-report-key-sha256:${manifest.publicKey.sha256}`)) problems.push({ item: 'public key', message: `the key in ${F.manifest} is not the key printed in ${F.pdf}: the manifest was re-signed with another key` });
       }
     }
   }
