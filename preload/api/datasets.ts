@@ -94,10 +94,14 @@ export interface ImportPreviewResult {
   sampleShape: number[] | null;
   classNames: string[];
   featureNames?: string[];
+  /** columns kept as metadata, not features (CSV: every non-feature column other than label/id/split) */
+  metadataColumns?: { name: string; type: 'number' | 'category' }[];
   count: number;
   /** class histogram per split ('unsplit' = the split will be drawn at import) */
   classCounts: { train: number[]; test: number[]; unsplit: number[] } | null;
   split: string | null;
+  /** examples per split after the import (a drawn split predicted with the import's own rule) */
+  splitTotals: { train: number; test: number } | null;
   samples: ImportPreviewSample[];
   warnings: string[];
   files: { path: string; size: number; sha256: string }[];

@@ -52,7 +52,9 @@ describe('lethe model', () => {
     const list = await cli([...W(), '--json', 'model', 'list']);
     expect(JSON.parse(list.out).map((x: { name: string }) => x.name)).toEqual(['c1', 'm1']);
     const human = await cli([...W(), 'model', 'list']);
-    expect(human.out).toMatch(/^c1\s+builtin\s+cnn/m);
+    // a header row like the other lists (issue 9, point 13)
+    expect(human.out.split('\n')[0]).toMatch(/^name\s+source\s+arch\s+parameters\s+sha256$/);
+    expect(human.out).toMatch(/^c1\s+builtin\s+cnn\s+\d+\s+[0-9a-f]{12}$/m);
 
     const show = await cli([...W(), 'model', 'show', 'm1']);
     expect(show.out).toMatch(/SHA-256\s+[0-9a-f]{64}/);

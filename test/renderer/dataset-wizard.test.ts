@@ -30,6 +30,7 @@ function okPreview(over: Partial<ImportPreviewResult> = {}): ImportPreviewResult
     count: 100,
     classCounts: { train: [40, 40], test: [10, 10], unsplit: [0, 0] },
     split: 'from the source',
+    splitTotals: { train: 80, test: 20 },
     samples: [{ id: 'train-0', label: 1, split: 'train', png: 'data:image/png;base64,AAAA' }],
     warnings: [],
     files: [],
@@ -142,6 +143,37 @@ describe('DatasetImportWizard', () => {
     await flush();
     expect(w.get('[data-testid="preview-error"]').text()).toContain("its header says 47,040,017");
     expect(w.get('[data-testid="import-start"]').attributes('disabled')).toBeDefined();
+  });
+
+  // issue 9, point 13: the preview says which CSV columns become metadata and when the test split is empty
+  it('shows the columns kept as metadata, the split totals and the warnings of a CSV preview', async () => {
+    const demoted = "1 column is not all numbers, so it is kept as metadata, not used as features: 'colour' (\"red\" in data row 1).";
+    const empty = 'The test split will be empty (test fraction 0.2: round(examples of a class × 0.2) is 0 for every class); test accuracy cannot be measured.';
+    api.handlers['datasets.previewImport'] = () =>
+      okPreview({
+        kind: 'tabular',
+        sampleShape: [1],
+        featureNames: ['f'],
+        metadataColumns: [{ name: 'colour', type: 'category' }, ...Array.from({ length: 13 }, (_, i) => ({ name: `m${i}`, type: 'number' as const }))],
+        count: 4,
+        classCounts: { train: [0, 0], test: [0, 0], unsplit: [2, 2] },
+        split: 'stratified by class, seed 0, test fraction 0.2',
+        splitTotals: { train: 4, test: 0 },
+        samples: [{ id: 'row-1', label: 0, split: null, png: null, features: [1] }],
+        warnings: [demoted, empty],
+      });
+    const w = mount(DatasetImportWizard);
+    await flush();
+    await w.get('[data-format="csv"] input').setValue(true);
+    await w.get('[data-testid="wizard-next"]').trigger('click');
+    await w.get('[data-testid="import-source"]').setValue('/data/tiny.csv');
+    await w.get('[data-testid="wizard-next"]').trigger('click');
+    await flush();
+    expect(w.get('[data-testid="preview-split-totals"]').text()).toBe('· train 4, test 0');
+    expect(w.get('[data-testid="preview-metadata-columns"]').text()).toBe('Kept as metadata, not features: colour (text), m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10 and 2 more');
+    const warnings = w.get('[data-testid="preview-warnings"]');
+    expect(warnings.attributes('role')).toBe('status');
+    expect(warnings.findAll('li').map((li) => li.text())).toEqual([demoted, empty]);
   });
 
   it('sends CSV and folder options and checks them first', async () => {

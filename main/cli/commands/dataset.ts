@@ -23,7 +23,7 @@ function num(v: unknown, flag: string, opts: { int?: boolean; min?: number; max?
 
 export function table(rows: (string | number)[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
-  return rows.map((r) => r.map((v, c) => (typeof v === 'number' ? String(v).padStart(widths[c]) : String(v).padEnd(widths[c]))).join('  ')).join('\n');
+  return rows.map((r) => r.map((v, c) => (typeof v === 'number' ? String(v).padStart(widths[c]) : String(v).padEnd(widths[c]))).join('  ').trimEnd()).join('\n');
 }
 
 function countsTable(d: { classNames: string[]; counts: DatasetDetail['counts'] }): string {

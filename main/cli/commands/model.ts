@@ -26,6 +26,7 @@ import type { ScheduleSpec } from '../../engine/train/schedules';
 import { checkOutputFile } from '../../backend/services/output-target';
 import { ApiError } from '../../../preload/api/common';
 import { computeChoice, list, num, str, PROVIDERS, type ComputeChoice } from '../options';
+import { table } from './dataset';
 
 /**
  * The --out file of a command: refused (exit 2, one line) if it exists and --force is not given, or if
@@ -241,7 +242,10 @@ export const modelListCommand: CliCommand = {
   async run(ctx) {
     const ms = await withWorkspace(ctx, (ws) => listModels(ws), 'read');
     const human = ms.length
-      ? ms.map((m) => `${m.name.padEnd(24)} ${m.source.padEnd(9)} ${(m.arch ?? '-').padEnd(9)} ${String(m.parameterCount).padStart(10)} params  ${m.sha256.slice(0, 12)}`).join('\n')
+      ? table([
+          ['name', 'source', 'arch', 'parameters', 'sha256'],
+          ...ms.map((m) => [m.name, m.source, m.arch ?? '-', m.parameterCount, m.sha256.slice(0, 12)]),
+        ])
       : "No models yet. Create one with 'lethe model create --arch cnn --name my-cnn' or import one with 'lethe model import <file.onnx>'.";
     ctx.print(ms, human);
   },

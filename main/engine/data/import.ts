@@ -17,7 +17,9 @@ import {
   type ImportLimits,
   type SplitName,
   newDatasetId,
+  splitWarnings,
 } from './store';
+import { stratifiedTestCount } from './prng';
 
 export interface ImportRequest {
   format: DatasetFormat;
@@ -163,9 +165,23 @@ export interface ImportPreview {
   classCounts: { train: number[]; test: number[]; unsplit: number[] } | null;
   /** how the train/test split will be made */
   split: string | null;
+  /** examples per split after the import (a seeded split is predicted with the import's own rule) */
+  splitTotals: { train: number; test: number } | null;
   samples: PreviewSample[];
   warnings: string[];
   files: { path: string; size: number; sha256: string }[];
+}
+
+/** Train/test totals: the source's own split as counted, plus the seeded split of unsplit examples. */
+export function predictSplitTotals(counts: { train: number[]; test: number[]; unsplit: number[] }, testFraction: number): { train: number; test: number } {
+  let train = 0;
+  let test = 0;
+  counts.unsplit.forEach((n, c) => {
+    const t = stratifiedTestCount(n, testFraction);
+    test += t + counts.test[c];
+    train += n - t + counts.train[c];
+  });
+  return { train, test };
 }
 
 export async function previewImport(req: ImportRequest, opts: { maxSamples?: number; signal?: AbortSignal } = {}): Promise<ImportPreview> {
@@ -185,6 +201,8 @@ export async function previewImport(req: ImportRequest, opts: { maxSamples?: num
     const s = sink as PreviewSink | null;
     if (!s || s.count === 0) throw new DatasetImportError('empty', 'The source holds no examples.');
     const policy = splitPolicy(req);
+    const totals = predictSplitTotals(s.classCounts, policy.testFraction);
+    const drawn = s.classCounts.unsplit.some((c) => c > 0);
     return {
       ok: true,
       error: null,
@@ -192,8 +210,9 @@ export async function previewImport(req: ImportRequest, opts: { maxSamples?: num
       count: s.count,
       classCounts: s.classCounts,
       split: out.sourceSplitDescription ?? `stratified by class, seed ${policy.seed}, test fraction ${Math.round(policy.testFraction * 1e4) / 1e4}`,
+      splitTotals: totals,
       samples: s.samples,
-      warnings: s.warnings,
+      warnings: [...s.warnings, ...splitWarnings(totals, drawn ? policy.testFraction : null)],
       files: out.files,
     };
   } catch (e) {
@@ -206,6 +225,7 @@ export async function previewImport(req: ImportRequest, opts: { maxSamples?: num
       count: s?.count ?? 0,
       classCounts: s?.classCounts ?? null,
       split: null,
+      splitTotals: null,
       samples: s?.samples ?? [],
       warnings: s?.warnings ?? [],
       files: [],

@@ -49,6 +49,11 @@ export class Prng extends Rng {
  * (in source order) are shuffled with one shared Prng(seed) and the first round(n_c * testFraction)
  * become test. Returns split codes (0 = train, 1 = test) per example.
  */
+/** How many of a class's n examples a stratified split puts in the test split. */
+export function stratifiedTestCount(n: number, testFraction: number): number {
+  return Math.round(n * testFraction);
+}
+
 export function stratifiedSplit(labels: ArrayLike<number>, numClasses: number, testFraction: number, seed: number): Uint8Array {
   if (!(testFraction >= 0 && testFraction < 1)) throw new RangeError('testFraction must be in [0, 1)');
   const byClass: number[][] = Array.from({ length: numClasses }, () => []);
@@ -57,7 +62,7 @@ export function stratifiedSplit(labels: ArrayLike<number>, numClasses: number, t
   const split = new Uint8Array(labels.length);
   for (let c = 0; c < numClasses; c++) {
     const idx = rng.shuffle(byClass[c]);
-    const nTest = Math.round(idx.length * testFraction);
+    const nTest = stratifiedTestCount(idx.length, testFraction);
     for (let k = 0; k < nTest; k++) split[idx[k]] = 1;
   }
   return split;

@@ -106,6 +106,20 @@ export interface SplitPolicy {
 }
 
 /**
+ * Warnings about a split that leaves nothing to train on or to test on (a small CSV with a seeded split
+ * of 0.2 can round every class's test share down to 0). The import preview and the import both say so.
+ */
+export function splitWarnings(totals: { train: number; test: number }, testFraction: number | null): string[] {
+  const how = testFraction === null ? 'the source assigns no example to it' : `test fraction ${testFraction}: round(examples of a class × ${testFraction}) is 0 for every class`;
+  const out: string[] = [];
+  if (totals.test === 0 && totals.train > 0)
+    out.push(`The test split will be empty (${how}); test accuracy cannot be measured. Add examples, raise the test fraction or give a split column.`);
+  if (totals.train === 0 && totals.test > 0)
+    out.push(`The training split will be empty (${testFraction === null ? 'the source assigns no example to it' : `test fraction ${testFraction}`}); nothing can be trained or forgotten.`);
+  return out;
+}
+
+/**
  * Collects examples during an import: samples stream to a temporary file, everything else stays in
  * compact typed arrays. `finalize` writes the blobs and the record; `abort` removes the temp file.
  */
@@ -333,6 +347,7 @@ export class DatasetWriter {
         counts.totals.test++;
       }
     }
+    this.warnings.push(...splitWarnings(counts.totals, splits.origin === 'stratified' ? splits.testFraction : null));
 
     this.flush();
     if (this.fd !== null) {

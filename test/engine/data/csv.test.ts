@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CsvParser, parseCsvText } from '../../../main/engine/data/csv-parse';
 import { DatasetImportError } from '../../../main/engine/data/errors';
-import { importDataset } from '../../../main/engine/data/import';
+import { importDataset, previewImport } from '../../../main/engine/data/import';
 import { DatasetReader } from '../../../main/engine/data/store';
 import { KNOWN_CODES, runStrict, tempDir, tempWorkspace } from './helpers';
 import { propertyParams } from '../../property';
@@ -154,5 +154,79 @@ describe('CSV importer', () => {
     }
     // the 10 MB field and the 1e6 columns are refused at their limits, not buffered whole
     expect(process.memoryUsage().rss - before).toBeLessThan(400 * 1024 * 1024);
+  });
+});
+
+// Issue 9, point 13: a column that is not all numbers becoming metadata, and a split that leaves the
+// test set empty, are said in the preview (and recorded as warnings of the import), never silent.
+describe('CSV import preview says what it will do', () => {
+  it('names the columns kept as metadata because a value is not a number', async () => {
+    const t = tempDir();
+    try {
+      const file = join(t.dir, 'people.csv');
+      writeFileSync(file, 'age,hours,colour,size,label\n30,40,red,1,a\n50,13,blue,,b\n41,2,,3,a\n22,x7,green,4,b\n35,9,red,5,a\n');
+      const p = await previewImport({ format: 'csv', source: file });
+      expect(p.ok).toBe(true);
+      expect(p.spec?.featureNames).toEqual(['age']);
+      expect(p.spec?.metadataColumns).toEqual([
+        { name: 'hours', type: 'category' },
+        { name: 'colour', type: 'category' },
+        { name: 'size', type: 'number' },
+      ]);
+      const w = p.warnings.find((x) => x.includes('kept as metadata'));
+      expect(w).toBe(
+        `3 columns are not all numbers, so they are kept as metadata, not used as features: 'hours' ("x7" in data row 4), 'colour' ("red" in data row 1), 'size' (empty in data row 2). Name the feature columns (--feature-columns) to have non-numbers refused instead.`,
+      );
+      // named feature columns: the user chose, nothing to warn about
+      const named = await previewImport({ format: 'csv', source: file, options: { featureColumns: ['age'] } });
+      expect(named.warnings.some((x) => x.includes('kept as metadata'))).toBe(false);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('lists a thousand demoted columns as the first few and how many more', async () => {
+    const t = tempDir();
+    try {
+      const file = join(t.dir, 'wide.csv');
+      const names = Array.from({ length: 1000 }, (_, i) => `c${i}`);
+      writeFileSync(file, `x,${names.join(',')},label\n1,${names.map(() => 'q').join(',')},a\n2,${names.map(() => 'q').join(',')},b\n`);
+      const p = await previewImport({ format: 'csv', source: file });
+      const w = p.warnings.find((x) => x.includes('kept as metadata'))!;
+      expect(w).toMatch(/^1,000 columns are not all numbers, .* and 992 more\. /);
+      expect(w.length).toBeLessThan(400);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('says when the seeded split leaves the test split empty (preview and import)', async () => {
+    const t = tempDir();
+    const w = await tempWorkspace();
+    try {
+      const file = join(t.dir, 'tiny.csv');
+      // two examples per class: round(2 × 0.2) = 0 test examples in every class
+      writeFileSync(file, 'f,label\n1,a\n2,a\n3,b\n4,b\n');
+      const p = await previewImport({ format: 'csv', source: file });
+      expect(p.ok).toBe(true);
+      expect(p.splitTotals).toEqual({ train: 4, test: 0 });
+      const empty = 'The test split will be empty (test fraction 0.2: round(examples of a class × 0.2) is 0 for every class); test accuracy cannot be measured. Add examples, raise the test fraction or give a split column.';
+      expect(p.warnings).toContain(empty);
+      const rec = await importDataset(w.ws, { format: 'csv', source: file, name: 'tiny' });
+      expect(rec.data.counts.totals).toEqual({ train: 4, test: 0, all: 4 });
+      expect(rec.data.warnings).toContain(empty);
+      // a larger test fraction gives a test split, and no warning
+      const ok = await previewImport({ format: 'csv', source: file, testFraction: 0.5 });
+      expect(ok.splitTotals).toEqual({ train: 2, test: 2 });
+      expect(ok.warnings.some((x) => x.includes('split will be empty'))).toBe(false);
+      // a split column with only 'train'
+      writeFileSync(file, 'f,label,split\n1,a,train\n2,b,train\n');
+      const src = await previewImport({ format: 'csv', source: file, options: { splitColumn: 'split' } });
+      expect(src.splitTotals).toEqual({ train: 2, test: 0 });
+      expect(src.warnings.some((x) => x.startsWith('The test split will be empty (the source assigns no example to it)'))).toBe(true);
+    } finally {
+      t.cleanup();
+      await w.cleanup();
+    }
   });
 });

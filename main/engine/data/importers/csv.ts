@@ -18,6 +18,7 @@ import { basename } from 'node:path';
 import { CsvParser, type CsvLimits, DEFAULT_CSV_LIMITS } from '../csv-parse';
 import { DatasetImportError, asImportError, throwIfAborted } from '../errors';
 import { sha256File } from '../hash';
+import { clip, listText } from '../../util/list-text';
 import type { SplitName } from '../store';
 import { type ImportContext, type ImportOutcome, type Importer, labelsOnly, sampleRoom } from './types';
 
@@ -93,6 +94,8 @@ export const csvImporter: Importer<CsvOptions> = {
     let header: string[] | null = null;
     let allNumeric: boolean[] = [];
     let numericOrEmpty: boolean[] = [];
+    /** per column, the first value that is not a number and its 1-based data row (why the column is not a feature) */
+    let firstNonNumber: ({ value: string; row: number } | null)[] = [];
     const labelValues = new Set<string>();
     let n = 0;
     let labelIdx = -1;
@@ -112,11 +115,12 @@ export const csvImporter: Importer<CsvOptions> = {
           ...(opts.featureColumns ?? []).map((c) => ['feature', c]),
         ] as [string, string | undefined][]) {
           if (col !== undefined && !seen.has(col))
-            throw new DatasetImportError('bad_option', `${file} has no ${what} column '${col}'; its columns are ${header.slice(0, 20).join(', ')}${header.length > 20 ? ', ...' : ''}.`, file);
+            throw new DatasetImportError('bad_option', `${file} has no ${what} column '${col}'; its columns are ${listText(header.map((c) => clip(c, 40)), 20)}.`, file);
         }
         labelIdx = header.indexOf(opts.labelColumn);
         allNumeric = header.map(() => true);
         numericOrEmpty = header.map(() => true);
+        firstNonNumber = header.map(() => null);
         continue;
       }
       if (row.length !== header.length)
@@ -126,6 +130,7 @@ export const csvImporter: Importer<CsvOptions> = {
       for (let c = 0; c < row.length; c++) {
         if (allNumeric[c] && !isNum(row[c])) {
           allNumeric[c] = false;
+          firstNonNumber[c] = { value: row[c], row: n };
           if (row[c].trim() !== '') numericOrEmpty[c] = false;
         } else if (numericOrEmpty[c] && row[c].trim() !== '' && !isNum(row[c])) numericOrEmpty[c] = false;
       }
@@ -147,6 +152,11 @@ export const csvImporter: Importer<CsvOptions> = {
     const featIdx = featureNames.map((f) => h.indexOf(f));
     const featSet = new Set(featureNames);
     const metaCols = h.map((name, i) => ({ name, i })).filter(({ name }) => !featSet.has(name) && !special.has(name));
+    // Chosen automatically, a column with any value that is not a number becomes metadata, not a
+    // feature: say which and why, so a typo in one cell does not silently drop a feature.
+    const demoted = opts.featureColumns
+      ? []
+      : metaCols.map(({ name, i }) => ({ name, why: firstNonNumber[i] })).filter((c): c is { name: string; why: { value: string; row: number } } => c.why !== null);
     // classes
     const lvs = [...labelValues];
     const intLabels = lvs.every((v) => /^\d+$/.test(v)) && lvs.map(Number).every((x) => x < lvs.length) && new Set(lvs.map(Number)).size === lvs.length;
@@ -161,6 +171,12 @@ export const csvImporter: Importer<CsvOptions> = {
       metadataColumns: metaCols.map(({ name, i }) => ({ name, type: numericOrEmpty[i] ? 'number' : 'category' })),
       idScheme: opts.idColumn ? `the CSV column '${opts.idColumn}'` : 'row-<1-based data row number>',
     });
+    if (demoted.length) {
+      const what = demoted.map((c) => `'${clip(c.name, 40)}' (${c.why.value.trim() === '' ? 'empty' : JSON.stringify(clip(c.why.value, 30))} in data row ${c.why.row})`);
+      sink.warnings.push(
+        `${demoted.length === 1 ? '1 column is' : `${demoted.length.toLocaleString('en-US')} columns are`} not all numbers, so ${demoted.length === 1 ? 'it is' : 'they are'} kept as metadata, not used as features: ${listText(what, 8)}. Name the feature columns (--feature-columns) to have non-numbers refused instead.`,
+      );
+    }
     // ---- pass 2: values ----
     const idIdx = opts.idColumn ? h.indexOf(opts.idColumn) : -1;
     const splitIdx = opts.splitColumn ? h.indexOf(opts.splitColumn) : -1;
