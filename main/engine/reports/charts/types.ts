@@ -3,21 +3,8 @@
 
 import type { ComparisonEntry, ComparisonManifest } from '../../runs/contract-types';
 
-export type Cell = string | number | null;
-
-export interface ChartTable {
-  columns: string[];
-  rows: Cell[][];
-}
-
-export interface ChartSpec {
-  id: string;
-  title: string;
-  /** the ECharts option (no animation setting: the caller adds `animation: false` for static output) */
-  option: Record<string, unknown>;
-  /** the text alternative: every number the chart draws */
-  table: ChartTable;
-}
+// The shapes are defined once in ../contract-types.ts (the API contract re-exports them).
+export type { ChartCell as Cell, ChartTable, ChartSpec } from '../contract-types';
 
 export function baseOption(title: string, subtitle?: string): Record<string, unknown> {
   return {
