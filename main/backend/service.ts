@@ -17,6 +17,7 @@ import { forgetSetHandlers } from './services/forget-sets';
 import { modelHandlers } from './services/models-api';
 import { unlearningHandlers } from './services/unlearning-api';
 import { reportHandlers } from './services/reports-api';
+import { estimatePlan } from './services/plan-estimate';
 import { isCodedError } from './errors';
 import { isMethodName, validateArgs } from './validation';
 import type { Workspace } from './workspace/types';
@@ -169,6 +170,7 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
       ...modelHandlers({ workspace, submitJob: (job) => jobs.submit(job) }),
       ...unlearningHandlers({ workspace, submitJob: (job) => jobs.submit(job), cancelJob: (id) => jobs.cancel(id) }),
       ...reportHandlers({ workspace }),
+      'unlearning.estimate': (args) => estimatePlan(workspace, args),
     };
 
     let closed = false;

@@ -11,6 +11,7 @@ import { datasetArgSchemas } from './services/datasets-schemas';
 import { modelArgSchemas } from './services/models-api';
 import { unlearningArgSchemas } from './services/unlearning-schemas';
 import { reportArgSchemas } from './services/reports-schemas';
+import { planEstimateArgSchemas } from './services/plan-estimate-schemas';
 
 /** Limits applied to every argument object before its schema runs. */
 export const ARG_LIMITS = {
@@ -123,6 +124,7 @@ export const argSchemas = {
   ...modelArgSchemas,
   ...unlearningArgSchemas,
   ...reportArgSchemas,
+  ...planEstimateArgSchemas,
 } satisfies { [M in MethodName]: z.ZodType<ArgsOf<M>, z.ZodTypeDef, unknown> };
 
 function describeIssue(issue: z.ZodIssue): string {

@@ -11,6 +11,7 @@ import type { DatasetMethods } from './datasets';
 import type { ModelMethods } from './models';
 import type { UnlearningMethods } from './unlearning';
 import type { ReportMethods } from './reports';
+import type { PlanEstimateMethods } from './plan-estimate';
 import type { Unsubscribe } from './common';
 
 export * from './common';
@@ -20,8 +21,9 @@ export type * from './datasets';
 export type * from './models';
 export type * from './unlearning';
 export type * from './reports';
+export type * from './plan-estimate';
 
-export interface ApiMethods extends AppMethods, JobMethods, DatasetMethods, ModelMethods, UnlearningMethods, ReportMethods {}
+export interface ApiMethods extends AppMethods, JobMethods, DatasetMethods, ModelMethods, UnlearningMethods, PlanEstimateMethods, ReportMethods {}
 export interface ApiEvents extends JobEvents {}
 
 export type MethodName = keyof ApiMethods;
@@ -70,6 +72,7 @@ export const API_METHODS = [
   'unlearning.methods',
   'unlearning.metrics',
   'unlearning.plan',
+  'unlearning.estimate',
   'runs.list',
   'runs.get',
   'runs.exportOutputs',

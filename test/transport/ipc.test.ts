@@ -90,6 +90,7 @@ describe('the preload surface', () => {
       'settings.update',
       'sweeps.get',
       'sweeps.list',
+      'unlearning.estimate',
       'unlearning.methods',
       'unlearning.metrics',
       'unlearning.plan',

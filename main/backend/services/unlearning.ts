@@ -180,7 +180,19 @@ function newRunId(prefix: string): string {
   return `${prefix}-${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(4).toString('hex')}`;
 }
 
-async function findCached(ws: Workspace, key: string): Promise<RunRecord | null> {
+/**
+ * The key under which a run is reused: the same method (and its version), parameters, seed, effective
+ * guardrail, original model, forget set, dataset, training subset and (for retrain) recipe, by this app version.
+ */
+export function unlearnCacheKey(method: { id: string; exact: boolean; version?: number }, params: Record<string, unknown>, seed: number, guardrail: GuardrailSettings, b: Basis): string {
+  const effGuard: GuardrailSettings = method.exact ? { ...guardrail, action: 'off' } : guardrail;
+  return sha256Hex(
+    new TextEncoder().encode(canonicalJson({ type: 'unlearn', v: 1, app: APP_VERSION, method: method.id, methodVersion: method.version ?? 1, params, seed, guardrail: effGuard, model: b.original.sha256, forgetSet: b.forgetSet.data.idsSha256, dataset: b.forgetSet.data.dataset.manifestSha256, train: b.trainRule, recipe: method.id === 'retrain' ? b.recipe : null })),
+  );
+}
+
+/** The stored run with this cache key whose model and outputs are still in the workspace, or null. */
+export async function findCached(ws: Workspace, key: string): Promise<RunRecord | null> {
   for (const r of await ws.listRecords<RunManifest>('runs')) {
     if (r.data.cacheKey !== key) continue;
     const out = r.data.refs.output;
@@ -317,9 +329,7 @@ export async function runUnlearning(ws: Workspace, p: UnlearnParams, h: Hooks = 
     throw new ApiError('invalid_argument', `${method.name} forgets whole classes only; forget set '${b.forgetSet.data.name}' does not contain every training example of any class.`);
   }
   const effGuard: GuardrailSettings = method.exact ? { ...guardrail, action: 'off' } : guardrail;
-  const key = sha256Hex(
-    new TextEncoder().encode(canonicalJson({ type: 'unlearn', v: 1, app: APP_VERSION, method: method.id, methodVersion: method.version ?? 1, params, seed, guardrail: effGuard, model: b.original.sha256, forgetSet: b.forgetSet.data.idsSha256, dataset: b.forgetSet.data.dataset.manifestSha256, train: b.trainRule, recipe: method.id === 'retrain' ? b.recipe : null })),
-  );
+  const key = unlearnCacheKey(method, params, seed, guardrail, b);
   const hit = await findCached(ws, key);
   if (hit) {
     h.log?.('info', `Reusing run ${hit.id} (same method, parameters, seed, model and forget set).`);

@@ -1,0 +1,103 @@
+// How long an unlearning plan will take on this machine, before it is launched ('unlearning.estimate').
+// Every number rests on something measured here, and says what:
+//   1. a stored run with the same cache key is reused: it costs nothing;
+//   2. else the newest run of the same method on the same model (same parameters preferred), its
+//      recorded wall time scaled to this plan's data (D_f + D_r) and epochs;
+//   3. else the model's own training on this machine: the retrain reference repeats the original's
+//      recipe on D_r (training time × |D_r| / |D|); another method is taken as `epochs` passes over
+//      D_f + D_r at the training speed (examples per second, forward and backward), a rough upper bound;
+//   4. else nothing is measured yet and the estimate says so.
+
+import type { PlanEstimateRun, UnlearningPlanEstimate } from '../../../preload/api/plan-estimate';
+import type { UnlearningPlanArgs } from '../../../preload/api/unlearning';
+import type { RunManifest } from '../../engine/runs/contract-types';
+import { getMethod } from '../../engine/unlearn/registry';
+import { canonicalJson } from '../../engine/util/canonical-json';
+import { engineToApiError } from '../errors';
+import type { Workspace } from '../workspace/types';
+import { validatePlan } from './unlearning-api';
+import { findCached, resolveBasis, unlearnCacheKey, validateUnlearnParams } from './unlearning';
+
+const s1 = (x: number) => (x < 10 ? x.toFixed(1) : Math.round(x).toString());
+
+function epochsOf(params: Record<string, unknown> | undefined): number | null {
+  const e = params?.epochs;
+  return typeof e === 'number' && e > 0 ? e : null;
+}
+
+export async function estimatePlan(ws: Workspace, a: UnlearningPlanArgs): Promise<UnlearningPlanEstimate> {
+  const { seeds, runs } = validatePlan(a);
+  const b = await resolveBasis(ws, a.model, a.forgetSet).catch((e) => {
+    throw engineToApiError(e);
+  });
+  const counts = { forget: b.indices.forget.length, retain: b.indices.retain.length, test: b.indices.test.length };
+  const rows = counts.forget + counts.retain + counts.test;
+  const past = (await ws.listRecords<RunManifest>('runs'))
+    .filter((r) => r.data.type === 'unlearn' && r.data.method && r.data.refs.original.sha256 === b.original.sha256 && r.data.timings)
+    .sort((x, y) => y.data.endedAt.localeCompare(x.data.endedAt));
+  const training = b.original.manifest.training;
+  // examples per second of one training step (forward and backward) of this model on this machine
+  const speed = training && training.seconds > 0 ? (training.data.n * training.epochs) / training.seconds : null;
+  // evaluating every example: measured by a past run on this model (scaled to the rows), else a forward pass at a third of a training step's cost
+  const evalRun = past[0];
+  const evalSeconds = evalRun?.data.timings
+    ? (evalRun.data.timings.evaluate + evalRun.data.timings.load + evalRun.data.timings.save) * (rows / Math.max(1, evalRun.data.counts.forget + evalRun.data.counts.retain + evalRun.data.counts.test))
+    : speed
+      ? rows / (3 * speed)
+      : null;
+
+  const out: PlanEstimateRun[] = [];
+  for (const r of runs) {
+    const method = getMethod(r.methodId);
+    const { guardrail } = validateUnlearnParams({ model: a.model, forgetSet: a.forgetSet, method: r.methodId, params: r.params, guardrail: a.guardrail });
+    const same = past.filter((p) => p.data.method!.id === r.methodId);
+    const measured = same.find((p) => canonicalJson(p.data.method!.params) === canonicalJson(r.params)) ?? same[0];
+    for (let seed = 0; seed < seeds; seed++) {
+      const base = { method: r.methodId, methodName: r.methodName, seed };
+      const hit = await findCached(ws, unlearnCacheKey(method, r.params, seed, guardrail, b));
+      if (hit) {
+        out.push({ ...base, reusedRun: hit.id, seconds: 0, basis: 'reused', detail: `reused: run ${hit.id} already did exactly this (${s1(hit.data.seconds ?? 0)} s of method time)` });
+        continue;
+      }
+      if (measured?.data.timings) {
+        const t = measured.data.timings;
+        const c = measured.data.counts;
+        const dataRatio = (counts.forget + counts.retain) / Math.max(1, c.forget + c.retain);
+        const eNow = epochsOf(r.params);
+        const eThen = epochsOf(measured.data.method!.params);
+        const epochRatio = eNow !== null && eThen !== null ? eNow / eThen : 1;
+        const rowRatio = rows / Math.max(1, c.forget + c.retain + c.test);
+        const seconds = t.method * dataRatio * epochRatio + (t.load + t.evaluate + t.save) * rowRatio;
+        const scaled = [Math.abs(dataRatio - 1) > 0.01 ? `${(c.forget + c.retain).toLocaleString('en-US')} → ${(counts.forget + counts.retain).toLocaleString('en-US')} examples` : '', epochRatio !== 1 ? `${eThen} → ${eNow} epochs` : ''].filter(Boolean);
+        out.push({
+          ...base,
+          reusedRun: null,
+          seconds,
+          basis: 'run',
+          detail: `measured: ${measured.data.method!.name} took ${s1(t.load + t.method + t.evaluate + t.save)} s on this model on this machine (run ${measured.id}, ${measured.data.endedAt.slice(0, 10)})${scaled.length ? `, scaled for ${scaled.join(' and ')}` : ''}`,
+        });
+        continue;
+      }
+      if (training && speed) {
+        if (r.methodId === 'retrain') {
+          const seconds = training.seconds * (counts.retain / Math.max(1, training.data.n)) + (evalSeconds ?? 0);
+          out.push({ ...base, reusedRun: null, seconds, basis: 'training', detail: `the original's training took ${s1(training.seconds)} s for ${training.data.n.toLocaleString('en-US')} examples on this machine; retraining repeats its recipe on the ${counts.retain.toLocaleString('en-US')} retained ones, plus evaluating every example` });
+          continue;
+        }
+        const epochs = epochsOf(r.params) ?? 1;
+        const seconds = (epochs * (counts.forget + counts.retain)) / speed + (evalSeconds ?? 0);
+        out.push({
+          ...base,
+          reusedRun: null,
+          seconds,
+          basis: 'training',
+          detail: `rough upper bound: no ${r.methodName} run on this model yet; ${epochs} ${epochs === 1 ? 'pass' : 'passes'} over D_f + D_r at this model's training speed here (${Math.round(speed).toLocaleString('en-US')} examples/s), plus evaluating every example`,
+        });
+        continue;
+      }
+      out.push({ ...base, reusedRun: null, seconds: null, basis: 'none', detail: `not measured: neither a ${r.methodName} run on this model nor its training time is recorded on this machine` });
+    }
+  }
+  const known = out.filter((r) => r.seconds !== null);
+  return { runs: out, totalSeconds: known.length ? known.reduce((s, r) => s + r.seconds!, 0) : null, unknown: out.length - known.length, counts };
+}
