@@ -168,7 +168,7 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
       ...datasetHandlers({ workspace, submitJob: (job) => jobs.submit(job) }),
       ...forgetSetHandlers({ workspace, submitJob: (job) => jobs.submit(job) }),
       ...modelHandlers({ workspace, submitJob: (job) => jobs.submit(job) }),
-      ...unlearningHandlers({ workspace, submitJob: (job) => jobs.submit(job), cancelJob: (id) => jobs.cancel(id) }),
+      ...unlearningHandlers({ workspace, submitJob: (job) => jobs.submit(job), cancelJob: (id) => jobs.cancel(id), listJobs: () => jobs.list({ states: ['queued', 'running'] }) }),
       ...reportHandlers({ workspace }),
       'unlearning.estimate': (args) => estimatePlan(workspace, args),
     };

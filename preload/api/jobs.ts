@@ -17,6 +17,7 @@ export const JOB_KINDS_BUILTIN = [
   'unlearn.compare',
   'unlearn.sweep',
   'unlearn.demo',
+  'comparison.embedding',
 ] as const;
 
 /** A built-in job kind. */
@@ -115,6 +116,15 @@ export interface DemoJobResult {
   seconds: number;
 }
 
+/** comparison.embedding: projections computed, already cached, and models that are gone */
+export interface ComparisonEmbeddingJobResult {
+  comparisonId: string;
+  computed: number;
+  cached: number;
+  unavailable: number;
+  seconds: number;
+}
+
 /**
  * Parameters and results of the built-in kinds as the contract knows them (unknown where the type
  * lives only in the backend: model.train's parameters and the unlearn.* kinds, whose zod schemas are in
@@ -131,6 +141,7 @@ export interface BuiltinJobTypes {
   'unlearn.compare': { params: unknown; result: unknown };
   'unlearn.sweep': { params: unknown; result: unknown };
   'unlearn.demo': { params: DemoJobParams; result: DemoJobResult };
+  'comparison.embedding': { params: { comparisonId: string; provider?: 'cpu' | 'cuda' | 'webgpu' | 'dml' | 'coreml'; threads?: number }; result: ComparisonEmbeddingJobResult };
 }
 
 /** Parameters of a job of kind K (unknown for plug-in kinds and for the union of all kinds). */
@@ -152,6 +163,8 @@ export interface JobProgress {
   retainAccuracy?: number | null;
   /** latest forget-set accuracy in % (unlearning jobs that measure it during the run) */
   forgetAccuracy?: number | null;
+  /** latest test-split accuracy in % (training jobs measure it after each epoch) */
+  testAccuracy?: number | null;
   /** the stage a multi-stage job is in (e.g. the demo's 'train original') */
   stage?: string;
   /** estimated seconds left */

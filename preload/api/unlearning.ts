@@ -23,6 +23,19 @@ import type {
   Threshold,
   ThresholdVerdict,
 } from '../../main/engine/runs/contract-types';
+import type { AttackData, AttackFeature, AttackModelData, AttackPair, AttackRocCurve, ChartCell, ChartSpec, ChartTable, ComparisonChartRequest } from '../../main/engine/reports/contract-types';
+import type {
+  ChangedExample,
+  ChangedExamples,
+  EmbeddingData,
+  EmbeddingModelData,
+  EmbeddingSampleInfo,
+  EntryRole,
+  ExampleData,
+  ExampleModelData,
+  ExampleScores,
+  ExampleSplit,
+} from '../../main/engine/eval/contract-types';
 
 // The shapes the engine shares are defined once in main/engine/unlearn/contract-types.ts and
 // main/engine/runs/contract-types.ts (types only) and are part of this contract under the same names.
@@ -44,6 +57,10 @@ export type {
   Threshold,
   ThresholdVerdict,
 };
+// the dashboards' charts and attack simulation (main/engine/reports/contract-types.ts)
+export type { AttackData, AttackFeature, AttackModelData, AttackPair, AttackRocCurve, ChartCell, ChartSpec, ChartTable, ComparisonChartRequest };
+// the embedding view and the instance drill-down (main/engine/eval/contract-types.ts)
+export type { ChangedExample, ChangedExamples, EmbeddingData, EmbeddingModelData, EmbeddingSampleInfo, EntryRole, ExampleData, ExampleModelData, ExampleScores, ExampleSplit };
 
 export type MethodParamValue = number | boolean | string;
 
@@ -173,6 +190,29 @@ export interface SweepSummary {
 
 export type SweepDetail = SweepManifest & { id: string };
 
+export interface ComparisonEmbeddingArgs {
+  id: string;
+  /** the two models to draw (entry keys); default: the retrain reference and the first unlearned model */
+  a?: string;
+  b?: string;
+  /** submit the 'comparison.embedding' job for the projections not cached yet (default true) */
+  compute?: boolean;
+}
+
+export interface ComparisonEmbeddingResult {
+  /** ready: every projection that can be computed is cached; computing: `job` is on it; incomplete: not asked to compute */
+  status: 'ready' | 'computing' | 'incomplete';
+  job: JobInfo | null;
+  /** the sample and every model's state; points only for models a and b */
+  data: EmbeddingData;
+  a: string;
+  b: string;
+  /** the charts of a and b (engine/reports/charts/embedding.ts, the PDF's builder too) */
+  charts: [ChartSpec, ChartSpec];
+}
+
+export type ComparisonExample = ExampleData & { chart: ChartSpec };
+
 export interface UnlearningMethods {
   'unlearning.methods': MethodDef<Record<string, never>, MethodInfo[]>;
   'unlearning.metrics': MethodDef<Record<string, never>, MetricInfo[]>;
@@ -190,6 +230,26 @@ export interface UnlearningMethods {
   /** newest first */
   'comparisons.list': MethodDef<Record<string, never>, ComparisonSummary[]>;
   'comparisons.get': MethodDef<{ id: string }, ComparisonDetail>;
+  /**
+   * charts of one comparison for the dashboards, each built by the engine's chart builder (the PDF
+   * report's too): ECharts option + its data table, in the order asked (at most 40 per call)
+   */
+  'comparisons.charts': MethodDef<{ id: string; charts: ComparisonChartRequest[] }, ChartSpec[]>;
+  /**
+   * the threshold attack on one per-example score, computed from every model's stored outputs:
+   * histograms on shared bins, the share of each split called member at every bin edge, ROC curves
+   */
+  'comparisons.attack': MethodDef<{ id: string; feature: AttackFeature }, AttackData>;
+  /**
+   * the embedding view: penultimate features of every model (seed 0 of each entry) on a fixed seeded,
+   * class-stratified sample, projected to 2-D by PCA; read from the cache, and what is missing is
+   * computed by one 'comparison.embedding' job (submitted here, or the one already running)
+   */
+  'comparisons.embedding': MethodDef<ComparisonEmbeddingArgs, ComparisonEmbeddingResult>;
+  /** one example under every model: probabilities, loss and attack scores from the stored outputs */
+  'comparisons.example': MethodDef<{ id: string; exampleId: string }, ComparisonExample>;
+  /** the forget examples whose true-class confidence changed most from the original to a model (default: the first unlearned one) */
+  'comparisons.changedExamples': MethodDef<{ id: string; key?: string; limit?: number }, ChangedExamples>;
   /**
    * a hyperparameter sweep of one method: every trial (validated up front) is an 'unlearn.run' job,
    * the retrain reference first; an 'unlearn.sweep' job depending on all of them writes the table

@@ -36,6 +36,9 @@ import { getModelRecord } from './models';
 import { checkOutputFile } from './output-target';
 import { getRun, runOutputs, validateUnlearnParams, type RunRecord } from './unlearning';
 import { getComparison } from './comparisons';
+import { comparisonAttack, comparisonCharts } from './dashboard';
+import { comparisonEmbedding } from './embedding';
+import { changedExamples, comparisonExample } from './examples';
 
 // ---------- catalogue ----------
 
@@ -50,6 +53,8 @@ export interface PlanDeps {
   submitJob(job: JobSubmit): Promise<JobInfo>;
   /** cancels what was already submitted when a later submission is refused */
   cancelJob?(id: string): Promise<unknown>;
+  /** queued and running jobs (comparisons.embedding joins a job already computing) */
+  listJobs?(): Promise<JobInfo[]>;
 }
 
 interface PlannedRun {
@@ -288,5 +293,10 @@ export function unlearningHandlers(deps: PlanDeps): MethodHandlers<UnlearningMet
       const r = await getComparison(ws, id);
       return { id: r.id, ...structuredClone(r.data) };
     },
+    'comparisons.charts': async ({ id, charts }) => comparisonCharts(ws, id, charts),
+    'comparisons.attack': async ({ id, feature }) => comparisonAttack(ws, id, feature),
+    'comparisons.embedding': async (a) => comparisonEmbedding(deps, a),
+    'comparisons.example': async (a) => comparisonExample(ws, a),
+    'comparisons.changedExamples': async (a) => changedExamples(ws, a),
   };
 }

@@ -20,6 +20,25 @@ const forgetSetRef = z.string().min(1).max(200);
 const methodId = z.string().min(1).max(60);
 const paramValue = z.union([z.number(), z.boolean(), z.string().max(200)]);
 
+const attackFeature = z.enum(['confidence', 'entropy', 'logit-confidence']);
+const entryKey = z.string().min(1).max(200);
+const split3 = z.enum(['forget', 'retain', 'test']);
+/** one dashboard chart (ComparisonChartRequest) */
+const chartRequest = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('tradeoff'), y: z.enum(['retain-accuracy', 'test-accuracy']).optional() }).strict(),
+  z.object({ kind: z.literal('gaps') }).strict(),
+  z.object({ kind: z.literal('per-class'), a: entryKey, b: entryKey, split: split3.optional() }).strict(),
+  z.object({ kind: z.literal('confusion'), model: entryKey, split: split3.optional() }).strict(),
+  z.object({ kind: z.literal('relearn') }).strict(),
+  z.object({ kind: z.literal('run-times') }).strict(),
+  z.object({ kind: z.literal('cka'), model: entryKey, split: z.enum(['all', 'forget', 'retain', 'test', 'train']).optional() }).strict(),
+  z.object({ kind: z.literal('epsilon') }).strict(),
+  z.object({ kind: z.literal('training-curve') }).strict(),
+  z.object({ kind: z.literal('unlearning-curves') }).strict(),
+  z.object({ kind: z.literal('attack-histogram'), model: entryKey, feature: attackFeature, threshold: z.number().int().min(0).max(1000).optional() }).strict(),
+  z.object({ kind: z.literal('attack-roc'), feature: attackFeature, pair: z.enum(['retain-vs-test', 'forget-vs-test']) }).strict(),
+]);
+
 export const unlearningArgSchemas = {
   'unlearning.methods': z.object({}).strict(),
   'unlearning.metrics': z.object({}).strict(),
@@ -47,6 +66,11 @@ export const unlearningArgSchemas = {
   'runs.exportOutputs': z.object({ id: recordId, path: z.string().min(1).max(4096), format: z.enum(['npz', 'csv']), overwrite: z.boolean().optional() }).strict(),
   'comparisons.list': z.object({}).strict(),
   'comparisons.get': z.object({ id: recordId }).strict(),
+  'comparisons.charts': z.object({ id: recordId, charts: z.array(chartRequest).min(1).max(40) }).strict(),
+  'comparisons.attack': z.object({ id: recordId, feature: attackFeature }).strict(),
+  'comparisons.embedding': z.object({ id: recordId, a: entryKey.optional(), b: entryKey.optional(), compute: z.boolean().optional() }).strict(),
+  'comparisons.example': z.object({ id: recordId, exampleId: z.string().min(1).max(400) }).strict(),
+  'comparisons.changedExamples': z.object({ id: recordId, key: entryKey.optional(), limit: z.number().int().min(1).max(500).optional() }).strict(),
   'unlearning.sweep': z
     .object({
       model: recordId,

@@ -12,9 +12,10 @@ import { forgetSetScore } from './forget-set-score';
 import { workspaceVerify } from './workspace-verify';
 import { unlearnCompare, unlearnEvaluate, unlearnRun, unlearnSweep } from './unlearn';
 import { unlearnDemo } from './demo';
+import { comparisonEmbedding } from './comparison-embedding';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const JOB_KINDS: JobHandler<any, any>[] = [workspaceVerify, diagnosticsStress, datasetImport, modelTrain, forgetSetScore, unlearnRun, unlearnEvaluate, unlearnCompare, unlearnSweep, unlearnDemo];
+export const JOB_KINDS: JobHandler<any, any>[] = [workspaceVerify, diagnosticsStress, datasetImport, modelTrain, forgetSetScore, unlearnRun, unlearnEvaluate, unlearnCompare, unlearnSweep, unlearnDemo, comparisonEmbedding];
 
 function isHandler(v: unknown): v is JobHandler {
   const h = v as JobHandler | null;
