@@ -4,8 +4,8 @@
 // true-class confidence changed most from the original to a model, to pick from.
 //
 // Every number is one of the engine's per-example definitions: cross-entropy (eval/quantities.ts),
-// the MIA features confidence, entropy and m-entropy (eval/mia.ts miaFeatures) and the logit-scaled
-// confidence φ (eval/util.ts logitScaledConfidence).
+// the attack scores confidence, entropy and logit-scaled confidence φ (eval/attack.ts, the attack
+// simulation's own, with their definitions) and SVC_MIA's m-entropy (eval/mia.ts miaFeatures).
 
 import { ApiError } from '../../../preload/api/common';
 import type { Workspace } from '../workspace/types';
@@ -13,7 +13,8 @@ import type { StoredOutputs } from '../../engine/runs/outputs';
 import type { ChangedExamples, ExampleData, ExampleModelData } from '../../engine/eval/contract-types';
 import { crossEntropyLoss, QUANTITY_DEFINITIONS } from '../../engine/eval/quantities';
 import { miaFeatures } from '../../engine/eval/mia';
-import { logitScaledConfidence, rowsOf, softmaxRow } from '../../engine/eval/util';
+import { rowsOf, softmaxRow } from '../../engine/eval/util';
+import { ATTACK_FEATURES, attackScores } from '../../engine/eval/attack';
 import { SPLIT_NAMES } from '../../engine/eval/types';
 import { instanceChart } from '../../engine/reports/charts/instance';
 import type { ChartSpec } from '../../engine/reports/charts/types';
@@ -23,10 +24,10 @@ import { cachedRunOutputs, entryModels } from './embedding';
 /** One-line definitions shown next to the numbers (the formulas of the engine functions that compute them). */
 export const EXAMPLE_DEFINITIONS: ExampleData['definitions'] = {
   loss: QUANTITY_DEFINITIONS.crossEntropyLoss,
-  confidence: 'confidence p_y = softmax probability of the true class (the MIA-Efficacy feature)',
-  entropy: 'entropy −Σ_k p_k log p_k of the softmax output (an MIA feature; low = confident)',
+  confidence: ATTACK_FEATURES.confidence.definition,
+  entropy: ATTACK_FEATURES.entropy.definition,
   mEntropy: 'm-entropy as SVC_MIA.py computes it over the example’s split: −Σ_k q_k log p_k, q_k = 1 − p_k for the split’s classes, p_k otherwise',
-  logitConfidence: `logit-scaled confidence φ: ${QUANTITY_DEFINITIONS.logitMargin.replace(/^logit margin /, '')}`,
+  logitConfidence: ATTACK_FEATURES['logit-confidence'].definition,
 };
 
 const rowIndex = new WeakMap<StoredOutputs, Map<string, number>>();
@@ -52,10 +53,10 @@ function exampleUnder(o: StoredOutputs, row: number): Omit<ExampleModelData, 'ke
     predicted,
     loss: crossEntropyLoss(o.logits, o.numClasses, row, y),
     scores: {
-      confidence: miaFeatures(o, [row], 'confidence')[0],
-      entropy: miaFeatures(o, [row], 'entropy')[0],
+      confidence: attackScores(o, [row], 'confidence')[0],
+      entropy: attackScores(o, [row], 'entropy')[0],
       mEntropy,
-      logitConfidence: logitScaledConfidence(o.logits, o.numClasses, row, y),
+      logitConfidence: attackScores(o, [row], 'logit-confidence')[0],
     },
   };
 }
@@ -103,10 +104,10 @@ export async function changedExamples(ws: Workspace, a: { id: string; key?: stri
   const oo = await cachedRunOutputs(ws, orig.runId);
   const ot = await cachedRunOutputs(ws, target.runId);
   const rows = rowsOf(oo, 'forget');
-  const before = miaFeatures(oo, rows, 'confidence');
+  const before = attackScores(oo, rows, 'confidence');
   const tRows = rows.map((r) => rowOf(ot, oo.ids[r]) ?? -1);
   if (tRows.some((r) => r < 0)) throw new ApiError('conflict', `The stored outputs of ${target.label} do not cover the same forget examples as the original's.`);
-  const after = miaFeatures(ot, tRows, 'confidence');
+  const after = attackScores(ot, tRows, 'confidence');
   const list = rows.map((r, i) => ({ exampleId: oo.ids[r], label: oo.labels[r], className: cmp.classNames[oo.labels[r]] ?? String(oo.labels[r]), original: before[i], model: after[i], change: after[i] - before[i] }));
   list.sort((x, y) => Math.abs(y.change) - Math.abs(x.change) || (x.exampleId < y.exampleId ? -1 : x.exampleId > y.exampleId ? 1 : 0));
   return { comparisonId: a.id, key: target.key, label: target.label, examples: list.slice(0, a.limit ?? 20) };
