@@ -23,7 +23,7 @@ export const demoCommand: CliCommand = {
     epochs: { type: 'string', description: 'epochs of the original and the retrain reference (default 2)' },
     methods: { type: 'string', description: 'method ids to run (default: ft, ga, rl, salun, ssd, scrub, neggrad-plus with the demo settings)' },
     'forget-class': { type: 'string', description: "the class forgotten in the class-forgetting part (default 'Bag')" },
-    parallel: { type: 'boolean', description: 'run the two forget sets side by side with half the threads each (measured slower on 2 cores, and each method run time then includes the other pipeline's load)' },
+    parallel: { type: 'boolean', description: 'run the two forget sets side by side with half the threads each (measured slower on 2 cores, and each method run time then includes the load of the other pipeline)' },
   },
   examples: ['lethe demo', 'lethe demo --seeds 3 --threads 2'],
   async run(ctx) {
