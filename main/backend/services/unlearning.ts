@@ -44,7 +44,7 @@ export type RunRecord = RecordEnvelope<RunManifest>;
 
 export interface Hooks {
   signal?: AbortSignal;
-  progress?: (fraction: number, message: string, extra?: { loss?: number; retainAccuracy?: number }) => void;
+  progress?: (fraction: number, message: string, extra?: { loss?: number; retainAccuracy?: number; forgetAccuracy?: number }) => void;
   log?: (level: 'info' | 'warn', message: string) => void;
 }
 
@@ -372,7 +372,7 @@ export async function runUnlearning(ws: Workspace, p: UnlearnParams, h: Hooks = 
     threads: p.threads,
     signal: h.signal,
     guardrail: effGuard,
-    progress: (mp) => h.progress?.(0.02 + 0.83 * mp.fraction, mp.message, { loss: mp.loss, retainAccuracy: mp.retainAccuracy }),
+    progress: (mp) => h.progress?.(0.02 + 0.83 * mp.fraction, mp.message, { loss: mp.loss, retainAccuracy: mp.retainAccuracy, forgetAccuracy: mp.forgetAccuracy }),
     log: h.log,
   });
   h.progress?.(0.86, 'evaluating the unlearned model on every example');

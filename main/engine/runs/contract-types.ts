@@ -25,7 +25,8 @@ export interface GuardrailReportInfo {
   tripped: boolean;
   trippedAtStep: number | null;
   stopped: boolean;
-  checks: { step: number; accuracy: number }[];
+  /** accuracy: held-out retain accuracy (%); forgetAccuracy: on a seeded sample of up to 500 forget rows (%), watched, not judged */
+  checks: { step: number; accuracy: number; forgetAccuracy?: number }[];
 }
 
 export interface RunDataCounts {

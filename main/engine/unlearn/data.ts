@@ -8,7 +8,7 @@
 import type { DatasetReader } from '../data/store';
 import { SPLIT_CODE } from '../data/store';
 import { Prng, sampleWithoutReplacement } from '../data/prng';
-import type { ArrayDataset } from '../train/data';
+import { exampleSize, type ArrayDataset } from '../train/data';
 import { Rng } from '../train/rng';
 import { EngineError } from '../errors';
 
@@ -85,4 +85,25 @@ export function holdOut(retain: readonly number[], size: number, seed: number): 
 
 export async function loadArrays(reader: DatasetReader, indices: readonly number[]): Promise<ArrayDataset> {
   return reader.toArrayDataset(indices);
+}
+
+/** Rows `idx` of a dataset as a new dataset (labels as Int32Array). */
+export function subsetRows(ds: ArrayDataset, idx: ArrayLike<number>): ArrayDataset {
+  const per = exampleSize(ds);
+  const x = new Float32Array(idx.length * per);
+  const y = new Int32Array(idx.length);
+  for (let i = 0; i < idx.length; i++) {
+    const j = idx[i];
+    x.set(ds.x.subarray(j * per, (j + 1) * per), i * per);
+    y[i] = Number(ds.y[j]);
+  }
+  return { x, y, n: idx.length, exampleShape: [...ds.exampleShape] };
+}
+
+/** A seeded sample of up to k rows of a dataset, in row order (the guardrail's forget-accuracy watch). */
+export function sampleRows(ds: ArrayDataset, k: number, seed: number): ArrayDataset {
+  if (ds.n <= k) return ds;
+  const perm = new Rng(seed, 8_300_000).permutation(ds.n);
+  const idx = Array.from(perm.subarray(0, k)).sort((a, b) => a - b);
+  return subsetRows(ds, idx);
 }

@@ -43,6 +43,9 @@ export class GuardrailTripped extends Error {
   }
 }
 
+/** Forget rows measured at each guardrail check (a seeded sample when D_f is larger): the live forget-accuracy curve. */
+export const FORGET_WATCH_ROWS = 500;
+
 export class Guardrail {
   readonly checks: GuardrailCheck[] = [];
   tripped = false;
@@ -53,11 +56,20 @@ export class Guardrail {
     readonly slice: ArrayDataset,
     readonly baseline: number,
     private readonly session: { provider: ProviderName; threads: number },
+    /** forget rows watched at each check (not judged: forgetting is what the method is for) */
+    readonly forgetWatch: ArrayDataset | null = null,
   ) {}
 
-  static async create(settings: GuardrailSettings, slice: ArrayDataset, original: Model, session: { provider: ProviderName; threads: number }): Promise<Guardrail> {
+  static async create(settings: GuardrailSettings, slice: ArrayDataset, original: Model, session: { provider: ProviderName; threads: number }, forgetWatch: ArrayDataset | null = null): Promise<Guardrail> {
     const baseline = slice.n ? (await evaluateModel(original, slice, { ...session, batchSize: 500 })).accuracy * 100 : 100;
-    return new Guardrail(settings, slice, baseline, session);
+    return new Guardrail(settings, slice, baseline, session, forgetWatch && forgetWatch.n ? forgetWatch : null);
+  }
+
+  /** The latest check as progress fields: held-out retain accuracy and, when watched, forget accuracy (%). */
+  latest(): { retainAccuracy?: number; forgetAccuracy?: number } {
+    const c = this.checks[this.checks.length - 1];
+    if (!c) return {};
+    return { retainAccuracy: c.accuracy, ...(c.forgetAccuracy !== undefined ? { forgetAccuracy: c.forgetAccuracy } : {}) };
   }
 
   get active(): boolean {
@@ -71,8 +83,10 @@ export class Guardrail {
   async check(model: Model | Trainer, step: number): Promise<number> {
     if (!this.active) return NaN;
     // a Trainer is measured through its own eval session (weights fed as inputs, nothing baked)
-    const acc = model instanceof Trainer ? await trainerAccuracy(model, this.slice) : (await evaluateModel(model, this.slice, { ...this.session, batchSize: 500 })).accuracy * 100;
-    this.checks.push({ step, accuracy: acc });
+    const measure = async (ds: ArrayDataset) => (model instanceof Trainer ? await trainerAccuracy(model, ds) : (await evaluateModel(model, ds, { ...this.session, batchSize: 500 })).accuracy * 100);
+    const acc = await measure(this.slice);
+    const forgetAccuracy = this.forgetWatch ? await measure(this.forgetWatch) : undefined;
+    this.checks.push({ step, accuracy: acc, ...(forgetAccuracy !== undefined ? { forgetAccuracy } : {}) });
     if (this.baseline - acc > this.settings.maxDropPoints && !this.tripped) {
       this.tripped = true;
       this.trippedAtStep = step;

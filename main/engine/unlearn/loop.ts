@@ -97,7 +97,7 @@ async function runLoop(ctx: MethodContext, trainer: Trainer, o: LoopOptions, pro
     if (!g.active) return true;
     try {
       const acc = await g.check(trainer, trainer.globalStep);
-      ctx.progress({ fraction: f0 + ((f1 - f0) * steps) / total, message: `${o.label}: held-out retain accuracy ${acc.toFixed(1)}%`, retainAccuracy: acc });
+      ctx.progress({ fraction: f0 + ((f1 - f0) * steps) / total, message: `${o.label}: held-out retain accuracy ${acc.toFixed(1)}%`, ...g.latest() });
       passed = snapshot(trainer);
       return true;
     } catch (e) {

@@ -7,7 +7,8 @@ import type { ArrayDataset } from '../train/data';
 import { Trainer, type TrainerOptions } from '../train/trainer';
 import { bakeInference } from '../train/bake';
 import type { ProviderName } from '../train/session';
-import { Guardrail, type GuardrailReport, type GuardrailSettings, DEFAULT_GUARDRAIL } from './guardrail';
+import { Guardrail, type GuardrailReport, type GuardrailSettings, DEFAULT_GUARDRAIL, FORGET_WATCH_ROWS } from './guardrail';
+import { sampleRows } from './data';
 import { getMethod } from './registry';
 import { parseMethodParams } from './params';
 import type { MethodContext, MethodProgress, Recipe } from './types';
@@ -61,7 +62,7 @@ export async function runMethod(inp: RunMethodInput): Promise<RunMethodOutput> {
   const settings: GuardrailSettings = { ...DEFAULT_GUARDRAIL, ...inp.guardrail };
   if (method.exact) settings.action = 'off';
   const signal = inp.signal ?? new AbortController().signal;
-  const guardrail = await Guardrail.create(settings, inp.retainSlice, inp.model, { provider, threads });
+  const guardrail = await Guardrail.create(settings, inp.retainSlice, inp.model, { provider, threads }, sampleRows(inp.forget, FORGET_WATCH_ROWS, inp.seed));
   const notes: string[] = [];
   let used = { provider, threads };
   const ctx: MethodContext = {

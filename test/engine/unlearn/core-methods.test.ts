@@ -176,6 +176,20 @@ describe('methods on a small model', () => {
     }
   });
 
+  it('every guardrail check also reports forget accuracy (a seeded sample of D_f, watched not judged), falling as a class is forgotten', async () => {
+    const seen: { retain?: number; forget?: number }[] = [];
+    const inp = input('class', { methodId: 'neggrad-plus', params: { epochs: 10, lr: 0.02, batchSize: 32 }, guardrail: { action: 'flag' }, progress: (p) => {
+      if (p.retainAccuracy !== undefined) seen.push({ retain: p.retainAccuracy, forget: p.forgetAccuracy });
+    } });
+    const r = await runMethod(inp);
+    expect(seen.length).toBeGreaterThan(1);
+    expect(seen.every((c) => typeof c.forget === 'number')).toBe(true);
+    // the report keeps both curves; the last check matches the final model on the (whole, small) forget set
+    expect(r.guardrail!.checks.map((c) => c.forgetAccuracy)).toEqual(seen.map((c) => c.forget));
+    expect(seen[seen.length - 1].forget!).toBeLessThan(seen[0].forget! + 1e-9);
+    expect(seen[seen.length - 1].forget!).toBeLessThan(25);
+  });
+
   it('the guardrail stops a collapsing run and keeps the last weights that passed, and says so', async () => {
     const inp = input('random', { methodId: 'ga', params: { lr: 1, epochs: 20, batchSize: 4 }, guardrail: { action: 'stop', maxDropPoints: 5 } });
     const r = await runMethod(inp);

@@ -31,18 +31,7 @@ export async function fixedLogits(ctx: MethodContext, model: Model, ds: ArrayDat
   return { logits: r.logits, numClasses: r.numClasses, losses: r.losses };
 }
 
-/** Rows `idx` of a dataset as a new dataset (labels as Int32Array). */
-export function subsetRows(ds: ArrayDataset, idx: ArrayLike<number>): ArrayDataset {
-  const per = exampleSize(ds);
-  const x = new Float32Array(idx.length * per);
-  const y = new Int32Array(idx.length);
-  for (let i = 0; i < idx.length; i++) {
-    const j = idx[i];
-    x.set(ds.x.subarray(j * per, (j + 1) * per), i * per);
-    y[i] = Number(ds.y[j]);
-  }
-  return { x, y, n: idx.length, exampleShape: [...ds.exampleShape] };
-}
+export { subsetRows } from '../data';
 
 /** A row source for batch assembly: a dataset, optional replacement labels, optional per-row teacher logits. */
 export interface RowSource {
@@ -144,7 +133,7 @@ export class GuardedSteps {
     if (!g.active || this.stopped) return !this.stopped;
     try {
       const acc = await g.check(this.trainer, this.trainer.globalStep);
-      this.ctx.progress({ fraction: this.fraction(), message: `${this.label}: held-out retain accuracy ${acc.toFixed(1)}%`, retainAccuracy: acc });
+      this.ctx.progress({ fraction: this.fraction(), message: `${this.label}: held-out retain accuracy ${acc.toFixed(1)}%`, ...g.latest() });
       this.passed = snapshot(this.trainer);
       return true;
     } catch (e) {

@@ -99,7 +99,7 @@ export async function guardOneShot(ctx: MethodContext, edited: Record<string, Fl
   if (!ctx.guardrail.active) return { weights: edited, steps: 1 };
   try {
     const acc = await ctx.guardrail.check(bakeInference(ctx.model, edited), 1);
-    ctx.progress({ fraction: 1, message: `${label}: held-out retain accuracy ${acc.toFixed(1)}%`, retainAccuracy: acc });
+    ctx.progress({ fraction: 1, message: `${label}: held-out retain accuracy ${acc.toFixed(1)}%`, ...ctx.guardrail.latest() });
     return { weights: edited, steps: 1 };
   } catch (e) {
     if (e instanceof GuardrailTripped) {

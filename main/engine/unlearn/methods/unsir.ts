@@ -149,7 +149,7 @@ export const unsir: MethodDescriptor<typeof params> = {
       if (ctx.guardrail.active) {
         try {
           const acc = await ctx.guardrail.check(repair, repair.globalStep);
-          ctx.progress({ fraction: 1, message: `UNSIR: held-out retain accuracy after repair ${acc.toFixed(1)}%`, retainAccuracy: acc });
+          ctx.progress({ fraction: 1, message: `UNSIR: held-out retain accuracy after repair ${acc.toFixed(1)}%`, ...ctx.guardrail.latest() });
         } catch (e) {
           if (!(e instanceof GuardrailTripped)) throw e;
           ctx.log('warn', `${e.message} after the repair step; keeping the original's weights (the last that passed).`);
