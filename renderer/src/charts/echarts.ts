@@ -2,10 +2,11 @@
 // app's strict Content Security Policy: no inline scripts or styles, no canvas data URLs needed).
 import { use } from 'echarts/core';
 import { SVGRenderer } from 'echarts/renderers';
-import { LineChart } from 'echarts/charts';
-import { AriaComponent, GridComponent, LegendComponent, TitleComponent, TooltipComponent } from 'echarts/components';
+import { BarChart, HeatmapChart, LineChart, ScatterChart } from 'echarts/charts';
+import { AriaComponent, GridComponent, LegendComponent, MarkLineComponent, TitleComponent, TooltipComponent, VisualMapComponent } from 'echarts/components';
 
-use([SVGRenderer, LineChart, GridComponent, LegendComponent, TitleComponent, TooltipComponent, AriaComponent]);
+// bar, scatter, heatmap, mark lines and visual maps: the evaluation dashboards (components/dashboard)
+use([SVGRenderer, LineChart, BarChart, ScatterChart, HeatmapChart, GridComponent, LegendComponent, TitleComponent, TooltipComponent, AriaComponent, MarkLineComponent, VisualMapComponent]);
 
 export { default as VChart } from 'vue-echarts';
 export const CHART_INIT_OPTIONS = { renderer: 'svg' } as const;
@@ -25,6 +26,6 @@ export function themeChartColors(root: HTMLElement = document.documentElement): 
     text: v('--text', '#1d1d22'),
     muted: v('--text-muted', '#60606b'),
     border: v('--border', '#dedee3'),
-    series: [v('--accent', '#4a5bd8'), v('--ok', '#1f8a4c'), v('--danger', '#c53030')],
+    series: [v('--accent', '#4a5bd8'), v('--ok', '#1f8a4c'), v('--danger', '#c53030'), v('--warn', '#a96500')],
   };
 }
