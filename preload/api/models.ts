@@ -31,6 +31,15 @@ export interface ModelSummary {
   sizeBytes: number;
   createdAt: string;
 }
+  /**
+   * whether its weights were trained: true for trained and unlearned models, false for a freshly
+   * created built-in architecture (random weights), null for an imported file (Lethe cannot tell)
+   */
+  trained: boolean | null;
+  /** accuracy on the test split measured when Lethe trained it (0..1); null otherwise */
+  testAccuracy: number | null;
+  /** the workspace dataset it was trained on (an unlearned model: its original's); null when unknown */
+  dataset: { id: string; name: string } | null;
 
 export interface InitializerInfo {
   name: string;
@@ -60,6 +69,8 @@ export interface TrainingRecipe {
 
 export interface ModelTrainingInfo {
   baseModel: { name: string | null; sha256: string };
+  /** accuracy on the test split after each epoch (0..1), aligned with epochLosses; null for an epoch not measured (before a resume); absent in records made before it was measured */
+  epochTestAccuracies?: (number | null)[];
   /** the training NPZ; `dataset` names the workspace dataset it was made from */
   data: { sha256: string; n: number; file: string | null; dataset?: { id: string; name: string; manifestSha256: string; maxTrainExamples?: number } };
   optimizer: Record<string, unknown>;

@@ -223,7 +223,7 @@ describe('ForgetSetWizard', () => {
   });
 
   it('asks the worst-case kind for the original model from models.list', async () => {
-    api.handlers['models.list'] = () => [{ id: 'm-1', name: 'cnn-orig', source: 'created', arch: 'cnn', inputShape: [1, 28, 28], classes: 3, parameterCount: 1, sha256: '', sizeBytes: 1, createdAt: '' }];
+    api.handlers['models.list'] = () => [{ id: 'm-1', name: 'cnn-orig', source: 'created', arch: 'cnn', inputShape: [1, 28, 28], classes: 3, parameterCount: 1, sha256: '', sizeBytes: 1, createdAt: '', trained: true, testAccuracy: 0.9, dataset: null }];
     api.handlers['forgetSets.preview'] = () =>
       preview({
         report: {},
@@ -246,7 +246,7 @@ describe('ForgetSetWizard', () => {
   });
 
   it('worst-case: waits for the scoring job, shows its progress, previews when it succeeds, reports a failure', async () => {
-    api.handlers['models.list'] = () => [{ id: 'm-1', name: 'cnn-orig', source: 'created', arch: 'cnn', inputShape: [1, 28, 28], classes: 3, parameterCount: 1, sha256: '', sizeBytes: 1, createdAt: '' }];
+    api.handlers['models.list'] = () => [{ id: 'm-1', name: 'cnn-orig', source: 'created', arch: 'cnn', inputShape: [1, 28, 28], classes: 3, parameterCount: 1, sha256: '', sizeBytes: 1, createdAt: '', trained: true, testAccuracy: 0.9, dataset: null }];
     const job = makeJob({ id: 'job-s', kind: 'forgetSet.score', title: 'Score', state: 'queued', startedAt: null, progress: null });
     api.handlers['forgetSets.score'] = () => ({ cached: false, count: 60, job });
     api.handlers['jobs.get'] = () => useJobsStore().byId['job-s'];

@@ -22,6 +22,9 @@ export function summary(over: Partial<ModelSummary> = {}): ModelSummary {
     createdAt: '2026-11-24T10:00:00.000Z',
     ...over,
   };
+    trained: false,
+    testAccuracy: null,
+    dataset: null,
 }
 
 export function detail(over: Partial<ModelDetail> = {}): ModelDetail {

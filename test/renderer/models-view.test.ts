@@ -102,6 +102,62 @@ describe('ModelsView', () => {
 
   it('creates a model from the New model dialog with the chosen architecture', async () => {
     list = [summary()];
+  it('shows state, dataset and test accuracy in the table; the training dataset with its hash apart; per-epoch and live curves (issue 9, point 11)', async () => {
+    const trainedSummary = summary({ id: 'cnn-trained', name: 'cnn-trained', source: 'trained', trained: true, testAccuracy: 0.8734, dataset: { id: 'ds-1', name: 'Fashion-MNIST' } });
+    list = [summary(), trainedSummary, summary({ id: 'onnx', name: 'onnx', source: 'imported', arch: null, trained: null })];
+    const training = {
+      baseModel: { name: 'fashion-cnn', sha256: 'ab'.repeat(32) },
+      data: { sha256: 'ef'.repeat(32), n: 6000, file: 'x.npz', dataset: { id: 'ds-1', name: 'Fashion-MNIST', manifestSha256: '9a76e052fad2'.padEnd(64, '0') } },
+      optimizer: { kind: 'sgd' },
+      lr: 0.05,
+      schedule: null,
+      epochs: 3,
+      batchSize: 64,
+      seed: 0,
+      provider: 'cpu',
+      threads: 2,
+      fallbackReason: null,
+      epochLosses: [1.2, 0.7, 0.5],
+      epochTestAccuracies: [0.71, 0.82, 0.8734],
+      testAccuracy: 0.8734,
+      seconds: 12,
+    };
+    api.handlers['models.get'] = (a) => {
+      const id = (a as { id: string }).id;
+      return id === 'cnn-trained' ? detail({ ...trainedSummary, source: 'trained', provenance: { kind: 'trained', importedFrom: null, trainedFrom: training.baseModel }, training }) : detail({ id, name: id });
+    };
+    api.handlers['jobs.list'] = () => [makeJob({ id: 'tj', kind: 'model.train', title: 'Train fashion-cnn', params: { model: 'fashion-cnn' } as never, state: 'running' })];
+    const w = await mountView();
+    const cells = (id: string, f: string) => w.get(`[data-model-id="${id}"] [data-field="${f}"]`).text();
+    expect(w.findAll('[data-testid="model-table"] th').map((t) => t.text())).toEqual(expect.arrayContaining(['State', 'Dataset', 'Test accuracy']));
+    expect([cells('fashion-cnn', 'state'), cells('cnn-trained', 'state'), cells('onnx', 'state')]).toEqual(['untrained', 'trained', 'imported']);
+    expect(cells('cnn-trained', 'dataset')).toBe('Fashion-MNIST');
+    expect(cells('cnn-trained', 'accuracy')).toBe('87.3%');
+    expect(cells('fashion-cnn', 'accuracy')).toBe('—');
+
+    await w.get('[data-model-id="cnn-trained"]').trigger('click');
+    await flush();
+    const t = w.get('[data-testid="model-training"]');
+    // the dataset's name and its manifest hash are apart (it read 'Fashion-MNIST9a76e052fad2')
+    expect(t.text()).not.toContain('Fashion-MNIST9a76');
+    expect(t.text().replace(/\s+/g, ' ')).toContain('of Fashion-MNIST, manifest SHA-256 9a76e052fad2');
+    expect(t.get('[data-field="epoch-accuracy"]').text()).toBe('71.0% → 82.0% → 87.3%');
+    const fig = t.get('[data-testid="job-curves"]');
+    expect(fig.get('[role="img"]').attributes('aria-label')).toBe(
+      'Training loss and test accuracy per epoch: loss from 1.200 to 0.500 over 3 points; test accuracy from 71.0% to 87.3% over 3 points.',
+    );
+
+    // the untrained model being trained: its details show the job's live curves, loss and test accuracy
+    await w.get('[data-model-id="fashion-cnn"]').trigger('click');
+    await flush();
+    expect(w.find('[data-testid="model-live-training"]').exists()).toBe(false);
+    api.emit('jobs.event', { type: 'progress', id: 'tj', progress: { step: 10, total: 100, fraction: 0.1, loss: 2.2 } });
+    api.emit('jobs.event', { type: 'progress', id: 'tj', progress: { step: 50, total: 100, fraction: 0.5, loss: 0.9, testAccuracy: 80.5 } });
+    await flush();
+    const live = w.get('[data-testid="model-live-training"] [data-testid="job-curves"]');
+    expect(live.get('[role="img"]').attributes('aria-label')).toBe('Loss and accuracy during the job: loss from 2.200 to 0.900 over 2 points; test accuracy 80.5%.');
+  });
+
     const w = await mountView();
     await w.get('[data-action="new-model"]').trigger('click');
     const dlg = w.get('[data-testid="model-create-dialog"]');

@@ -101,6 +101,7 @@ function sanitizeProgress(p: Partial<JobProgress> & { step: number }): JobProgre
   if (p.loss !== undefined) out.loss = num(p.loss);
   if (p.retainAccuracy !== undefined) out.retainAccuracy = num(p.retainAccuracy);
   if (p.forgetAccuracy !== undefined) out.forgetAccuracy = num(p.forgetAccuracy);
+  if (p.testAccuracy !== undefined) out.testAccuracy = num(p.testAccuracy);
   if (typeof p.stage === 'string') out.stage = p.stage.slice(0, 200);
   if (p.etaSeconds !== undefined) out.etaSeconds = num(p.etaSeconds);
   if (typeof p.message === 'string') out.message = p.message.slice(0, 500);

@@ -91,6 +91,7 @@ async function runJob(start: WorkerStart): Promise<void> {
       const carried: Partial<JobProgress> = {};
       if (pending?.retainAccuracy !== undefined && p.retainAccuracy === undefined) carried.retainAccuracy = pending.retainAccuracy;
       if (pending?.forgetAccuracy !== undefined && p.forgetAccuracy === undefined) carried.forgetAccuracy = pending.forgetAccuracy;
+      if (pending?.testAccuracy !== undefined && p.testAccuracy === undefined) carried.testAccuracy = pending.testAccuracy;
       pending = { ...carried, ...p };
       const wait = PROGRESS_INTERVAL_MS - (Date.now() - lastSent);
       if (wait <= 0) flush();

@@ -138,6 +138,9 @@ export function summarizeModel(rec: RecordEnvelope<ModelManifest>): ModelSummary
   const out = m.outputs[0];
   const classes = out?.shape && out.shape.length === 2 && typeof out.shape[1] === 'number' ? out.shape[1] : null;
   return {
+    trained: m.source === 'trained' || m.source === 'unlearned' ? true : m.source === 'builtin' ? false : null,
+    testAccuracy: m.training?.testAccuracy ?? null,
+    dataset: m.training?.data.dataset ? { id: m.training.data.dataset.id, name: m.training.data.dataset.name } : null,
     id: rec.id,
     name: m.name,
     source: m.source,
@@ -153,7 +156,14 @@ export function summarizeModel(rec: RecordEnvelope<ModelManifest>): ModelSummary
 
 export async function listModelSummaries(ws: Workspace): Promise<ModelSummary[]> {
   const recs = await ws.listRecords<ModelManifest>(KIND);
-  return recs.map(summarizeModel).sort((a, b) => a.name.localeCompare(b.name));
+  const list = recs.map(summarizeModel);
+  // an unlearned model (or retrain reference) learned from its original's dataset
+  const datasetBySha = new Map(list.filter((s) => s.dataset).map((s) => [s.sha256, s.dataset]));
+  recs.forEach((r, i) => {
+    const original = r.data.unlearning?.original.sha256;
+    if (!list[i].dataset && original) list[i].dataset = datasetBySha.get(original) ?? null;
+  });
+  return list.sort((a, b) => a.name.localeCompare(b.name));
 }
 
 // detail views decode the whole model; keep the last few by content hash

@@ -102,6 +102,8 @@ export interface TrainingProvenance {
   threads: number;
   fallbackReason: string | null;
   epochLosses: number[];
+  /** test accuracy after each epoch when measured (TrainHooks.evalEachEpoch), aligned with epochLosses; null = not measured (before a resume) */
+  epochTestAccuracies?: (number | null)[];
   testAccuracy: number | null;
   seconds: number;
 }
@@ -484,6 +486,8 @@ export interface TrainHooks {
   signal?: AbortSignal;
   onStep?: (s: StepInfo) => void;
   onEpoch?: (e: EpochInfo) => void;
+  /** measure the test accuracy after every epoch (EpochInfo.eval; recorded as epochTestAccuracies) instead of once at the end */
+  evalEachEpoch?: boolean;
   /** previous checkpoint (bytes from saveCheckpoint) to resume from */
   resumeFrom?: Uint8Array | null;
   saveCheckpoint?: (bytes: Uint8Array, c: TrainerCheckpoint) => Promise<void>;
@@ -552,15 +556,23 @@ export async function trainModel(ws: Workspace | null, p: TrainParams, h: TrainH
       trainer.restore(decodeCheckpoint(h.resumeFrom));
       resumedFromStep = trainer.globalStep;
     }
+    const perEpoch = !!(test && h.evalEachEpoch);
+    // epochs done before a resume were measured by the interrupted process: unknown here
+    const epochTestAccuracies: (number | null)[] = new Array<number | null>(trainer.epoch).fill(null);
     const fit = await trainer.fit(ds, {
       epochs: p.epochs,
       signal: h.signal,
       onStep: h.onStep,
-      onEpoch: h.onEpoch,
+      onEpoch: (e) => {
+        if (e.eval) epochTestAccuracies[e.epoch - 1] = e.eval.accuracy;
+        h.onEpoch?.(e);
+      },
+      ...(perEpoch ? { evalData: test } : {}),
       checkpointEvery: h.checkpointEvery,
       onCheckpoint: h.saveCheckpoint ? (c) => h.saveCheckpoint!(encodeCheckpoint(c), c) : undefined,
     });
-    const testAccuracy = test ? (await trainer.evaluate(test)).accuracy : null;
+    // the last epoch's measurement is of the final weights
+    const testAccuracy = test ? (perEpoch && fit.lastEval ? fit.lastEval.accuracy : (await trainer.evaluate(test)).accuracy) : null;
     const provenance: TrainingProvenance = {
       baseModel: { name: m.name, sha256: m.sha256 },
       data: { sha256, n: ds.n, file: basename(p.data), ...(p.datasetRef ? { dataset: p.datasetRef } : {}) },
@@ -577,6 +589,7 @@ export async function trainModel(ws: Workspace | null, p: TrainParams, h: TrainH
       threads: fit.threads,
       fallbackReason: fit.fallbackReason,
       epochLosses: fit.epochLosses,
+      ...(perEpoch ? { epochTestAccuracies } : {}),
       testAccuracy,
       seconds: fit.seconds,
     };

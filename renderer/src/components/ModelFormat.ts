@@ -13,6 +13,18 @@ export function sourceText(m: Pick<ModelSummary, 'arch' | 'source'>): string {
   return m.source === 'trained' ? `${base} (trained)` : base;
 }
 
+/** Whether its weights were trained, in words: 'trained', 'unlearned', 'untrained' (random weights of a new architecture), 'imported'. */
+export function trainedText(m: Pick<ModelSummary, 'source' | 'trained'>): string {
+  if (m.source === 'unlearned') return 'unlearned';
+  if (m.trained === true) return 'trained';
+  return m.trained === false ? 'untrained' : 'imported';
+}
+
+/** 0.8734 -> '87.3%'; null -> '—' */
+export function accuracyText(a: number | null): string {
+  return a === null ? '—' : `${(a * 100).toFixed(1)}%`;
+}
+
 /** [1, 28, 28] -> '1 × 28 × 28'; symbolic or unknown dimensions as '?' */
 export function shapeText(shape: readonly (number | string | null)[] | null): string {
   if (!shape) return '?';

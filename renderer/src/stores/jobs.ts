@@ -21,15 +21,18 @@ export interface JobCurvePoint {
   retainAccuracy?: number;
   /** forget-set accuracy, % */
   forgetAccuracy?: number;
+  /** test-split accuracy, % (training jobs, after each epoch) */
+  testAccuracy?: number;
 }
 
 function curvePoint(p: JobProgress): JobCurvePoint | null {
   const fin = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-  if (!fin(p.loss) && !fin(p.retainAccuracy) && !fin(p.forgetAccuracy)) return null;
+  if (!fin(p.loss) && !fin(p.retainAccuracy) && !fin(p.forgetAccuracy) && !fin(p.testAccuracy)) return null;
   const pt: JobCurvePoint = { x: fin(p.fraction) ? p.fraction * 100 : p.step, step: p.step };
   if (fin(p.loss)) pt.loss = p.loss;
   if (fin(p.retainAccuracy)) pt.retainAccuracy = p.retainAccuracy;
   if (fin(p.forgetAccuracy)) pt.forgetAccuracy = p.forgetAccuracy;
+  if (fin(p.testAccuracy)) pt.testAccuracy = p.testAccuracy;
   return pt;
 }
 
@@ -49,7 +52,7 @@ export const useJobsStore = defineStore('jobs', () => {
   const byId = ref<Record<string, JobInfo>>({});
   const logs = ref<Record<string, JobLogLine[]>>({});
   /**
-   * Live curves (loss, held-out retain and forget accuracy) per job, from the progress events seen
+   * Live curves (loss, held-out retain, forget and test accuracy) per job, from the progress events seen
    * since the window opened (not persisted); at most CURVE_POINTS_KEPT points each.
    */
   const curves = ref<Record<string, JobCurvePoint[]>>({});

