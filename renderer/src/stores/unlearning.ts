@@ -25,6 +25,8 @@ export const useUnlearningStore = defineStore('unlearning', () => {
   const comparison = ref<ComparisonDetail | null>(null);
   const comparisonError = ref<string | null>(null);
   const planning = ref(false);
+  /** the example the dashboards' instance drill-down shows (set by a click in the embedding view, the list, or by id) */
+  const selectedExampleId = ref<string | null>(null);
 
   /** the methods a user picks from (the retrain reference is added by the plan's own switch) */
   const choosableMethods = computed(() => methods.value.filter((m) => m.id !== 'retrain'));
@@ -105,6 +107,11 @@ export const useUnlearningStore = defineStore('unlearning', () => {
     }
   }
 
+  /** Opens an example in the instance drill-down (the embedding view's link). */
+  function openExample(id: string | null): void {
+    selectedExampleId.value = id;
+  }
+
   return {
     methods,
     metrics,
@@ -124,6 +131,8 @@ export const useUnlearningStore = defineStore('unlearning', () => {
     loadRuns,
     loadComparisons,
     selectComparison,
+    selectedExampleId,
+    openExample,
     plan,
   };
 });
