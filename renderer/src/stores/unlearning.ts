@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import type { ComparisonDetail, ComparisonSummary, MethodInfo, MetricInfo, RunSummary, UnlearningPlanArgs, UnlearningPlanResult } from '../../../preload/api';
+import type { ComparisonDetail, ComparisonSummary, MethodInfo, MetricInfo, RunSummary, UnlearningPlanArgs, UnlearningPlanEstimate, UnlearningPlanResult } from '../../../preload/api';
 import { getApi } from '../api/client';
 import { errorMessage } from '../utils/errors';
 import { useAppStore } from './app';
@@ -107,6 +107,15 @@ export const useUnlearningStore = defineStore('unlearning', () => {
     }
   }
 
+  /** The plan's time on this machine, before launching it (the backend validates it like a plan; nothing is submitted). */
+  async function estimate(args: UnlearningPlanArgs): Promise<ActionResult<UnlearningPlanEstimate>> {
+    try {
+      return { ok: true, value: await getApi().call('unlearning.estimate', args) };
+    } catch (err) {
+      return { ok: false, error: errorMessage(err) };
+    }
+  }
+
   /** Opens an example in the instance drill-down (the embedding view's link). */
   function openExample(id: string | null): void {
     selectedExampleId.value = id;
@@ -134,5 +143,6 @@ export const useUnlearningStore = defineStore('unlearning', () => {
     selectedExampleId,
     openExample,
     plan,
+    estimate,
   };
 });
