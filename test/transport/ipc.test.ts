@@ -45,6 +45,11 @@ describe('the preload surface', () => {
     expect(keyPaths(lethe)).toEqual([
       'app.info',
       'app.pickPath',
+      'comparisons.attack',
+      'comparisons.changedExamples',
+      'comparisons.charts',
+      'comparisons.embedding',
+      'comparisons.example',
       'comparisons.get',
       'comparisons.list',
       'datasets.builtins',
