@@ -64,6 +64,7 @@ export const API_METHODS = [
   'models.list',
   'models.get',
   'models.architectures',
+  'models.recipe',
   'models.create',
   'models.import',
   'models.export',

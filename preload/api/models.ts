@@ -5,6 +5,8 @@
 
 import type { MethodDef } from './common';
 import type { JobInfo } from './jobs';
+import type { TrainingRecipe } from '../../main/engine/train/contract-types';
+import type { ParamSpec } from '../../main/engine/unlearn/contract-types';
 
 export type ModelSource = 'builtin' | 'imported' | 'trained' | 'unlearned';
 export type ArchitectureName = 'mlp' | 'cnn' | 'resnet18' | 'vit';
@@ -50,21 +52,19 @@ export interface InitializerInfo {
   reason: string;
 }
 
-export interface TrainingRecipe {
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  optimizer: 'sgd' | 'adam' | 'adamw';
-  /** SGD only */
-  momentum?: number;
-  nesterov?: boolean;
-  weightDecay?: number;
-  schedule?: 'constant' | 'cosine' | 'step';
-  /** for schedule 'step': decay every stepSize epochs by gamma */
-  stepSize?: number;
-  gamma?: number;
-  seed: number;
-  labelSmoothing?: number;
+// The training recipe is defined once, by a zod schema in the engine (main/engine/train/recipe.ts);
+// its defaults are the defaults of the API, the CLI and the UI form.
+export type { TrainingRecipe } from '../../main/engine/train/contract-types';
+
+/** What the train form is drawn from (models.recipe): one model's defaults and a spec per recipe field. */
+export interface TrainingRecipeInfo {
+  /** the architecture whose defaults these are (null: imported models) */
+  arch: string | null;
+  recipe: TrainingRecipe;
+  /** one spec per recipe field, in form order, with this architecture's defaults */
+  params: ParamSpec[];
+  /** fields that apply only when another field has one of these values (momentum: optimizer sgd, ...) */
+  appliesWhen: Partial<Record<keyof TrainingRecipe, { param: keyof TrainingRecipe; values: string[] }>>;
 }
 
 export interface ModelTrainingInfo {
@@ -116,7 +116,7 @@ export interface ArchitectureInfo {
   description: string;
   /** the options the builder uses when none are given (inputShape, classes, seed included) */
   defaults: Record<string, unknown>;
-  /** a recipe that trains it sensibly from scratch */
+  /** its training defaults (the recipe schema's defaults with this architecture's overrides) */
   recipe: TrainingRecipe;
 }
 
@@ -157,6 +157,8 @@ export interface ModelMethods {
   'models.list': MethodDef<Record<string, never>, ModelSummary[]>;
   'models.get': MethodDef<{ id: string }, ModelDetail>;
   'models.architectures': MethodDef<Record<string, never>, ArchitectureInfo[]>;
+  /** the training recipe's defaults for an architecture (null or unknown: imported models), a spec per field for the train form */
+  'models.recipe': MethodDef<{ arch: string | null }, TrainingRecipeInfo>;
   'models.create': MethodDef<ModelCreateArgs, ModelDetail>;
   /** validates the file with the ONNX loader; a bad file is 'invalid_argument' with the reason in plain words */
   'models.import': MethodDef<ModelImportArgs, ModelDetail>;
@@ -176,6 +178,7 @@ export const MODEL_METHOD_NAMES = [
   'models.list',
   'models.get',
   'models.architectures',
+  'models.recipe',
   'models.create',
   'models.import',
   'models.export',

@@ -1,11 +1,13 @@
 // Shared fixtures of the Models page tests (test/renderer/models-*.test.ts).
 import type { ArchitectureInfo, DatasetSummary, ModelDetail, ModelSummary } from '../../preload/api';
+// the one recipe definition (what the backend serves as models.architectures' and models.recipe's defaults)
+import { recipeFor } from '../../main/engine/train/recipe';
 
 export const ARCHS: ArchitectureInfo[] = [
-  { name: 'mlp', title: 'MLP', description: 'Multi-layer perceptron.', defaults: { inputShape: [1, 28, 28], classes: 10 }, recipe: { epochs: 5, batchSize: 128, lr: 0.05, optimizer: 'sgd', momentum: 0.9, weightDecay: 0, schedule: 'cosine', seed: 0 } },
-  { name: 'cnn', title: 'Small CNN', description: 'Two conv stages.', defaults: { inputShape: [1, 28, 28], classes: 10 }, recipe: { epochs: 4, batchSize: 64, lr: 0.03, optimizer: 'sgd', momentum: 0.9, weightDecay: 0, schedule: 'cosine', seed: 0 } },
-  { name: 'resnet18', title: 'ResNet-18 (CIFAR)', description: 'ResNet.', defaults: { inputShape: [3, 32, 32], classes: 10 }, recipe: { epochs: 30, batchSize: 128, lr: 0.1, optimizer: 'sgd', momentum: 0.9, weightDecay: 5e-4, schedule: 'cosine', seed: 0 } },
-  { name: 'vit', title: 'Tiny ViT', description: 'ViT.', defaults: { inputShape: [3, 32, 32], classes: 10 }, recipe: { epochs: 30, batchSize: 128, lr: 0.001, optimizer: 'adamw', weightDecay: 0.05, schedule: 'cosine', seed: 0 } },
+  { name: 'mlp', title: 'MLP', description: 'Multi-layer perceptron.', defaults: { inputShape: [1, 28, 28], classes: 10 }, recipe: recipeFor('mlp') },
+  { name: 'cnn', title: 'Small CNN', description: 'Two conv stages.', defaults: { inputShape: [1, 28, 28], classes: 10 }, recipe: recipeFor('cnn') },
+  { name: 'resnet18', title: 'ResNet-18 (CIFAR)', description: 'ResNet.', defaults: { inputShape: [3, 32, 32], classes: 10 }, recipe: recipeFor('resnet18') },
+  { name: 'vit', title: 'Tiny ViT', description: 'ViT.', defaults: { inputShape: [3, 32, 32], classes: 10 }, recipe: recipeFor('vit') },
 ];
 
 export function summary(over: Partial<ModelSummary> = {}): ModelSummary {

@@ -6,11 +6,12 @@ import { ApiError } from '../../preload/api';
 import type { ModelSummary } from '../../preload/api';
 import { createFakeApi, deferred, makeJob, type FakeApi } from './fake-api';
 import { ARCHS, detail, summary } from './models-fixtures';
+import { TRAINING_RECIPE_DEFAULTS, recipeInfo } from '../../main/engine/train/recipe';
 
 let api: FakeApi;
 vi.mock('../../renderer/src/api/client', () => ({ getApi: () => api, transportName: () => 'web', onConnectionChange: () => () => {} }));
 
-const { useModelsStore, IMPORTED_RECIPE } = await import('../../renderer/src/stores/models');
+const { useModelsStore } = await import('../../renderer/src/stores/models');
 const { useJobsStore } = await import('../../renderer/src/stores/jobs');
 const { useToastsStore } = await import('../../renderer/src/stores/toasts');
 
@@ -103,14 +104,16 @@ describe('models store', () => {
     expect(await s.train({ modelId: 'fashion-cnn', datasetId: 'x' })).toEqual({ ok: false, error: "Model 'fashion-cnn' predicts 10 classes, but dataset 'x' has 3." });
   });
 
-  it('gives each architecture its recipe and imported models a fine-tuning one', async () => {
+  it('gets the training defaults of an architecture from the backend (the one recipe schema), once per architecture, as copies', async () => {
+    api.handlers['models.recipe'] = (a) => recipeInfo((a as { arch: string | null }).arch);
     const s = useModelsStore();
-    await s.load();
-    expect(s.recipeFor('cnn')).toMatchObject({ epochs: 4, batchSize: 64, lr: 0.03 });
-    expect(s.recipeFor(null)).toEqual(IMPORTED_RECIPE);
-    // a copy: editing the dialog's recipe must not change the catalogue
-    s.recipeFor('cnn').epochs = 99;
-    expect(s.recipeFor('cnn').epochs).toBe(4);
+    expect((await s.recipeInfo('cnn')).recipe).toEqual(TRAINING_RECIPE_DEFAULTS);
+    expect((await s.recipeInfo(null)).recipe).toEqual(TRAINING_RECIPE_DEFAULTS);
+    expect((await s.recipeInfo('vit')).recipe).toMatchObject({ optimizer: 'adamw', lr: 0.001 });
+    // a copy: editing the dialog's recipe must not change the cached one
+    (await s.recipeInfo('cnn')).recipe.epochs = 99;
+    expect((await s.recipeInfo('cnn')).recipe.epochs).toBe(TRAINING_RECIPE_DEFAULTS.epochs);
+    expect(api.call.mock.calls.filter(([m]) => m === 'models.recipe')).toHaveLength(3);
   });
 
   it('deletes a model and clears the selection; a refusal becomes a toast', async () => {

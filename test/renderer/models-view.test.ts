@@ -6,6 +6,7 @@ import { createPinia, setActivePinia } from 'pinia';
 import { ApiError } from '../../preload/api';
 import type { ModelSummary } from '../../preload/api';
 import { createFakeApi, flush, makeJob, type FakeApi } from './fake-api';
+import { TRAINING_RECIPE_DEFAULTS, recipeInfo } from '../../main/engine/train/recipe';
 import { ARCHS, dataset, detail, summary } from './models-fixtures';
 
 let api: FakeApi;
@@ -33,6 +34,7 @@ beforeEach(() => {
     'jobs.list': () => [],
     'models.list': () => list,
     'models.architectures': () => ARCHS,
+    'models.recipe': (a) => recipeInfo((a as { arch: string | null }).arch),
     'models.get': (a) => detail({ id: (a as { id: string }).id, name: (a as { id: string }).id }),
     'models.create': (a) => {
       const args = a as { name: string; arch: string };
@@ -252,23 +254,29 @@ describe('ModelsView', () => {
     const options = dlg.findAll('[data-field="dataset"] option');
     expect(options.map((o) => o.attributes('disabled') !== undefined)).toEqual([false, true]);
     expect(options[1].text()).toContain('model expects 1 × 28 × 28');
-    expect((dlg.get('[data-field="epochs"]').element as HTMLInputElement).value).toBe('4');
+    // the form is the recipe schema's: its fields, in order, with its defaults (the CLI's too; issue 9, point 12)
+    expect(api.call).toHaveBeenCalledWith('models.recipe', { arch: 'cnn' });
+    const d = TRAINING_RECIPE_DEFAULTS;
+    expect((dlg.get('[data-field="epochs"]').element as HTMLInputElement).value).toBe(String(d.epochs));
+    expect((dlg.get('[data-field="batch-size"]').element as HTMLInputElement).value).toBe(String(d.batchSize));
+    expect((dlg.get('[data-field="lr"]').element as HTMLInputElement).value).toBe(String(d.lr));
+    expect((dlg.get('[data-field="momentum"]').element as HTMLInputElement).value).toBe(String(d.momentum));
+    // fields that apply only to another choice are hidden until it is made
+    expect(dlg.find('[data-field="step-size"]').exists()).toBe(false);
+    await dlg.get('[data-field="schedule"]').setValue('step');
+    expect(dlg.find('[data-field="step-size"]').exists()).toBe(true);
+    await dlg.get('[data-field="schedule"]').setValue('cosine');
+    await dlg.get('[data-field="optimizer"]').setValue('adam');
+    expect(dlg.find('[data-field="momentum"]').exists()).toBe(false);
+    await dlg.get('[data-field="optimizer"]').setValue('sgd');
+    await dlg.get('[data-field="epochs"]').setValue('0');
+    expect(dlg.get('.hint').text()).toBe('Epochs: must be at least 1.');
+    await dlg.get('[data-field="epochs"]').setValue(String(d.epochs));
     await dlg.get('[data-field="max-train"]').setValue('2000');
     await dlg.get('form').trigger('submit');
     await flush();
-    expect(api.call).toHaveBeenCalledWith('models.train', {
-      modelId: 'fashion-cnn',
-      datasetId: 'ds-1',
-      maxTrainExamples: 2000,
-      epochs: 4,
-      batchSize: 64,
-      lr: 0.03,
-      optimizer: 'sgd',
-      momentum: 0.9,
-      weightDecay: 0,
-      schedule: 'cosine',
-      seed: 0,
-    });
+    const { stepSize: _s, gamma: _g, ...sgdCosine } = d;
+    expect(api.call).toHaveBeenCalledWith('models.train', { modelId: 'fashion-cnn', datasetId: 'ds-1', maxTrainExamples: 2000, ...sgdCosine });
     expect(useUiStore().jobsPanelOpen).toBe(true);
     expect(useJobsStore().byId.tr).toBeDefined();
     expect(w.find('[data-testid="model-train-dialog"]').exists()).toBe(false);

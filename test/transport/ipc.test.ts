@@ -83,6 +83,7 @@ describe('the preload surface', () => {
       'models.get',
       'models.import',
       'models.list',
+      'models.recipe',
       'models.train',
       'reports.create',
       'reports.file',

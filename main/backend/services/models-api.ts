@@ -8,6 +8,7 @@ import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { trainingIndices } from '../../engine/unlearn/data';
+import { recipeFor, recipeInfo, trainerSpecs, trainingRecipeInput } from '../../engine/train/recipe';
 import { ApiError } from '../../../preload/api/common';
 import type { JobInfo, JobSubmit } from '../../../preload/api/jobs';
 import type {
@@ -43,6 +44,7 @@ export const modelArgSchemas = {
   'models.list': z.object({}).strict(),
   'models.get': z.object({ id: modelId }).strict(),
   'models.architectures': z.object({}).strict(),
+  'models.recipe': z.object({ arch: z.string().max(64).nullable() }).strict(),
   'models.create': z
     .object({
       arch,
@@ -63,19 +65,9 @@ export const modelArgSchemas = {
       dataPath: filePath.optional(),
       testPath: filePath.optional(),
       saveAs: modelId.optional(),
-      epochs: z.number().int().min(1).max(100_000).optional(),
-      batchSize: z.number().int().min(1).max(1_000_000).optional(),
-      lr: z.number().min(0).max(100).optional(),
-      optimizer: z.enum(['sgd', 'adam', 'adamw']).optional(),
-      momentum: z.number().min(0).lt(1).optional(),
-      nesterov: z.boolean().optional(),
-      weightDecay: z.number().min(0).max(10).optional(),
-      schedule: z.enum(['constant', 'cosine', 'step']).optional(),
-      stepSize: z.number().int().min(1).max(1_000_000).optional(),
-      gamma: z.number().gt(0).max(1).optional(),
-      seed: z.number().int().min(0).max(0xffffffff).optional(),
-      labelSmoothing: z.number().min(0).lt(1).optional(),
     })
+    // the recipe fields, optional, from the one recipe schema (main/engine/train/recipe.ts)
+    .merge(trainingRecipeInput)
     .strict(),
   'models.delete': z.object({ id: modelId }).strict(),
 } satisfies { [M in keyof ModelMethods]: z.ZodType<ModelMethods[M]['args'], z.ZodTypeDef, unknown> };
@@ -88,40 +80,38 @@ const ARCH_INFO: readonly ArchitectureInfo[] = [
     title: 'MLP',
     description: 'Multi-layer perceptron: flatten, two hidden ReLU layers (256, 128), linear classifier. Fast; a baseline for 28x28 images or tabular features.',
     defaults: { inputShape: [1, 28, 28], hidden: [256, 128], classes: 10, dropout: 0, seed: 0 },
-    recipe: { epochs: 5, batchSize: 128, lr: 0.05, optimizer: 'sgd', momentum: 0.9, weightDecay: 0, schedule: 'cosine', seed: 0 },
+    recipe: recipeFor('mlp'),
   },
   {
     name: 'cnn',
     title: 'Small CNN',
     description: 'Two 3x3 conv + ReLU + 2x2 max-pool stages (32, 64 channels), a 128-unit hidden layer, linear classifier. The reference model for Fashion-MNIST (about 420k parameters).',
     defaults: { inputShape: [1, 28, 28], channels: [32, 64], hidden: 128, classes: 10, dropout: 0, seed: 0 },
-    recipe: { epochs: 5, batchSize: 128, lr: 0.05, optimizer: 'sgd', momentum: 0.9, weightDecay: 0, schedule: 'cosine', seed: 0 },
+    recipe: recipeFor('cnn'),
   },
   {
     name: 'resnet18',
     title: 'ResNet-18 (CIFAR)',
     description: 'ResNet-18 in the CIFAR variant used across the unlearning literature: 3x3 stride-1 stem, no stem max-pool, four stages of two BasicBlocks with BatchNorm (about 11M parameters).',
     defaults: { inputShape: [3, 32, 32], width: 64, blocks: [2, 2, 2, 2], classes: 10, seed: 0 },
-    recipe: { epochs: 30, batchSize: 128, lr: 0.1, optimizer: 'sgd', momentum: 0.9, weightDecay: 5e-4, schedule: 'cosine', seed: 0 },
+    recipe: recipeFor('resnet18'),
   },
   {
     name: 'vit',
     title: 'Tiny ViT',
     description: 'Vision Transformer (ViT-Ti layout): 4x4 patch embedding, class token, 6 pre-norm blocks of 3-head attention and MLP, width 192.',
     defaults: { inputShape: [3, 32, 32], patch: 4, dim: 192, depth: 6, heads: 3, mlpRatio: 4, classes: 10, dropout: 0, seed: 0 },
-    recipe: { epochs: 30, batchSize: 128, lr: 0.001, optimizer: 'adamw', weightDecay: 0.05, schedule: 'cosine', seed: 0 },
+    recipe: recipeFor('vit'),
   },
 ];
-
-/** For imported models (architecture unknown): a conservative fine-tuning recipe. */
-const IMPORTED_RECIPE: TrainingRecipe = { epochs: 3, batchSize: 64, lr: 0.01, optimizer: 'sgd', momentum: 0.9, weightDecay: 0, schedule: 'cosine', seed: 0 };
 
 export function architectures(): ArchitectureInfo[] {
   return ARCH_INFO.map((a) => structuredClone(a));
 }
 
+/** The training defaults for a model of this architecture (imported models: null): the one recipe schema's. */
 export function defaultRecipe(arch: string | null): TrainingRecipe {
-  return { ...(ARCH_INFO.find((a) => a.name === arch)?.recipe ?? IMPORTED_RECIPE) };
+  return recipeFor(ARCH_INFO.some((a) => a.name === arch) ? arch : null);
 }
 
 // ---------- views ----------
@@ -414,8 +404,7 @@ export async function submitTraining(ws: Workspace, submitJob: (job: JobSubmit) 
   if (a.testPath && !a.dataPath) throw new ApiError('invalid_argument', 'testPath goes with dataPath; with a dataset its test split is used.');
   if (a.maxTrainExamples !== undefined && !a.datasetId) throw new ApiError('invalid_argument', 'maxTrainExamples applies to a dataset (datasetId).');
   for (const p of [a.dataPath, a.testPath]) if (p !== undefined && !isAbsolute(p)) throw new ApiError('invalid_argument', `The data file path '${p}' must be absolute.`);
-  const r = { ...defaultRecipe(rec.data.arch), ...definedOnly(a) } as TrainingRecipe;
-  if (r.optimizer !== 'sgd' && (a.momentum !== undefined || a.nesterov !== undefined)) throw new ApiError('invalid_argument', `momentum and nesterov apply to SGD, not ${r.optimizer}.`);
+  const r = recipeFor(ARCH_INFO.some((x) => x.name === rec.data.arch) ? rec.data.arch : null, definedOnly(a));
   if (rec.data.parameterCount === 0) throw new ApiError('invalid_argument', `Model '${model.name}' has no trainable initializers.`);
 
   if (a.saveAs && (await ws.getRecord(KIND, a.saveAs))) throw new ApiError('conflict', `A model named '${a.saveAs}' already exists.`);
@@ -435,16 +424,7 @@ export async function submitTraining(ws: Workspace, submitJob: (job: JobSubmit) 
     source = { data: a.dataPath!, ...(a.testPath ? { test: a.testPath } : {}) };
     what = a.dataPath!.split(/[\\/]/).pop()!;
   }
-  const optimizer =
-    r.optimizer === 'sgd'
-      ? { kind: 'sgd' as const, momentum: r.momentum ?? 0, nesterov: r.nesterov ?? false, weightDecay: r.weightDecay ?? 0 }
-      : { kind: r.optimizer, weightDecay: r.weightDecay ?? 0 };
-  const schedule =
-    r.schedule === 'cosine'
-      ? { kind: 'cosine' as const, tMax: 0 }
-      : r.schedule === 'step'
-        ? { kind: 'step' as const, stepSize: r.stepSize ?? Math.max(1, Math.floor(r.epochs / 3)), gamma: r.gamma ?? 0.1 }
-        : { kind: 'constant' as const };
+  const { optimizer, schedule } = trainerSpecs(r);
   const saveAs = a.saveAs ?? (await uniqueModelName(ws, `${model.name}-trained`));
   const params = {
     model: model.name,
@@ -521,6 +501,7 @@ export function modelHandlers(deps: ModelServiceDeps): MethodHandlers<ModelMetho
     'models.list': async () => listModelSummaries(ws),
     'models.get': async ({ id }) => modelDetail(ws, id),
     'models.architectures': async () => architectures(),
+    'models.recipe': async ({ arch }) => recipeInfo(ARCH_INFO.some((a) => a.name === arch) ? arch : null),
     'models.create': async (a) => {
       await assertNameFree(ws, a.name);
       const m = await createModel(ws, { name: a.name, arch: a.arch as ArchitectureName, classes: a.classes, inputShape: a.inputShape, seed: a.seed, options: a.options });

@@ -3,7 +3,7 @@
 // initializer, written as NPZ keyed by initializer name).
 
 import { resolve } from 'node:path';
-import type { CliCommand, CliContext } from '../types';
+import type { CliCommand, CliContext, CliOption } from '../types';
 import { CliUsageError } from '../types';
 import { withWorkspace } from '../workspace';
 import type { Workspace } from '../../backend/workspace/types';
@@ -21,12 +21,14 @@ import {
 import { ARCHITECTURES } from '../../engine/models';
 import { writeNpzFile } from '../../engine/io/npz';
 import type { Npz } from '../../engine/io/npz';
-import type { OptimizerSpec } from '../../engine/train/optimizers';
 import type { ScheduleSpec } from '../../engine/train/schedules';
 import { checkOutputFile } from '../../backend/services/output-target';
 import { ApiError } from '../../../preload/api/common';
 import { computeChoice, list, num, str, PROVIDERS, type ComputeChoice } from '../options';
 import { table } from './dataset';
+import { ARCH_RECIPE_OVERRIDES, RECIPE_APPLIES_WHEN, TRAINING_RECIPE_DEFAULTS, recipeFor, recipeParams, trainerSpecs, type TrainingRecipe } from '../../engine/train/recipe';
+import type { ParamSpec } from '../../engine/unlearn/contract-types';
+import { EngineError } from '../../engine/errors';
 
 /**
  * The --out file of a command: refused (exit 2, one line) if it exists and --force is not given, or if
@@ -263,28 +265,95 @@ export const modelShowCommand: CliCommand = {
   },
 };
 
+// ---- the recipe flags, derived from the one recipe schema ----
+
+const RECIPE_SPECS = recipeParams(null);
+/** batchSize -> batch-size: the flag of a recipe field (also the UI form's data-field) */
+const recipeFlag = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const SCHEDULE_SYNTAX = 'constant | cosine[:eta_min] | step[:<size>[:gamma]] | multistep:<m1,m2>[:gamma]';
+
+const RECIPE_OPTIONS: Record<string, CliOption> = Object.fromEntries(
+  RECIPE_SPECS.map((s) => {
+    const values = s.name === 'schedule' ? `: ${SCHEDULE_SYNTAX}` : s.type === 'enum' ? `: ${s.options!.join(', ')}` : '';
+    const when = RECIPE_APPLIES_WHEN[s.name as keyof TrainingRecipe];
+    const only = when && !s.description.includes(' only') ? ` (${when.param} ${when.values.join('/')} only)` : '';
+    return [recipeFlag(s.name), { type: s.type === 'boolean' ? 'boolean' : 'string', description: `${s.description}${values}${only} (default ${String(s.default)})` }];
+  }),
+);
+
+/** The usage line's recipe part: every field that applies with the defaults, at its default. */
+const RECIPE_USAGE = RECIPE_SPECS.filter((s) => {
+  const when = RECIPE_APPLIES_WHEN[s.name as keyof TrainingRecipe];
+  return !when || when.values.includes(String(TRAINING_RECIPE_DEFAULTS[when.param]));
+})
+  .map((s) => (s.type === 'boolean' ? `[--${recipeFlag(s.name)}]` : `[--${recipeFlag(s.name)} ${String(s.default)}]`))
+  .join(' ');
+
+/** 'resnet18: epochs 30, lr 0.1, weight-decay 0.0005; vit: ...' */
+const ARCH_DEFAULTS_TEXT = Object.entries(ARCH_RECIPE_OVERRIDES)
+  .map(([arch, o]) => `${arch}: ${Object.entries(o).map(([k, v]) => `${recipeFlag(k)} ${String(v)}`).join(', ')}`)
+  .join('; ');
+
+function outOfRange(s: ParamSpec, v: number): string | null {
+  if (s.min !== undefined && (s.minExclusive ? v <= s.min : v < s.min)) return `${s.minExclusive ? 'above' : 'at least'} ${s.min}`;
+  if (s.max !== undefined && (s.maxExclusive ? v >= s.max : v > s.max)) return `${s.maxExclusive ? 'below' : 'at most'} ${s.max}`;
+  return null;
+}
+
+/** The recipe fields given on the command line (checked against the schema's bounds), and a --schedule in the engine's fuller syntax. */
+function recipeFlags(ctx: CliContext): { recipe: Partial<TrainingRecipe>; schedule?: ScheduleSpec } {
+  const recipe: Record<string, number | boolean | string> = {};
+  let schedule: ScheduleSpec | undefined;
+  for (const s of RECIPE_SPECS) {
+    const flag = recipeFlag(s.name);
+    if (s.type === 'boolean') {
+      if (ctx.values[flag] === true) recipe[s.name] = true;
+      continue;
+    }
+    const raw = str(ctx, flag);
+    if (raw === undefined) continue;
+    if (s.type === 'enum') {
+      if (s.options!.includes(raw)) recipe[s.name] = raw;
+      else if (s.name === 'schedule') {
+        // step:<size>[:gamma], multistep:..., cosine:<eta_min>: the engine's schedule as given
+        schedule = parseSchedule(raw, 0);
+        if (s.options!.includes(schedule.kind)) recipe[s.name] = schedule.kind;
+      } else throw new CliUsageError(`--${flag} must be ${s.options!.slice(0, -1).join(', ')} or ${s.options!.at(-1)}, got '${raw}'`);
+      continue;
+    }
+    const v = num(ctx, flag, { int: s.type === 'integer' })!;
+    const why = outOfRange(s, v);
+    if (why) throw new CliUsageError(`--${flag} must be ${why}, got ${raw}`);
+    recipe[s.name] = v;
+  }
+  const opt = recipe.optimizer ?? TRAINING_RECIPE_DEFAULTS.optimizer;
+  if (opt !== 'sgd' && (recipe.momentum !== undefined || recipe.nesterov !== undefined)) throw new CliUsageError('--momentum and --nesterov apply to --optimizer sgd only');
+  return { recipe: recipe as Partial<TrainingRecipe>, schedule };
+}
+
+function recipeForCli(arch: string | null, given: Partial<TrainingRecipe>): TrainingRecipe {
+  try {
+    return recipeFor(arch, given);
+  } catch (e) {
+    if (e instanceof EngineError && e.code === 'invalid_argument') throw new CliUsageError(e.message.replace(/\.$/, ''));
+    throw e;
+  }
+}
+
 export const modelTrainCommand: CliCommand = {
   name: 'model train',
   summary: 'Train a model on NPZ data (x float32 [N, ...], y int64 [N]) or a workspace dataset and write the trained ONNX',
-  usage: '--model <name|file.onnx> (--data <train.npz> [--test <test.npz>] | --dataset <name|id> [--max-train N]) --epochs 2 --batch-size 128 --lr 0.001 --optimizer adam --out <file.onnx>',
+  usage: `--model <name|file.onnx> (--data <train.npz> [--test <test.npz>] | --dataset <name|id> [--max-train N]) (--out <file.onnx> | --save-as <name>) ${RECIPE_USAGE}`,
   options: {
-    model: { type: 'string', description: 'registered model name or .onnx file', required: true },
+    model: { type: 'string', description: `registered model name or .onnx file; a model of a built-in architecture with its own recipe starts from it (${ARCH_DEFAULTS_TEXT})`, required: true },
     data: { type: 'string', description: 'training data .npz (x, y); or use --dataset' },
     test: { type: 'string', description: 'test data .npz, evaluated after training (with --data)' },
     dataset: { type: 'string', description: "workspace dataset (name or id): trains on its train split, evaluates on its test split" },
     'max-train': { type: 'string', description: 'with --dataset: train on a seeded, class-stratified subset of this many train examples' },
-    epochs: { type: 'string', description: 'epochs (default 1)' },
-    'batch-size': { type: 'string', description: 'mini-batch size (default 64)' },
-    lr: { type: 'string', description: 'learning rate (default 0.01 for sgd, 0.001 for adam/adamw)' },
-    optimizer: { type: 'string', description: 'sgd, adam or adamw (default sgd)' },
-    momentum: { type: 'string', description: 'SGD momentum (default 0)' },
-    nesterov: { type: 'boolean', description: 'SGD Nesterov momentum' },
-    'weight-decay': { type: 'string', description: 'weight decay (default 0; adamw 0.01)' },
-    schedule: { type: 'string', description: 'constant | step:<size>[:gamma] | multistep:<m1,m2>[:gamma] | cosine[:eta_min]' },
+    // the recipe flags: one per field of the recipe schema (main/engine/train/recipe.ts), with its defaults
+    ...RECIPE_OPTIONS,
     'schedule-unit': { type: 'string', description: 'epoch (default) or step: what the schedule counts' },
     warmup: { type: 'string', description: 'linear warm-up length in schedule units' },
-    'label-smoothing': { type: 'string', description: 'label smoothing in [0, 1] (default 0)' },
-    seed: { type: 'string', description: 'seed for data order and dropout (default 0)' },
     threads: { type: 'string', description: 'intra-op threads, 0 = all cores (default: the workspace setting, else 1: bit-reproducible)' },
     provider: { type: 'string', description: `execution provider: ${PROVIDERS.join(', ')} (default: the workspace setting, else cpu; falls back to cpu)` },
     trainable: { type: 'string', multiple: true, description: 'initializers to force trainable (on top of the overrides given at import)' },
@@ -295,23 +364,13 @@ export const modelTrainCommand: CliCommand = {
   },
   examples: [
     'lethe model train --model cnn.onnx --data train.npz --test test.npz --epochs 2 --batch-size 128 --optimizer adam --lr 0.001 --out trained.onnx',
-    'lethe model train --model fmnist-cnn --data train.npz --optimizer sgd --momentum 0.9 --lr 0.05 --schedule cosine --save-as fmnist-cnn-trained',
+    'lethe model train --model fmnist-cnn --data train.npz --save-as fmnist-cnn-trained   (the defaults: SGD, momentum 0.9, lr 0.05, cosine, 5 epochs, batch 128)',
     'lethe model train --model fmnist-cnn --dataset fashion-mnist --max-train 5000 --epochs 2 --save-as fmnist-cnn-5k',
   ],
   async run(ctx) {
-    const kind = str(ctx, 'optimizer') ?? 'sgd';
-    if (!['sgd', 'adam', 'adamw'].includes(kind)) throw new CliUsageError(`--optimizer must be sgd, adam or adamw, got '${kind}'`);
-    const wd = num(ctx, 'weight-decay', { min: 0 });
-    const optimizer: OptimizerSpec =
-      kind === 'sgd'
-        ? { kind: 'sgd', momentum: num(ctx, 'momentum', { min: 0, max: 0.999999 }) ?? 0, nesterov: ctx.values.nesterov === true, weightDecay: wd }
-        : { kind: kind as 'adam' | 'adamw', weightDecay: wd };
-    if (kind !== 'sgd' && (str(ctx, 'momentum') !== undefined || ctx.values.nesterov)) throw new CliUsageError('--momentum and --nesterov apply to --optimizer sgd only');
-    const epochs = num(ctx, 'epochs', { int: true, min: 1 }) ?? 1;
-    const batchSize = num(ctx, 'batch-size', { int: true, min: 1 }) ?? 64;
+    const given = recipeFlags(ctx);
     const unit = str(ctx, 'schedule-unit') ?? 'epoch';
     if (unit !== 'epoch' && unit !== 'step') throw new CliUsageError(`--schedule-unit must be epoch or step, got '${unit}'`);
-    const sched = str(ctx, 'schedule');
     const warmup = num(ctx, 'warmup', { int: true, min: 0 });
     const out = str(ctx, 'out');
     const saveAs = str(ctx, 'save-as');
@@ -330,14 +389,14 @@ export const modelTrainCommand: CliCommand = {
       model: str(ctx, 'model')!,
       data: dataFile ? resolve(dataFile) : '',
       test: str(ctx, 'test') ? resolve(str(ctx, 'test')!) : undefined,
-      epochs,
-      batchSize,
-      lr: num(ctx, 'lr', { min: 0 }) ?? (kind === 'sgd' ? 0.01 : 0.001),
-      optimizer,
+      // the recipe fields are filled in run() below, once the model's architecture is known
+      epochs: 0,
+      batchSize: 0,
+      lr: 0,
+      optimizer: { kind: 'sgd' },
       scheduleUnit: unit,
       warmup: warmup ? { length: warmup } : undefined,
-      labelSmoothing: num(ctx, 'label-smoothing', { min: 0, max: 1 }),
-      seed: num(ctx, 'seed', { int: true, min: 0 }) ?? 0,
+      seed: 0,
       threads: compute.threads,
       provider: compute.provider,
       trainable: list(ctx, 'trainable'),
@@ -358,9 +417,21 @@ export const modelTrainCommand: CliCommand = {
       },
       onEpoch: (e: { epoch: number; meanLoss: number; seconds: number }) => ctx.progress(`epoch ${e.epoch} done: mean loss ${e.meanLoss.toFixed(4)} (${e.seconds.toFixed(1)} s)`),
     };
-    // cosine with tMax 0 = over the whole run (resolved by trainModel once the data size is known)
-    if (sched) params.schedule = parseSchedule(sched, 0);
     const run = async (ws: Workspace | null) => {
+      // the defaults of the model's architecture (imported models and files: the recipe schema's), then the flags
+      const arch = ws && !isFileRef(params.model) ? (await getModelRecord(ws, params.model)).data.arch : null;
+      const recipe = recipeForCli(arch, given.recipe);
+      const specs = trainerSpecs(recipe);
+      Object.assign(params, {
+        epochs: recipe.epochs,
+        batchSize: recipe.batchSize,
+        lr: recipe.lr,
+        optimizer: specs.optimizer,
+        // cosine with tMax 0 = over the whole run (resolved by trainModel once the data size is known)
+        schedule: given.schedule ?? specs.schedule,
+        labelSmoothing: recipe.labelSmoothing || undefined,
+        seed: recipe.seed,
+      });
       if (dataset !== undefined) {
         const { findDataset } = await import('../../backend/services/datasets');
         const { datasetTrainingFiles } = await import('../../backend/services/models-api');

@@ -8,7 +8,7 @@ import type {
   ModelImportArgs,
   ModelSummary,
   ModelTrainArgs,
-  TrainingRecipe,
+  TrainingRecipeInfo,
 } from '../../../preload/api';
 import { getApi } from '../api/client';
 import { errorCode, errorMessage } from '../utils/errors';
@@ -18,9 +18,6 @@ import { useToastsStore } from './toasts';
 
 /** What a dialog shows after an action: done, or the backend's reason in plain words. */
 export type ActionResult<T> = { ok: true; value: T } | { ok: false; error: string; code?: string };
-
-/** Fine-tuning defaults for imported models (their architecture is unknown). */
-export const IMPORTED_RECIPE: TrainingRecipe = { epochs: 3, batchSize: 64, lr: 0.01, optimizer: 'sgd', momentum: 0.9, weightDecay: 0, schedule: 'cosine', seed: 0 };
 
 /** The workspace's models, the built-in architectures, and the selected model's details. */
 export const useModelsStore = defineStore('models', () => {
@@ -154,9 +151,20 @@ export const useModelsStore = defineStore('models', () => {
   }
 
   /** The recipe the train dialog starts from: the architecture's, or a fine-tuning one for imports. */
-  function recipeFor(arch: string | null): TrainingRecipe {
-    const a = architectures.value.find((x) => x.name === arch);
-    return { ...(a?.recipe ?? IMPORTED_RECIPE) };
+  /**
+   * The training recipe's defaults and field specs for a model of this architecture, from the backend
+   * (the one recipe schema; the CLI's defaults are the same). Cached per architecture.
+   */
+  const recipes = new Map<string, Promise<TrainingRecipeInfo>>();
+  function recipeInfo(arch: string | null): Promise<TrainingRecipeInfo> {
+    const key = arch ?? '';
+    let p = recipes.get(key);
+    if (!p) {
+      p = getApi().call('models.recipe', { arch });
+      recipes.set(key, p);
+      p.catch(() => recipes.delete(key));
+    }
+    return p.then((info) => structuredClone(info));
   }
 
   return {
@@ -178,6 +186,6 @@ export const useModelsStore = defineStore('models', () => {
     train,
     exportTo,
     remove,
-    recipeFor,
+    recipeInfo,
   };
 });
