@@ -91,7 +91,7 @@ export function attackRocChart(data: AttackData, pair: AttackPair): ChartSpec {
     legend: { bottom: 0, type: 'scroll', itemGap: 30 },
     tooltip: { trigger: 'item' },
     xAxis: axis('False-positive rate (%, log scale)', { type: 'log', min: minPct, max: 100, logBase: 10 }),
-    yAxis: axis(`True-positive rate, ${p.pos} rows called member (%, log scale)`, { type: 'log', min: minPct, max: 100, logBase: 10, nameGap: 50 }),
+    yAxis: axis(`TPR: ${p.pos} rows called member (%, log)`, { type: 'log', min: minPct, max: 100, logBase: 10, nameGap: 50 }),
     series: [
       ...data.models.map((m) => ({
         type: 'line',

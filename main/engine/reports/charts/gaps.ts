@@ -15,7 +15,7 @@ export function gapsChart(cmp: ComparisonManifest, metricIds: string[] = GAP_MET
   const option = {
     ...baseOption(title, 'lower is closer to retraining'),
     legend: { bottom: 0, type: 'scroll', itemGap: 40 },
-    xAxis: axis('Metric', { type: 'category', data: metrics.map((m) => m.name), axisLabel: { interval: 0, fontSize: 10 } }),
+    xAxis: axis('Metric', { type: 'category', data: metrics.map((m) => m.name), axisLabel: { interval: 0, fontSize: 10, width: 90, overflow: 'break' } }),
     yAxis: axis(`|gap| to retrain (${unit})`, { type: 'value', min: 0, nameGap: 45 }),
     series: models.map((e) => ({ type: 'bar', name: e.label, data: metrics.map((m) => round(e.metrics[m.id]?.gapToRetrain)) })),
   };

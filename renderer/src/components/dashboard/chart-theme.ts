@@ -33,7 +33,8 @@ export function themedOption(option: Obj, c: ChartColors): Obj {
     ...option,
     textStyle: { color: c.text, ...(option.textStyle as Obj) },
     title: { ...title, textStyle: { ...(title.textStyle as Obj), color: c.text }, subtextStyle: { color: c.muted, fontSize: 11 } },
-    ...(legend ? { legend: { ...legend, textStyle: { color: c.muted }, pageTextStyle: { color: c.muted } } } : {}),
+    // on screen the legend sits closer together than in the PDF's wide pages
+    ...(legend ? { legend: { ...legend, itemGap: Math.min(Number(legend.itemGap ?? 10), 18), textStyle: { color: c.muted }, pageTextStyle: { color: c.muted }, pageIconColor: c.text, pageIconInactiveColor: c.border } } : {}),
     ...(visualMap ? { visualMap: { ...visualMap, textStyle: { color: c.muted } } } : {}),
     ...(option.xAxis ? { xAxis: axisStyled(option.xAxis, c) } : {}),
     ...(option.yAxis ? { yAxis: axisStyled(option.yAxis, c) } : {}),
