@@ -111,7 +111,7 @@ describe('unlearning wizard', () => {
     expect(step()).toBe('settings');
     await flush();
     expect(api.call).toHaveBeenCalledWith('unlearning.estimate', expect.objectContaining({ model: 'mlp-trained', forgetSet: 'fs-1' }));
-    expect(w.get('[data-testid="retrain-status"]').text()).toMatch(/^Not stored yet: retraining costs about 30 s\. the original's training took 40 s/);
+    expect(w.get('[data-testid="retrain-status"]').text()).toMatch(/^Not stored yet: retraining costs about 30 s\. Based on: the original's training took 40 s/);
     await w.get('[data-field="seeds"]').setValue('2');
     await w.get('[data-field="guardrail-action"]').setValue('flag');
     await w.get('[data-field="provider"]').setValue('webgpu');

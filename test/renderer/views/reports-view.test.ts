@@ -59,10 +59,14 @@ describe('Reports page', () => {
     expect(document.querySelector('td i')).toBeNull();
     expect(cells[1]).toBe('Fail');
     expect(rows[0].get('[data-testid="report-verdict"]').attributes('title')).toBe('SalUn: pass\nGA: fail (failed forget-accuracy gap<= 5 (observed 40))');
-    expect(cells.slice(3, 7)).toEqual([`${'a'.repeat(12)}…`, `${'b'.repeat(12)}…`, `${'c'.repeat(12)}…`, 'workspace']);
-    expect(rows[0].findAll('td')[3].attributes('title')).toBe('a'.repeat(64));
+    expect(rows[0].findAll('[data-testid="report-hashes"] > span').map((h) => [h.text(), h.attributes('title')])).toEqual([
+      [`PDF ${'a'.repeat(12)}…`, 'a'.repeat(64)],
+      [`manifest ${'b'.repeat(12)}…`, 'b'.repeat(64)],
+      [`key ${'c'.repeat(12)}…`, 'c'.repeat(64)],
+    ]);
+    expect(cells[4]).toBe('workspace');
     expect(rows[1].findAll('td').map((c) => c.text())[1]).toBe('Unknown');
-    expect(rows[1].findAll('td')[6].text()).toBe('/home/a/audit.pdf');
+    expect(rows[1].findAll('td')[4].text()).toBe('/home/a/audit.pdf');
   });
 
   it('Verify shows what was checked, or names every changed item', async () => {

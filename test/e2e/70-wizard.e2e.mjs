@@ -1,0 +1,155 @@
+// The unlearning wizard end to end against the real backend: a tiny CSV dataset, an MLP trained on it
+// and a class forget set are made through the API (seconds of work); the wizard is walked from the Runs
+// page with two methods (FT and GA, one epoch each), the Methods step by keyboard alone; the review shows
+// the plan with its time estimated from this machine's measurements; after launch the progress step
+// shows every job live (state, progress, curves) until the comparison is ready; then a report is made
+// from the UI and its PDF saved (a real download), and the Reports page lists and verifies it.
+// Screenshots of the review, progress and Reports page, light and dark.
+import { apiCall, assert, assertEqual, jobEnded, navigate, tinyCsvDataset, waitFor } from './helpers.mjs';
+
+const PREFIX = 'e2e-wiz';
+
+async function fixtures(ctx) {
+  const ds = await tinyCsvDataset(ctx, `${PREFIX}-csv`, { rows: 300, classes: 3 });
+  const models = await apiCall(ctx, 'models.list', {});
+  if (!models.some((m) => m.id === `${PREFIX}-mlp-trained`)) {
+    if (!models.some((m) => m.id === `${PREFIX}-mlp`)) await apiCall(ctx, 'models.create', { arch: 'mlp', name: `${PREFIX}-mlp`, classes: 3, inputShape: [4] });
+    const job = await apiCall(ctx, 'models.train', { modelId: `${PREFIX}-mlp`, datasetId: ds.id, epochs: 2, batchSize: 32, lr: 0.05, optimizer: 'sgd', momentum: 0.9, weightDecay: 0, schedule: 'constant', seed: 0, saveAs: `${PREFIX}-mlp-trained` });
+    const done = await jobEnded(ctx, job.id, 120_000);
+    assertEqual(done.state, 'succeeded', `training the MLP (${done.reason})`);
+  }
+  let fs = (await apiCall(ctx, 'forgetSets.list', {})).find((f) => f.name === `${PREFIX}-c0`);
+  if (!fs) fs = await apiCall(ctx, 'forgetSets.create', { datasetId: ds.id, name: `${PREFIX}-c0`, rule: { kind: 'class', classes: [0] }, seed: 0 });
+  return { model: `${PREFIX}-mlp-trained`, forgetSet: fs.id };
+}
+
+/** Presses Tab until the focused element matches `selector` (at most `max` presses); fails otherwise. */
+async function tabTo(page, selector, max = 60) {
+  for (let i = 0; i < max; i++) {
+    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`Tab never reached ${selector}`);
+}
+
+async function dark(page, on) {
+  await page.emulateMedia({ colorScheme: on ? 'dark' : 'light' });
+  await page.evaluate((d) => (document.documentElement.dataset.theme = d ? 'dark' : 'light'), on);
+}
+
+export const tests = [
+  {
+    name: 'Unlearning wizard: two methods (one step by keyboard), estimate, live progress, report export',
+    async run(ctx) {
+      const fx = await fixtures(ctx);
+      const { page } = await ctx.open();
+      await navigate(page, 'runs', 'Runs');
+      await page.click('[data-action="open-wizard"]');
+      const wizard = await page.waitForSelector('[data-testid="unlearning-wizard"]');
+      const stepIs = (name) => page.waitForSelector(`[data-testid="unlearning-wizard"] section[data-step="${name}"]`);
+
+      // 1 model
+      await stepIs('model');
+      await page.selectOption('[data-field="model"]', fx.model);
+      await page.click('[data-action="next"]');
+      // 2 forget set (only sets of the model's dataset are offered)
+      await stepIs('forget-set');
+      await page.selectOption('[data-field="forget-set"]', fx.forgetSet);
+      await page.click('[data-action="next"]');
+
+      // 3 methods, by keyboard alone: Space ticks FT and GA, their forms appear with the literature
+      // defaults, one epoch is typed into each, Enter on Next goes on
+      await stepIs('methods');
+      await page.waitForSelector('[data-method="ft"]');
+      await tabTo(page, '[data-method="ft"]');
+      await page.keyboard.press('Space');
+      await page.waitForSelector('[data-testid="params-ft"]');
+      await tabTo(page, '[data-method="ga"]');
+      await page.keyboard.press('Space');
+      await page.waitForSelector('[data-testid="params-ga"]');
+      const defaults = await page.$eval('#param-ft-epochs', (i) => i.value);
+      ctx.log(`FT epochs default: ${defaults}`);
+      assert(Number(defaults) >= 1, `FT epochs default ${defaults}`);
+      const help = await page.$eval('[data-testid="params-ft"] [data-param="lr"] .field-help', (e) => e.textContent);
+      assert(/default/.test(help), `FT lr help: ${help}`);
+      for (const id of ['ft', 'ga']) {
+        await tabTo(page, `#param-${id}-epochs`);
+        await page.keyboard.press('Control+A');
+        await page.keyboard.type('1');
+      }
+      assertEqual(await page.$eval('#param-ga-epochs', (i) => i.value), '1', 'GA epochs typed');
+      await ctx.screenshot(page, 'wizard-methods-light');
+      await tabTo(page, '[data-action="next"]');
+      await page.keyboard.press('Enter');
+
+      // 4 settings: the retrain reference's status, a threshold fixed before launch
+      await stepIs('settings');
+      const retrain = await page.waitForSelector('[data-testid="retrain-status"]:text-matches("Not stored yet|Reused")', { timeout: 20_000 });
+      ctx.log(`retrain reference: ${(await retrain.textContent()).trim()}`);
+      await page.click('[data-action="add-threshold"]');
+      await page.fill('[data-threshold="0"] [data-field="threshold-value"]', '50');
+      await ctx.screenshot(page, 'wizard-settings-light');
+      await dark(page, true);
+      await ctx.screenshot(page, 'wizard-settings-dark');
+      await dark(page, false);
+      await page.click('[data-action="next"]');
+
+      // 5 review with the estimate and what it rests on
+      await stepIs('review');
+      const table = await page.waitForSelector('[data-testid="plan-table"]', { timeout: 20_000 });
+      const rows = await table.$$eval('tbody tr', (trs) => trs.map((tr) => ({ run: tr.getAttribute('data-run'), basis: tr.getAttribute('data-basis'), text: tr.textContent })));
+      ctx.log(`plan: ${rows.map((r) => `${r.run} [${r.basis}]`).join(', ')}`);
+      assertEqual(rows.map((r) => r.run).join(','), 'retrain-0,ft-0,ga-0', 'the runs of the plan');
+      assert(rows.every((r) => r.basis !== 'none'), `every run has a measured basis here (the model's training was measured): ${JSON.stringify(rows)}`);
+      const total = await page.textContent('[data-testid="plan-total"]');
+      assert(/Estimated total: /.test(total) && /Based on what this machine measured/.test(total), `total: ${total}`);
+      await ctx.screenshot(page, 'wizard-review-light');
+      await dark(page, true);
+      await ctx.screenshot(page, 'wizard-review-dark');
+      await dark(page, false);
+
+      // launch; 6 progress: every job live until the comparison is ready
+      await page.click('[data-action="launch"]');
+      await stepIs('progress');
+      const jobRows = await page.$$eval('[data-testid="plan-jobs"] [data-job-id]', (els) => els.length);
+      assertEqual(jobRows, 4, 'jobs of the plan (retrain, FT, GA, compare)');
+      await page.waitForSelector('[data-testid="plan-jobs"] [data-testid="job-curves"]', { timeout: 60_000 });
+      await ctx.screenshot(page, 'wizard-progress-light');
+      await page.waitForSelector('[data-action="open-comparison"]', { timeout: 180_000 });
+      const summary = await page.textContent('[data-testid="progress-summary"]');
+      assert(/4 of 4 jobs done/.test(summary), `progress: ${summary}`);
+      await dark(page, true);
+      await ctx.screenshot(page, 'wizard-progress-dark');
+      await dark(page, false);
+
+      // report export from the UI: made in the workspace, its PDF saved as a real download
+      await page.click('[data-testid="unlearning-wizard"] [data-action="create-report"]');
+      await page.waitForSelector('[data-testid="unlearning-wizard"] [data-action="save-report"]', { timeout: 60_000 });
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="unlearning-wizard"] [data-action="save-report"]')]);
+      assertEqual(download.suggestedFilename(), 'report.pdf', 'downloaded file name');
+      const file = await download.path();
+      const { readFile } = await import('node:fs/promises');
+      const bytes = await readFile(file);
+      assertEqual(bytes.subarray(0, 5).toString('latin1'), '%PDF-', 'the download is a PDF');
+      const reports = await apiCall(ctx, 'reports.list', {});
+      const { createHash } = await import('node:crypto');
+      assertEqual(createHash('sha256').update(bytes).digest('hex'), reports[0].pdfSha256, 'the saved PDF is the one the report lists');
+
+      // the Reports page lists it with its verdict and hashes, and verifies it
+      await page.click('[data-testid="unlearning-wizard"] [data-action="close"]');
+      await waitFor(async () => !(await page.$('[data-testid="unlearning-wizard"]')), { message: 'the wizard did not close' });
+      await navigate(page, 'reports', 'Reports');
+      const row = await page.waitForSelector(`[data-report-id="${reports[0].id}"]`);
+      const verdict = (await row.$eval('[data-testid="report-verdict"]', (e) => e.textContent)).trim();
+      ctx.log(`report ${reports[0].id}: verdict ${verdict}`);
+      assert(['Pass', 'Fail', 'Incomplete'].includes(verdict), `verdict: ${verdict}`);
+      await row.$eval('[data-action="verify"]', (b) => b.click());
+      await page.waitForSelector(`[data-verify-for="${reports[0].id}"] [data-testid="verify-ok"]`, { timeout: 30_000 });
+      await ctx.screenshot(page, 'reports-light');
+      await dark(page, true);
+      await ctx.screenshot(page, 'reports-dark');
+      await dark(page, false);
+      void wizard;
+    },
+  },
+];
