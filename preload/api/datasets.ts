@@ -182,6 +182,8 @@ export interface ForgetSetDetail extends ForgetSetSummary {
   manifest: ForgetSetManifestInfo;
   /** the exact forget IDs, canonical order (omitted when includeIds is false) */
   ids?: string[];
+  /** up to 64 IDs for a sample gallery: drawn across the classes (worst-case sets: the hardest first) */
+  sampleIds: string[];
 }
 
 export interface ForgetSetPreview {

