@@ -45,7 +45,7 @@ export const tests = [
       const { page } = await ctx.open();
       await navigate(page, 'runs', 'Runs');
       await page.click('[data-action="open-wizard"]');
-      const wizard = await page.waitForSelector('[data-testid="unlearning-wizard"]');
+      await page.waitForSelector('[data-testid="unlearning-wizard"]');
       const stepIs = (name) => page.waitForSelector(`[data-testid="unlearning-wizard"] section[data-step="${name}"]`);
 
       // 1 model
@@ -113,6 +113,8 @@ export const tests = [
       await stepIs('progress');
       const jobRows = await page.$$eval('[data-testid="plan-jobs"] [data-job-id]', (els) => els.length);
       assertEqual(jobRows, 4, 'jobs of the plan (retrain, FT, GA, compare)');
+      // live: a job seen running in the wizard, then its curves drawn from the progress events
+      await page.waitForSelector('[data-testid="plan-jobs"] [data-job-id][data-state="running"]', { timeout: 60_000 });
       await page.waitForSelector('[data-testid="plan-jobs"] [data-testid="job-curves"]', { timeout: 60_000 });
       await ctx.screenshot(page, 'wizard-progress-light');
       await page.waitForSelector('[data-action="open-comparison"]', { timeout: 180_000 });
@@ -149,7 +151,6 @@ export const tests = [
       await dark(page, true);
       await ctx.screenshot(page, 'reports-dark');
       await dark(page, false);
-      void wizard;
     },
   },
 ];
