@@ -8,7 +8,7 @@ let api: FakeApi;
 vi.mock('../../../renderer/src/api/client', () => ({ getApi: () => api, transportName: () => 'web', onConnectionChange: () => () => {} }));
 
 const { useJobsStore, CURVE_POINTS_KEPT } = await import('../../../renderer/src/stores/jobs');
-const { jobCurvesOption, jobCurvesSummary, presentSeries, JOB_CURVES_TITLE } = await import('../../../renderer/src/charts/job-curves');
+const { jobCurvesOption, jobCurvesSummary, presentSeries, JOB_CURVES_TITLE, epochFrame, trainingCurvePoints } = await import('../../../renderer/src/charts/job-curves');
 
 const COLORS = { text: '#111', muted: '#666', border: '#ddd', series: ['#00f', '#0a0', '#a00'] };
 
@@ -96,5 +96,34 @@ describe('job curves chart option', () => {
     expect(jobCurvesSummary(only)).toBe(`${JOB_CURVES_TITLE}: loss 0.700.`);
     expect(jobCurvesSummary(pts)).toBe(`${JOB_CURVES_TITLE}: loss from 2.300 to 1.100 over 2 points; held-out retain accuracy from 88.5% to 86.0% over 2 points.`);
     expect(jobCurvesSummary([])).toMatch(/no values reported yet/);
+  });
+});
+
+describe('training curves (issue 9, point 11)', () => {
+  it('a training job\'s test accuracy (after each epoch) is a point of its live curves', async () => {
+    const store = useJobsStore();
+    await store.connect();
+    api.emit('jobs.event', { type: 'progress', id: 'u', progress: { step: 50, total: 100, fraction: 0.5, testAccuracy: 81.25, message: 'epoch 1: test accuracy 81.25%' } });
+    expect(store.curves.u).toEqual([{ x: 50, step: 50, testAccuracy: 81.25 }]);
+  });
+
+  it('a trained model\'s per-epoch curves: the same builder with an epoch axis', () => {
+    const pts = trainingCurvePoints({ epochLosses: [1.5, 0.9, 0.6], epochTestAccuracies: [null, 0.8, 0.85], testAccuracy: 0.85 });
+    expect(pts).toEqual([
+      { x: 1, step: 1, loss: 1.5 },
+      { x: 2, step: 2, loss: 0.9, testAccuracy: 80 },
+      { x: 3, step: 3, loss: 0.6, testAccuracy: 85 },
+    ]);
+    // records made before per-epoch accuracy: the final accuracy sits on the last epoch
+    expect(trainingCurvePoints({ epochLosses: [1, 0.5], testAccuracy: 0.7 }).at(-1)).toEqual({ x: 2, step: 2, loss: 0.5, testAccuracy: 70 });
+    const frame = epochFrame(3);
+    const o = jobCurvesOption(pts, { ...COLORS, series: [...COLORS.series, '#a60'] }, frame) as { title: { text: string }; xAxis: { name: string; min: number; max: number }; series: { name: string; color: string }[] };
+    expect(o.title.text).toBe('Training loss and test accuracy per epoch');
+    expect([o.xAxis.name, o.xAxis.min, o.xAxis.max]).toEqual(['Epoch', 1, 3]);
+    expect(o.series.map((s) => [s.name, s.color])).toEqual([
+      ['Loss', '#00f'],
+      ['Test accuracy (%)', '#a60'],
+    ]);
+    expect(jobCurvesSummary(pts, frame.title)).toBe('Training loss and test accuracy per epoch: loss from 1.500 to 0.600 over 3 points; test accuracy from 80.0% to 85.0% over 2 points.');
   });
 });
