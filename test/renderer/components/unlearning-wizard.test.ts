@@ -16,6 +16,7 @@ vi.mock('../../../renderer/src/api/client', () => ({ getApi: () => api, transpor
 
 const { default: UnlearningWizard } = await import('../../../renderer/src/components/UnlearningWizard.vue');
 const { default: ModelTrainDialog } = await import('../../../renderer/src/components/ModelTrainDialog.vue');
+const { default: ForgetSetWizard } = await import('../../../renderer/src/components/ForgetSetWizard.vue');
 const { useJobsStore } = await import('../../../renderer/src/stores/jobs');
 
 const FS = { id: 'fs-1', name: 'class 0', kind: 'class', datasetId: 'd', datasetName: 'toy', count: 60, idsSha256: 'a'.repeat(64), locked: false, createdAt: '2026-11-24T10:00:00.000Z' };
@@ -216,5 +217,22 @@ describe('unlearning wizard', () => {
     await flush();
     expect((w.get('[data-field="model"]').element as HTMLSelectElement).value).toBe('mlp-trained');
     expect(w.find('[data-testid="wizard-blocker"]').exists()).toBe(false);
+  });
+
+  it('builds a forget set inline with the forget-set wizard, on the dataset of the model, and chooses it', async () => {
+    api.handlers['datasets.list'] = () => [{ id: 'd', name: 'toy' }];
+    api.handlers['datasets.get'] = () => ({ manifest: { metadata: [] } });
+    const w = await mountWizard();
+    await click(w, '[data-action="next"]');
+    await click(w, '[data-action="build-forget-set"]');
+    const fsw = w.findComponent(ForgetSetWizard);
+    expect(fsw.exists()).toBe(true);
+    expect(fsw.props('initialDatasetId')).toBe('d');
+    const made = { ...FS, id: 'fs-3', name: 'new set' };
+    api.handlers['forgetSets.list'] = () => [FS, OTHER_FS, made];
+    fsw.vm.$emit('created', { ...made, manifest: {} });
+    await flush();
+    expect(w.findComponent(ForgetSetWizard).exists()).toBe(false);
+    expect((w.get('[data-field="forget-set"]').element as HTMLSelectElement).value).toBe('fs-3');
   });
 });
