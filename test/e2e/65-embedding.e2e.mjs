@@ -85,7 +85,7 @@ async function ensureComparison(ctx) {
 
 export const tests = [
   {
-    name: 'Embedding view: two models side by side, the hover link across them, and the instance drill-down of a clicked example',
+    name: 'Compare, embedding view: two models side by side, the hover link across them, and the instance drill-down of a clicked example',
     async run(ctx) {
       const t0 = Date.now();
       const cmpId = await ensureComparison(ctx);
@@ -132,14 +132,15 @@ export const tests = [
         { timeout: 5000, message: 'hovering a point did not link an example' },
       );
       ctx.log(`link: ${link}`);
-      const m = /^Linked example (\S+) \((forget|retain|test), (\w+)\): \(([-\d.]+), ([-\d.]+)\) under Retrain \(reference\); \(([-\d.]+), ([-\d.]+)\) under GA$/.exec(link);
+      const m = /^Linked example (\S+) \((forget|retain|test), (\w+)\): \(([-\d.]+), ([-\d.]+)\) under Retrain \(reference\); \(([-\d.]+), ([-\d.]+)\) under GA \(gradient ascent\)$/.exec(link);
       assert(m, `link text: ${link}`);
       assert(['bar', 'pillar', 'slash'].includes(m[3]), `class of the hovered example: ${m[3]}`);
-      // the same example is ringed in chart B: a transparent circle with a 3 px outline
+      // the same example is ringed in chart B: the 'linked-example' series, one 18 px circle (symbol scale 9)
       const ringsB = await page.$$eval('[data-testid="embedding-panel"] [data-side="b"] .drawing svg path', (ps) =>
-        ps.filter((p) => p.getAttribute('stroke-width') === '3' && ['transparent', 'none'].includes((p.getAttribute('fill') || '').toLowerCase())).length,
+        ps.filter((p) => (p.getAttribute('transform') || '').startsWith('matrix(9,0,0,9,')).map((p) => p.outerHTML.slice(0, 240)),
       );
-      assert(ringsB >= 1, `no ring drawn in chart B (${ringsB})`);
+      ctx.log(`ring in chart B: ${ringsB.join(' ')}`);
+      assertEqual(ringsB.length, 1, 'rings in chart B');
       await ctx.screenshot(page, 'embedding-hover-light');
 
       // click it: the instance drill-down opens that example

@@ -216,7 +216,8 @@ describe('InstancePanel', () => {
     expect(rows.map((r) => r.attributes('data-entry'))).toEqual(['original', 'retrain', 'salun']);
     expect(rows[2].get('[data-field="confidence"]').text()).toBe('0.200');
     expect(rows[2].get('[data-field="loss"]').text()).toBe('1.609');
-    expect(rows[2].get('td').classes()).toContain('wrong'); // SalUn predicts T-shirt
+    expect(rows[2].findAll('td')[1].classes()).toContain('wrong'); // SalUn predicts T-shirt
+    expect(rows[1].findAll('td')[1].classes()).not.toContain('wrong');
     expect(detail.get('[data-testid="instance-table"] th[title="φ"]').text()).toBe('φ (nats)');
     // the list of most changed examples, and an id typed in
     expect(w.findAll('[data-testid="changed-examples"] button').map((b) => b.attributes('data-example-id'))).toEqual(['train-1', 'train-7']);

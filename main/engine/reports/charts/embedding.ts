@@ -10,7 +10,8 @@ export const FORGET_SYMBOL = 'diamond';
 /**
  * The embedding view of one model: its penultimate features on the comparison's fixed sample,
  * projected on their first two principal components; one series per class (class colour), forget-set
- * examples drawn as diamonds with a dark outline. Every point's value is [x, y, sample index], so a
+ * examples drawn as diamonds with a dark outline. Every point is { name: example id, value: [x, y,
+ * sample index] }, so a
  * point hovered in one model's chart names the same example in another's (the embedding link).
  */
 export function embeddingChart(data: EmbeddingData, key: string): ChartSpec {
@@ -32,7 +33,8 @@ export function embeddingChart(data: EmbeddingData, key: string): ChartSpec {
       ? s.labels.flatMap((y, i) => {
           if (y !== c) return [];
           const value = [round(m.points![i][0]), round(m.points![i][1]), i];
-          return [s.split[i] === 'forget' ? { value, symbol: FORGET_SYMBOL, symbolSize: 9, itemStyle: { borderColor: '#222', borderWidth: 1, opacity: 0.95 } } : value];
+          // the name (example id) is what the tooltip shows
+          return [s.split[i] === 'forget' ? { name: s.ids[i], value, symbol: FORGET_SYMBOL, symbolSize: 9, itemStyle: { borderColor: '#222', borderWidth: 1, opacity: 0.95 } } : { name: s.ids[i], value }];
         })
       : [],
   }));
@@ -42,7 +44,8 @@ export function embeddingChart(data: EmbeddingData, key: string): ChartSpec {
     color: CLASS_COLORS,
     legend: { bottom: 0, type: 'scroll', itemGap: 16 },
     grid: { left: 70, right: 30, top: 70, bottom: 80 },
-    tooltip: { trigger: 'item' },
+    // richText: the tooltip is drawn in the chart itself (the HTML one writes inline styles, which the app's CSP blocks)
+    tooltip: { trigger: 'item', renderMode: 'richText', formatter: '{b} ({a})' },
     xAxis: axis(`PC 1 (feature units; ${pct(ev?.[0])})`, { type: 'value', scale: true }),
     yAxis: axis(`PC 2 (feature units; ${pct(ev?.[1])})`, { type: 'value', scale: true, nameGap: 45 }),
     series,

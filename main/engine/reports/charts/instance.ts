@@ -21,7 +21,8 @@ export function instanceChart(data: ExampleData): ChartSpec {
   const option = {
     ...baseOption(title, `${data.split} example; one bar per model and class`),
     legend: { bottom: 0, type: 'scroll', itemGap: 24 },
-    tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
+    // richText: the tooltip is drawn in the chart itself (the HTML one writes inline styles, which the app's CSP blocks)
+    tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, renderMode: 'richText' },
     xAxis: axis('Class', { type: 'category', data: classes, axisLabel: { interval: 0, rotate: classes.length > 6 ? 30 : 0, fontSize: 10 } }),
     yAxis: axis('Probability (0–1)', { type: 'value', min: 0, max: 1, nameGap: 40 }),
     series: data.models.map((m) => ({ type: 'bar', name: m.label, data: classes.map((_, k) => round(m.probabilities[k], 4)) })),
