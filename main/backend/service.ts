@@ -169,7 +169,7 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
       ...forgetSetHandlers({ workspace, submitJob: (job) => jobs.submit(job) }),
       ...modelHandlers({ workspace, submitJob: (job) => jobs.submit(job) }),
       ...unlearningHandlers({ workspace, submitJob: (job) => jobs.submit(job), cancelJob: (id) => jobs.cancel(id), listJobs: () => jobs.list({ states: ['queued', 'running'] }) }),
-      ...reportHandlers({ workspace }),
+      ...reportHandlers({ workspace, submitJob: (job) => jobs.submit(job) }),
       'unlearning.estimate': (args) => estimatePlan(workspace, args),
     };
 

@@ -18,6 +18,7 @@ export const JOB_KINDS_BUILTIN = [
   'unlearn.sweep',
   'unlearn.demo',
   'comparison.embedding',
+  'report.create',
 ] as const;
 
 /** A built-in job kind. */
@@ -125,6 +126,14 @@ export interface ComparisonEmbeddingJobResult {
   seconds: number;
 }
 
+/** The report a 'report.create' job wrote (list it with 'reports.list'). */
+export interface ReportCreateJobResult {
+  reportId: string;
+  comparisonId: string;
+  pdfSha256: string;
+  manifestSha256: string;
+}
+
 /**
  * Parameters and results of the built-in kinds as the contract knows them (unknown where the type
  * lives only in the backend: model.train's parameters and the unlearn.* kinds, whose zod schemas are in
@@ -142,6 +151,7 @@ export interface BuiltinJobTypes {
   'unlearn.sweep': { params: unknown; result: unknown };
   'unlearn.demo': { params: DemoJobParams; result: DemoJobResult };
   'comparison.embedding': { params: { comparisonId: string; provider?: 'cpu' | 'cuda' | 'webgpu' | 'dml' | 'coreml'; threads?: number }; result: ComparisonEmbeddingJobResult };
+  'report.create': { params: { comparison: string; sign?: string; operator?: string }; result: ReportCreateJobResult };
 }
 
 /** Parameters of a job of kind K (unknown for plug-in kinds and for the union of all kinds). */

@@ -8,6 +8,7 @@
 // save it).
 
 import type { MethodDef } from './common';
+import type { JobInfo } from './jobs';
 
 export type ReportVerdict = 'pass' | 'fail' | 'incomplete' | 'none';
 
@@ -63,8 +64,11 @@ export interface ReportFileResult {
 }
 
 export interface ReportMethods {
-  /** writes the PDF, its signed manifest, the public key and a README into the workspace */
-  'reports.create': MethodDef<ReportCreateArgs, ReportSummary>;
+  /**
+   * submits a 'report.create' job that writes the PDF, its signed manifest, the public key and a README
+   * into the workspace (its result names the report); an unknown comparison is refused at once
+   */
+  'reports.create': MethodDef<ReportCreateArgs, JobInfo<'report.create'>>;
   /** newest first; made in the app or by `lethe report create` */
   'reports.list': MethodDef<{ comparison?: string }, ReportSummary[]>;
   /** re-hashes the PDF and the manifest and checks the signature, naming what changed */

@@ -15,7 +15,6 @@ import { openWorkspace } from '../../main/backend/workspace';
 import { createReport } from '../../main/backend/services/reports';
 import { sha256Hex } from '../../main/engine/reports/manifest';
 import { createBackend } from '../../main/backend/service';
-import { createFakeRunner } from '../transport/fake-runner';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lethe-cli-report-'));
 const wsDir = join(tmp, 'ws');
@@ -219,15 +218,27 @@ describe('lethe report create --out <file>.pdf, and the report the app makes (re
     expect(none.err).toMatch(/neither a report folder nor a report PDF/);
   }, 120_000);
 
-  it('the report made through the API (reports.create) carries the same metrics and hashes as the CLI one; reports.list, verify and file', async () => {
-    const backend = await createBackend({ workspaceRoot: wsDir, shell: 'cli', createJobRunner: () => createFakeRunner(), log: () => {} });
+  it('the report made through the API (reports.create, a report.create job) carries the same metrics and hashes as the CLI one; reports.list, verify and file', async () => {
+    const backend = await createBackend({ workspaceRoot: wsDir, shell: 'cli', log: () => {} });
     try {
       const call = async (method: string, args: unknown) => {
         const env = await backend.dispatch(method, args);
         if (!env.ok) throw new Error(`${method}: ${env.error.message}`);
         return env.result as never;
       };
-      const made: { id: string; inWorkspace: boolean; pdfPath: string; pdfSha256: string; verdict: string | null } = await call('reports.create', { comparison: cmpId });
+      // the API submits a report.create job; the job runner's worker process writes the report
+      const job: { id: string; kind: string } = await call('reports.create', { comparison: cmpId });
+      expect(job.kind).toBe('report.create');
+      let ended: { state: string; reason: string | null; result: { reportId: string } | null } | null = null;
+      for (let i = 0; i < 600 && !ended; i++) {
+        const j: { state: string; reason: string | null; result: { reportId: string } | null } = await call('jobs.get', { id: job.id });
+        if (!['queued', 'running'].includes(j.state)) ended = j;
+        else await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(ended?.state, ended?.reason ?? 'the job did not end').toBe('succeeded');
+      const result = ended!.result!;
+      const list0: { id: string; inWorkspace: boolean; pdfPath: string; pdfSha256: string; verdict: string | null }[] = await call('reports.list', {});
+      const made = list0.find((r) => r.id === result.reportId)!;
       expect(made.inWorkspace).toBe(true);
       expect(made.pdfPath.startsWith(wsDir)).toBe(true);
       const file = async (kind: string): Promise<{ name: string; sha256: string; base64: string }> => call('reports.file', { id: made.id, file: kind });

@@ -5,11 +5,13 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ApiError } from '../../../preload/api/common';
+import type { JobInfo, JobSubmit } from '../../../preload/api/jobs';
 import type { ReportFileKind, ReportMethods, ReportSummary, ReportVerdict } from '../../../preload/api/reports';
 import { sha256Hex } from '../../engine/reports/manifest';
 import type { Workspace } from '../workspace/types';
 import type { MethodHandlers } from './datasets';
-import { createReport, getReport, listReportRecords, readReportManifest, reportFilesOf, verifyReportRecord, type ReportRecord } from './reports';
+import { getComparison } from './comparisons';
+import { getReport, listReportRecords, readReportManifest, reportFilesOf, verifyReportRecord, type ReportRecord } from './reports';
 
 const MIME: Record<ReportFileKind, string> = { pdf: 'application/pdf', manifest: 'application/json', signature: 'application/octet-stream', publicKey: 'application/x-pem-file' };
 
@@ -43,12 +45,13 @@ export async function summarizeReport(ws: Workspace, r: ReportRecord): Promise<R
   };
 }
 
-export function reportHandlers(deps: { workspace: Workspace }): MethodHandlers<ReportMethods> {
+export function reportHandlers(deps: { workspace: Workspace; submitJob(job: JobSubmit): Promise<JobInfo> }): MethodHandlers<ReportMethods> {
   const ws = deps.workspace;
   return {
     'reports.create': async (a) => {
-      const made = await createReport(ws, { comparison: a.comparison, ...(a.sign ? { sign: a.sign } : {}), ...(a.operator ? { operator: a.operator } : {}) });
-      return summarizeReport(ws, await getReport(ws, made.id));
+      const cmp = await getComparison(ws, a.comparison);
+      const params = { comparison: cmp.id, ...(a.sign ? { sign: a.sign } : {}), ...(a.operator ? { operator: a.operator } : {}) };
+      return (await deps.submitJob({ kind: 'report.create', title: `Report of comparison '${cmp.data.name}'`, params })) as JobInfo<'report.create'>;
     },
     'reports.list': async (a) => {
       const recs = (await listReportRecords(ws)).filter((r) => !a.comparison || r.data.refs.comparison.id === a.comparison);

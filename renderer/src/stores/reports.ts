@@ -1,15 +1,16 @@
 import { defineStore } from 'pinia';
-import { ref } from 'vue';
-import type { ReportFileKind, ReportSummary, ReportVerifyResult } from '../../../preload/api';
+import { ref, watch } from 'vue';
+import type { JobInfo, ReportFileKind, ReportSummary, ReportVerifyResult } from '../../../preload/api';
 import { getApi } from '../api/client';
 import { errorMessage } from '../utils/errors';
 import { base64Bytes, saveBytes } from '../utils/save-file';
 import { useAppStore } from './app';
+import { ACTIVE_STATES, useJobsStore } from './jobs';
 import type { ActionResult } from './models';
 
 /**
  * Audit reports: the workspace's list (made here or by `lethe report create`), making one for a
- * comparison, verifying one, and saving its files.
+ * comparison (a 'report.create' job), verifying one, and saving its files.
  */
 export const useReportsStore = defineStore('reports', () => {
   const reports = ref<ReportSummary[]>([]);
@@ -32,14 +33,37 @@ export const useReportsStore = defineStore('reports', () => {
     }
   }
 
+  /** The job's end state as the jobs store sees it (live events). */
+  function ended(id: string): Promise<JobInfo> {
+    const jobs = useJobsStore();
+    return new Promise((resolve) => {
+      const stop = watch(
+        () => jobs.byId[id],
+        (j) => {
+          if (j && !ACTIVE_STATES.includes(j.state)) {
+            queueMicrotask(() => stop());
+            resolve(j);
+          }
+        },
+        { immediate: true, deep: true },
+      );
+    });
+  }
+
+  /** Makes the report of a comparison (a 'report.create' job, followed in the Jobs panel) and lists it. */
   async function create(comparison: string): Promise<ActionResult<ReportSummary>> {
     if (creating.value[comparison]) return { ok: false, error: 'A report of this comparison is being made.' };
     creating.value = { ...creating.value, [comparison]: true };
     try {
-      const r = await getApi().call('reports.create', { comparison });
-      reports.value = [r, ...reports.value.filter((x) => x.id !== r.id)];
+      const job = await getApi().call('reports.create', { comparison });
+      useJobsStore().track(job);
+      const end = await ended(job.id);
+      if (end.state !== 'succeeded') return { ok: false, error: `The report was not made (${end.state}${end.reason ? `: ${end.reason}` : ''}).` };
+      const reportId = (end.result as { reportId?: string } | null)?.reportId;
+      await load();
       void useAppStore().refreshWorkspace();
-      return { ok: true, value: r };
+      const r = reports.value.find((x) => x.id === reportId);
+      return r ? { ok: true, value: r } : { ok: false, error: `Report ${reportId ?? '?'} was made but is not listed.` };
     } catch (err) {
       return { ok: false, error: errorMessage(err) };
     } finally {

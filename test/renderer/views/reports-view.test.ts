@@ -5,11 +5,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
 import type { ReportSummary } from '../../../preload/api';
-import { createFakeApi, flush, type FakeApi } from '../fake-api';
+import { createFakeApi, flush, makeJob, type FakeApi } from '../fake-api';
 
 let api: FakeApi;
 vi.mock('../../../renderer/src/api/client', () => ({ getApi: () => api, transportName: () => 'web', onConnectionChange: () => () => {} }));
 const { default: ReportsView } = await import('../../../renderer/src/views/ReportsView.vue');
+const { useJobsStore } = await import('../../../renderer/src/stores/jobs');
 
 function report(over: Partial<ReportSummary> = {}): ReportSummary {
   return {
@@ -37,6 +38,7 @@ beforeEach(() => {
   api = createFakeApi({
     'reports.list': () => [report(), report({ id: 'rep-2', inWorkspace: false, pdfPath: '/home/a/audit.pdf', verdict: null, verdicts: [] })],
     'comparisons.list': () => COMPARISONS,
+    'jobs.list': () => [],
     'workspace.info': () => ({ root: '/w', counts: { datasets: 0, models: 0, forgetSets: 0, runs: 0, reports: 2 }, quarantined: [] }),
   });
 });
@@ -44,6 +46,7 @@ afterEach(() => vi.restoreAllMocks());
 
 async function mountView() {
   setActivePinia(createPinia());
+  await useJobsStore().connect();
   const w = mount(ReportsView, { global: { stubs: { RouterLink: true } }, attachTo: document.body });
   await flush();
   return w;
@@ -104,20 +107,32 @@ describe('Reports page', () => {
     expect([...new Uint8Array(await blobs[0].arrayBuffer())]).toEqual([...new TextEncoder().encode('%PDF-')]);
   });
 
-  it('Create report makes a report of the chosen comparison and lists it first; a refusal is shown', async () => {
-    api.handlers['reports.create'] = () => report({ id: 'rep-new', verdict: 'pass', verdicts: [] });
+  it('Create report submits a report.create job, then lists the report it made first; a failed job and a refusal are shown', async () => {
+    api.handlers['reports.create'] = () => makeJob({ id: 'rj', kind: 'report.create', title: 'Report', state: 'queued' });
     const w = await mountView();
     expect((w.get('[data-field="report-comparison"]').element as HTMLSelectElement).value).toBe('cmp-1');
     await w.get('[data-action="create-report"]').trigger('click');
     await flush();
     expect(api.call).toHaveBeenCalledWith('reports.create', { comparison: 'cmp-1' });
+    expect(w.get('[data-action="create-report"]').text()).toBe('Making the report…');
+    api.handlers['reports.list'] = () => [report({ id: 'rep-new', verdict: 'pass', verdicts: [] }), report()];
+    api.emit('jobs.event', { type: 'state', job: makeJob({ id: 'rj', kind: 'report.create', state: 'succeeded', result: { reportId: 'rep-new', comparisonId: 'cmp-1', pdfSha256: 'a', manifestSha256: 'b' } }) });
+    await flush();
     expect(w.findAll('[data-report-id]')[0].attributes('data-report-id')).toBe('rep-new');
     expect(w.find('[data-action="save-report"]').exists()).toBe(true);
+    // the job fails: its reason is shown
+    api.handlers['reports.create'] = () => makeJob({ id: 'rj2', kind: 'report.create', state: 'queued' });
+    await w.get('[data-action="create-report"]').trigger('click');
+    await flush();
+    api.emit('jobs.event', { type: 'state', job: makeJob({ id: 'rj2', kind: 'report.create', state: 'failed', reason: "model 'x' has SHA-256 y now: it changed since" }) });
+    await flush();
+    expect(w.get('[data-testid="report-error"]').text()).toBe("The report was not made (failed: model 'x' has SHA-256 y now: it changed since).");
+    // refused at once (an unknown comparison)
     api.handlers['reports.create'] = () => {
-      throw new Error('model x has SHA-256 y now: it changed since');
+      throw new Error("There is no comparison 'cmp-1'.");
     };
     await w.get('[data-action="create-report"]').trigger('click');
     await flush();
-    expect(w.get('[data-testid="report-error"]').text()).toContain('it changed since');
+    expect(w.get('[data-testid="report-error"]').text()).toBe("There is no comparison 'cmp-1'.");
   });
 });

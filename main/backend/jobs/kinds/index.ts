@@ -13,9 +13,10 @@ import { workspaceVerify } from './workspace-verify';
 import { unlearnCompare, unlearnEvaluate, unlearnRun, unlearnSweep } from './unlearn';
 import { unlearnDemo } from './demo';
 import { comparisonEmbedding } from './comparison-embedding';
+import { reportCreate } from './report-create';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const JOB_KINDS: JobHandler<any, any>[] = [workspaceVerify, diagnosticsStress, datasetImport, modelTrain, forgetSetScore, unlearnRun, unlearnEvaluate, unlearnCompare, unlearnSweep, unlearnDemo, comparisonEmbedding];
+export const JOB_KINDS: JobHandler<any, any>[] = [workspaceVerify, diagnosticsStress, datasetImport, modelTrain, forgetSetScore, unlearnRun, unlearnEvaluate, unlearnCompare, unlearnSweep, unlearnDemo, comparisonEmbedding, reportCreate];
 
 function isHandler(v: unknown): v is JobHandler {
   const h = v as JobHandler | null;
