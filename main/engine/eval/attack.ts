@@ -128,13 +128,17 @@ export function histogram(values: Float64Array, edges: number[]): number[] {
  * about `points` points spaced evenly in log FPR (ends kept) for drawing on log axes.
  */
 export function rocCurve(pos: Float64Array, neg: Float64Array, memberWhen: 'higher' | 'lower', points = 240): AttackRocCurve {
-  // orient so that larger = more member-like, then sort descending
-  const orient = (a: Float64Array) => {
-    const s = sortedFinite(memberWhen === 'higher' ? a : a.map((v) => -v));
-    return s.reverse();
-  };
-  const P = orient(pos);
-  const N = orient(neg);
+  return rocFromSorted(orientedDescending(sortedFinite(pos), memberWhen), orientedDescending(sortedFinite(neg), memberWhen), points);
+}
+
+/** ascending scores -> "member-likeness" in descending order (negated for the 'lower' rule) */
+function orientedDescending(ascending: Float64Array, memberWhen: 'higher' | 'lower'): Float64Array {
+  if (memberWhen === 'lower') return ascending.map((v) => -v);
+  return ascending.slice().reverse();
+}
+
+/** The ROC of member-likeness values P (members) and N (non-members), both sorted descending. */
+function rocFromSorted(P: Float64Array, N: Float64Array, points: number): AttackRocCurve {
   if (!P.length || !N.length) return { fpr: [], tpr: [], auc: NaN, tprAt1pct: NaN, tprAt01pct: NaN };
   const fpr: number[] = [0];
   const tpr: number[] = [0];
@@ -170,11 +174,13 @@ export function rocCurve(pos: Float64Array, neg: Float64Array, memberWhen: 'high
 
 /** Everything the dashboards draw for one model and one feature (histograms on the shared edges, member rates, ROC curves). */
 export function attackSummary(scores: SplitScores, edges: number[], memberWhen: 'higher' | 'lower') {
+  // each split sorted once: the member shares and both ROC curves read the same sorted copies
   const sorted = { forget: sortedFinite(scores.forget), retain: sortedFinite(scores.retain), test: sortedFinite(scores.test) };
   const rate = (s: Float64Array) => edges.map((t) => memberShare(s, t, memberWhen));
+  const test = orientedDescending(sorted.test, memberWhen);
   const roc: Record<AttackPair, AttackRocCurve> = {
-    'retain-vs-test': rocCurve(scores.retain, scores.test, memberWhen),
-    'forget-vs-test': rocCurve(scores.forget, scores.test, memberWhen),
+    'retain-vs-test': rocFromSorted(orientedDescending(sorted.retain, memberWhen), test, 240),
+    'forget-vs-test': rocFromSorted(orientedDescending(sorted.forget, memberWhen), test, 240),
   };
   return {
     totals: { forget: scores.forget.length, retain: scores.retain.length, test: scores.test.length },
