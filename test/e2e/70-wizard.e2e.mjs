@@ -4,7 +4,8 @@
 // the plan with its time estimated from this machine's measurements; after launch the progress step
 // shows every job live (state, progress, curves) until the comparison is ready; then a report is made
 // from the UI and its PDF saved (a real download), and the Reports page lists and verifies it.
-// Screenshots of the review, progress and Reports page, light and dark.
+// On every step, Tab (inside the dialog's focus trap) reaches every visible control. Screenshots of the
+// methods, settings, review, progress and Reports page, light and dark.
 import { apiCall, assert, assertEqual, jobEnded, navigate, tinyCsvDataset, waitFor } from './helpers.mjs';
 
 const PREFIX = 'e2e-wiz';
@@ -32,6 +33,34 @@ async function tabTo(page, selector, max = 60) {
   throw new Error(`Tab never reached ${selector}`);
 }
 
+/**
+ * Tabs through the wizard (the focus trap keeps Tab inside it) and checks that every visible, enabled
+ * control of the dialog took the focus at least once; returns how many there are.
+ */
+async function tabReachesEveryControl(page, what) {
+  const total = await page.evaluate(() => {
+    const dialog = document.querySelector('[data-testid="unlearning-wizard"]');
+    const controls = [...dialog.querySelectorAll('input, select, textarea, button, a[href], summary')].filter((el) => !el.disabled && el.checkVisibility({ checkVisibilityCSS: true }));
+    controls.forEach((el, i) => el.setAttribute('data-kb', String(i)));
+    window.__kbSeen = new Set();
+    window.__kbListener = (e) => e.target?.getAttribute?.('data-kb') !== null && window.__kbSeen.add(e.target.getAttribute('data-kb'));
+    document.addEventListener('focusin', window.__kbListener);
+    return controls.length;
+  });
+  for (let i = 0; i < total * 2 + 4; i++) await page.keyboard.press('Tab');
+  const missed = await page.evaluate(() => {
+    document.removeEventListener('focusin', window.__kbListener);
+    const all = [...document.querySelectorAll('[data-testid="unlearning-wizard"] [data-kb]')];
+    const out = all.filter((el) => !window.__kbSeen.has(el.getAttribute('data-kb'))).map((el) => el.outerHTML.slice(0, 120));
+    all.forEach((el) => el.removeAttribute('data-kb'));
+    return out;
+  });
+  assert(missed.length === 0, `${what}: Tab never reached ${missed.join(' | ')}`);
+  ctx_log?.(`${what}: Tab reaches all ${total} controls`);
+  return total;
+}
+let ctx_log = null;
+
 async function dark(page, on) {
   await page.emulateMedia({ colorScheme: on ? 'dark' : 'light' });
   await page.evaluate((d) => (document.documentElement.dataset.theme = d ? 'dark' : 'light'), on);
@@ -42,6 +71,7 @@ export const tests = [
     name: 'Unlearning wizard: two methods (one step by keyboard), estimate, live progress, report export',
     async run(ctx) {
       const fx = await fixtures(ctx);
+      ctx_log = ctx.log;
       const { page } = await ctx.open();
       await navigate(page, 'runs', 'Runs');
       await page.click('[data-action="open-wizard"]');
@@ -51,10 +81,12 @@ export const tests = [
       // 1 model
       await stepIs('model');
       await page.selectOption('[data-field="model"]', fx.model);
+      await tabReachesEveryControl(page, 'model step');
       await page.click('[data-action="next"]');
       // 2 forget set (only sets of the model's dataset are offered)
       await stepIs('forget-set');
       await page.selectOption('[data-field="forget-set"]', fx.forgetSet);
+      await tabReachesEveryControl(page, 'forget-set step');
       await page.click('[data-action="next"]');
 
       // 3 methods, by keyboard alone: Space ticks FT and GA, their forms appear with the literature
@@ -79,6 +111,7 @@ export const tests = [
       }
       assertEqual(await page.$eval('#param-ga-epochs', (i) => i.value), '1', 'GA epochs typed');
       await ctx.screenshot(page, 'wizard-methods-light');
+      await tabReachesEveryControl(page, 'methods step');
       await tabTo(page, '[data-action="next"]');
       await page.keyboard.press('Enter');
 
@@ -89,6 +122,7 @@ export const tests = [
       await page.click('[data-action="add-threshold"]');
       await page.fill('[data-threshold="0"] [data-field="threshold-value"]', '50');
       await ctx.screenshot(page, 'wizard-settings-light');
+      await tabReachesEveryControl(page, 'settings step');
       await dark(page, true);
       await ctx.screenshot(page, 'wizard-settings-dark');
       await dark(page, false);
@@ -104,6 +138,7 @@ export const tests = [
       const total = await page.textContent('[data-testid="plan-total"]');
       assert(/Estimated total: /.test(total) && /Based on what this machine measured/.test(total), `total: ${total}`);
       await ctx.screenshot(page, 'wizard-review-light');
+      await tabReachesEveryControl(page, 'review step');
       await dark(page, true);
       await ctx.screenshot(page, 'wizard-review-dark');
       await dark(page, false);
@@ -118,6 +153,7 @@ export const tests = [
       await page.waitForSelector('[data-testid="plan-jobs"] [data-testid="job-curves"]', { timeout: 60_000 });
       await ctx.screenshot(page, 'wizard-progress-light');
       await page.waitForSelector('[data-action="open-comparison"]', { timeout: 180_000 });
+      await tabReachesEveryControl(page, 'progress step');
       const summary = await page.textContent('[data-testid="progress-summary"]');
       assert(/4 of 4 jobs done/.test(summary), `progress: ${summary}`);
       await dark(page, true);
