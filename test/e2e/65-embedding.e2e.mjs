@@ -1,5 +1,5 @@
 // The embedding view and the instance drill-down on a real comparison, made here through the API in
-// about a minute: a 12×12-pixel, 3-class IDX image dataset (written to a temporary folder), an MLP
+// about a minute: a 12×12-pixel, 3-class IDX image dataset of 2,400 + 600 images (written to a temporary folder), an MLP
 // trained 2 epochs, a whole-class forget set, and a plan of the retrain reference + GA (1 epoch) whose
 // compare job writes the comparison. On the Compare page the embedding panel first says a
 // comparison.embedding job is computing the projections, then draws two models' PCA scatter plots
@@ -14,6 +14,9 @@ import { apiCall, assert, assertEqual, jobEnded, navigate, waitFor } from './hel
 
 const PREFIX = 'e2e-emb';
 const SIDE = 12;
+// enough examples for the full 2,000-example sample (500 of the 800 forget, 1,000 retain, 500 test)
+const TRAIN = 2400;
+const TEST = 600;
 
 function idxFile(dims, data) {
   const h = Buffer.alloc(4 + 4 * dims.length);
@@ -49,12 +52,12 @@ async function ensureComparison(ctx) {
   if (existing) return existing.id;
   if (!(await apiCall(ctx, 'datasets.list', {})).some((d) => d.name === `${PREFIX}-images`)) {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'lethe-e2e-emb-'));
-    const tr = images(240, 1);
-    const te = images(60, 2);
-    await fs.writeFile(path.join(dir, 'train-images-idx3-ubyte.gz'), idxFile([240, SIDE, SIDE], tr.img));
-    await fs.writeFile(path.join(dir, 'train-labels-idx1-ubyte.gz'), idxFile([240], tr.lab));
-    await fs.writeFile(path.join(dir, 't10k-images-idx3-ubyte.gz'), idxFile([60, SIDE, SIDE], te.img));
-    await fs.writeFile(path.join(dir, 't10k-labels-idx1-ubyte.gz'), idxFile([60], te.lab));
+    const tr = images(TRAIN, 1);
+    const te = images(TEST, 2);
+    await fs.writeFile(path.join(dir, 'train-images-idx3-ubyte.gz'), idxFile([TRAIN, SIDE, SIDE], tr.img));
+    await fs.writeFile(path.join(dir, 'train-labels-idx1-ubyte.gz'), idxFile([TRAIN], tr.lab));
+    await fs.writeFile(path.join(dir, 't10k-images-idx3-ubyte.gz'), idxFile([TEST, SIDE, SIDE], te.img));
+    await fs.writeFile(path.join(dir, 't10k-labels-idx1-ubyte.gz'), idxFile([TEST], te.lab));
     const job = await apiCall(ctx, 'datasets.import', { format: 'idx', source: dir, name: `${PREFIX}-images`, options: { numClasses: 3, classNames: ['bar', 'pillar', 'slash'] } });
     const done = await jobEnded(ctx, job.id, 60_000);
     assertEqual(done.state, 'succeeded', `IDX import (${done.reason})`);
@@ -99,7 +102,13 @@ export const tests = [
       // first visit: the projections are computed by a job, then both charts are drawn
       const status = await page.$('[data-testid="embedding-status"]');
       if (status) ctx.log(`status: ${(await status.textContent()).trim()}`);
-      const jobs = (await apiCall(ctx, 'jobs.list', {})).filter((j) => j.kind === 'comparison.embedding');
+      const jobs = await waitFor(
+        async () => {
+          const js = (await apiCall(ctx, 'jobs.list', {})).filter((j) => j.kind === 'comparison.embedding');
+          return js.length ? js : null;
+        },
+        { timeout: 15_000, interval: 100, message: 'the panel submitted no comparison.embedding job' },
+      );
       assertEqual(jobs.length, 1, 'comparison.embedding jobs submitted');
       await page.waitForSelector('[data-testid="embedding-panel"] [data-side="a"] .drawing svg', { timeout: 90_000 });
       await page.waitForSelector('[data-testid="embedding-panel"] [data-side="b"] .drawing svg', { timeout: 10_000 });
@@ -123,6 +132,7 @@ export const tests = [
         return paths[Math.floor(paths.length / 2)] ?? null;
       });
       assert(await point.evaluate((p) => p !== null), 'no point of class 1 found in chart A');
+      const tHover = Date.now();
       await point.hover({ force: true });
       const link = await waitFor(
         async () => {
@@ -131,16 +141,52 @@ export const tests = [
         },
         { timeout: 5000, message: 'hovering a point did not link an example' },
       );
-      ctx.log(`link: ${link}`);
+      ctx.log(`link: ${link} (${Date.now() - tHover} ms after the pointer moved, polling every 50 ms)`);
+      const n = await page.$eval('[data-testid="embedding-panel"] [data-side="a"] details summary', (e) => e.textContent);
+      assert(n.includes('2,000 examples'), `sample size: ${n}`);
       const m = /^Linked example (\S+) \((forget|retain|test), (\w+)\): \(([-\d.]+), ([-\d.]+)\) under Retrain \(reference\); \(([-\d.]+), ([-\d.]+)\) under GA \(gradient ascent\)$/.exec(link);
       assert(m, `link text: ${link}`);
       assert(['bar', 'pillar', 'slash'].includes(m[3]), `class of the hovered example: ${m[3]}`);
-      // the same example is ringed in chart B: the 'linked-example' series, one 18 px circle (symbol scale 9)
-      const ringsB = await page.$$eval('[data-testid="embedding-panel"] [data-side="b"] .drawing svg path', (ps) =>
-        ps.filter((p) => (p.getAttribute('transform') || '').startsWith('matrix(9,0,0,9,')).map((p) => p.outerHTML.slice(0, 240)),
+      // the same example is highlighted in chart B (ECharts' highlight action: enlarged, outlined in the text colour)
+      const idx = await page.$eval('[data-testid="embedding-link"]', (e) => e.getAttribute('data-index'));
+      assertEqual(await page.$eval('[data-testid="embedding-panel"] [data-side="b"] .drawing', (e) => e.getAttribute('data-highlighted')), idx, 'example highlighted in chart B');
+      const outlined = await waitFor(
+        () =>
+          page.$$eval('[data-testid="embedding-panel"] [data-side="b"] .drawing svg path', (ps) => {
+            const text = getComputedStyle(document.documentElement).getPropertyValue('--text').trim().toLowerCase();
+            return ps.filter((p) => (p.getAttribute('stroke') || '').toLowerCase() === text && /^matrix\((\d+(\.\d+)?)/.test(p.getAttribute('transform') || '')).map((p) => p.outerHTML.slice(0, 200));
+          }).then((found) => (found.length ? found : null)),
+        { timeout: 3000, message: 'no highlighted point drawn in chart B' },
       );
-      ctx.log(`ring in chart B: ${ringsB.join(' ')}`);
-      assertEqual(ringsB.length, 1, 'rings in chart B');
+      ctx.log(`highlighted in chart B: ${outlined.join(' ')}`);
+      // latency of the link with 2,000 points per chart: pointer onto another point -> caption changed
+      const other = await page.evaluateHandle(() => {
+        const svg = document.querySelector('[data-testid="embedding-panel"] [data-side="a"] .drawing svg');
+        const box = svg.getBoundingClientRect();
+        const paths = [...svg.querySelectorAll('path')].filter((p) => {
+          const r = p.getBoundingClientRect();
+          return (p.getAttribute('fill') || '').toLowerCase() === '#4e79a7' && r.width > 2 && r.width < 14 && r.bottom < box.bottom - 45;
+        });
+        return paths[Math.floor(paths.length / 3)] ?? null;
+      });
+      const ob = await other.boundingBox();
+      const measured = page.evaluate(
+        () =>
+          new Promise((resolve) => {
+            const el = document.querySelector('[data-testid="embedding-link"]');
+            const t0 = performance.now();
+            const mo = new MutationObserver(() => {
+              mo.disconnect();
+              resolve(performance.now() - t0);
+            });
+            mo.observe(el, { subtree: true, childList: true, characterData: true, attributes: true });
+          }),
+      );
+      await page.mouse.move(ob.x + ob.width / 2, ob.y + ob.height / 2);
+      const ms = await measured;
+      ctx.log(`link latency (2,000 points per chart): ${ms.toFixed(0)} ms from pointer move to caption`);
+      assert(ms < 1000, `the link took ${ms.toFixed(0)} ms`);
+      await point.hover({ force: true });
       await ctx.screenshot(page, 'embedding-hover-light');
 
       // click it: the instance drill-down opens that example

@@ -19,6 +19,7 @@ vi.mock('../../../renderer/src/api/client', () => ({ getApi: () => api, transpor
 interface StubChart {
   option: Record<string, unknown>;
   emit: (event: string, payload: unknown) => void;
+  actions: Record<string, unknown>[];
 }
 const charts: StubChart[] = [];
 vi.mock('../../../renderer/src/charts/echarts', async (orig) => {
@@ -27,9 +28,10 @@ vi.mock('../../../renderer/src/charts/echarts', async (orig) => {
     name: 'VChartStub',
     props: { option: { type: Object, required: true }, initOptions: { type: Object, default: null }, updateOptions: { type: Object, default: null }, autoresize: Boolean },
     emits: ['mouseover', 'click', 'globalout'],
-    setup(props, { emit }) {
-      const entry: StubChart = { option: props.option as Record<string, unknown>, emit: (e, p) => emit(e as 'click', p) };
+    setup(props, { emit, expose }) {
+      const entry: StubChart = { option: props.option as Record<string, unknown>, emit: (e, p) => emit(e as 'click', p), actions: [] };
       charts.push(entry);
+      expose({ dispatchAction: (a: Record<string, unknown>) => void entry.actions.push(a) });
       return () => {
         entry.option = props.option as Record<string, unknown>;
         return h('div', { class: 'vchart-stub' });
@@ -46,6 +48,7 @@ const { useUnlearningStore } = await import('../../../renderer/src/stores/unlear
 
 const CLASSES = ['T-shirt', 'Bag', 'Boot'];
 const IDS = ['train-1', 'train-2', 'train-7', 'test-3'];
+const LABELS = [1, 0, 2, 1];
 const data = (computed: boolean): EmbeddingData => ({
   comparisonId: 'cmp-1',
   projection: 'pca',
@@ -60,7 +63,14 @@ const data = (computed: boolean): EmbeddingData => ({
 const chart = (key: string, empty?: string): ChartSpec => ({
   id: `embedding-${key}`,
   title: `Penultimate features (PCA): ${key}`,
-  option: { title: { text: key, subtext: '4 examples' }, xAxis: { name: 'PC 1' }, yAxis: { name: 'PC 2' }, legend: {}, series: CLASSES.map((c) => ({ type: 'scatter', name: c, data: [] })) },
+  option: {
+    title: { text: key, subtext: '4 examples' },
+    xAxis: { name: 'PC 1' },
+    yAxis: { name: 'PC 2' },
+    legend: {},
+    // one series per class; items { name, value: [x, y, sample index] } as the engine builds them
+    series: CLASSES.map((c, k) => ({ type: 'scatter', name: c, data: LABELS.flatMap((y, i) => (y === k ? [{ name: IDS[i], value: [i, i, i] }] : [])) })),
+  },
   table: { columns: ['example', 'split', 'class', 'PC 1', 'PC 2'], rows: empty ? [] : IDS.map((id, i) => [id, 'x', 'y', i, i]) },
   ...(empty ? { empty } : {}),
 });
@@ -153,9 +163,9 @@ describe('EmbeddingPanel', () => {
     expect(drawings.map((d) => d.attributes('data-chart'))).toEqual(['embedding-retrain', 'embedding-salun']);
     expect(drawings[0].attributes('aria-label')).toContain('Penultimate features (PCA): retrain');
     expect((w.get('[data-field="model-a"]').element as HTMLSelectElement).value).toBe('retrain');
-    const embeddingCharts = charts.filter((c) => Array.isArray(c.option.series) && (c.option.series as Series).some((s) => s.id === 'linked-example'));
+    const embeddingCharts = charts.filter((c) => Array.isArray(c.option.series) && (c.option.series as Series).some((s) => s.id === 'selected-example'));
     expect(embeddingCharts).toHaveLength(2);
-    // theme applied, the rings are not in the legend
+    // theme applied, the ring is not in the legend
     expect(embeddingCharts[0].option.animation).toBe(false);
     expect((embeddingCharts[0].option.legend as { data: string[] }).data).toEqual(CLASSES);
     // the text alternative: the data table, built when opened
@@ -169,37 +179,49 @@ describe('EmbeddingPanel', () => {
     expect(embeddingCalls.at(-1)).toEqual({ id: 'cmp-1', a: 'original', b: 'salun' });
   });
 
-  it('hovering an example in one chart rings it in both and names it; clicking opens it in the instance drill-down', async () => {
+  it('hovering an example in one chart highlights it in the other and names it; clicking opens it in the instance drill-down', async () => {
     const w = await mountBoth();
     api.emit('jobs.event', { type: 'state', job: { ...job, state: 'succeeded', endedAt: '2026-11-24T10:01:00.000Z' } });
     await flush();
-    const [a, b] = charts.filter((c) => (c.option.series as Series).some((s) => s.id === 'linked-example'));
+    const live = () => charts.filter((c) => (c.option.series as Series).some((s) => s.id === 'selected-example')).slice(-2);
+    const [a, b] = live();
     // nothing hovered: the link names the selected example (the drill-down opened the most changed one)
     expect(w.get('[data-testid="embedding-link"]').text()).toContain('Linked example train-1 (forget, Bag): (1.00, 2.00) under Retrain (reference)');
+    const optionBefore = b.option;
     a.emit('mouseover', { seriesId: undefined, value: [5, 6, 2] });
     await flush();
     const link = w.get('[data-testid="embedding-link"]');
     expect(link.attributes('data-index')).toBe('2');
     expect(link.text()).toBe('Linked example train-7 (retain, Boot): (5.00, 6.00) under Retrain (reference); (-5.00, -6.00) under SalUn');
-    const [a2, b2] = charts.filter((c) => (c.option.series as Series).some((s) => s.id === 'linked-example')).slice(-2);
-    expect(ring(a2, 'linked-example')).toEqual([[5, 6, 2]]);
-    expect(ring(b2, 'linked-example')).toEqual([[-5, -6, 2]]);
-    // the rings themselves are not examples
-    b2.emit('mouseover', { seriesId: 'linked-example', value: [-5, -6, 2] });
-    b2.emit('globalout', {});
+    // chart B highlights the same example (class Boot = series 2, its first item), without a new option
+    expect(b.actions).toEqual([{ type: 'highlight', seriesIndex: 2, dataIndex: 0 }]);
+    expect(a.actions).toEqual([]);
+    expect(b.option).toBe(optionBefore);
+    const drawings = w.findAll('[data-testid="embedding-panel"] .drawing');
+    expect(drawings.map((d) => d.attributes('data-highlighted'))).toEqual(['', '2']);
+    // moving to another example in chart B: chart A follows, B's own highlight is ECharts' hover
+    b.emit('mouseover', { seriesId: undefined, data: { name: 'test-3', value: [-7, -8, 3] } });
     await flush();
-    expect(w.get('[data-testid="embedding-link"]').attributes('data-index')).toBe('0'); // falls back to the selected example (train-1, opened first by the drill-down)
+    expect(a.actions).toEqual([{ type: 'highlight', seriesIndex: 1, dataIndex: 1 }]);
+    b.emit('globalout', {});
+    await flush();
+    expect(a.actions.at(-1)).toEqual({ type: 'downplay', seriesIndex: 1, dataIndex: 1 });
+    expect(w.get('[data-testid="embedding-link"]').attributes('data-index')).toBe('0'); // back to the selected example
+    // the selected-example ring itself is not an example
+    a.emit('mouseover', { seriesId: 'selected-example', value: [1, 2, 0] });
+    await flush();
+    expect(b.actions).toHaveLength(1);
 
-    // click a forget example (an object data item) in chart B: the drill-down opens it
+    // click a forget example (an object data item) in chart B: the drill-down opens it, both charts ring it
     b.emit('click', { seriesId: undefined, data: { value: [-7, -8, 3], symbol: 'diamond' } });
     await flush();
     expect(useUnlearningStore().selectedExampleId).toBe('test-3');
     expect(exampleCalls.at(-1)).toBe('test-3');
     const detail = w.get('[data-testid="instance-detail"]');
     expect(detail.attributes('data-example-id')).toBe('test-3');
-    const last = charts.filter((c) => (c.option.series as Series).some((s) => s.id === 'selected-example')).slice(-2);
-    expect(ring(last[0], 'selected-example')).toEqual([[7, 8, 3]]);
-    expect(ring(last[1], 'selected-example')).toEqual([[-7, -8, 3]]);
+    const [a2, b2] = live();
+    expect(ring(a2, 'selected-example')).toEqual([[7, 8, 3]]);
+    expect(ring(b2, 'selected-example')).toEqual([[-7, -8, 3]]);
   });
 });
 
