@@ -4,18 +4,7 @@
 // here; the job kind's contract test and `lethe demo` cover it). Runs before 20-datasets, which needs
 // the workspace still empty: the job is cancelled before its first stage (the dataset import) ends,
 // and the test checks that no dataset was added.
-import { assert, assertEqual, waitFor } from './helpers.mjs';
-
-async function call(ctx, method, args) {
-  const res = await fetch(`${ctx.origin}/api/call/${method}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-lethe-client': '1', 'x-lethe-token': ctx.token },
-    body: JSON.stringify(args),
-  });
-  const body = await res.json();
-  if (!body.ok) throw new Error(`${method} failed: ${body.error.message}`);
-  return body.result;
-}
+import { apiCall as call, assert, assertEqual, waitFor } from './helpers.mjs';
 
 export const tests = [
   {

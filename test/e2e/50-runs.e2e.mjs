@@ -8,21 +8,9 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { assert, assertEqual, navigate, waitFor } from './helpers.mjs';
+import { apiCall as call, assert, assertEqual, navigate, waitFor } from './helpers.mjs';
 
 const PREFIX = 'e2e-runs';
-
-/** One API call over HTTP with the launch token, as the web client makes it. */
-async function call(ctx, method, args) {
-  const res = await fetch(`${ctx.origin}/api/call/${method}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-lethe-client': '1', 'x-lethe-token': ctx.token },
-    body: JSON.stringify(args),
-  });
-  const body = await res.json();
-  if (!body.ok) throw new Error(`${method} failed: ${body.error.message}`);
-  return body.result;
-}
 
 /** A 60-row, 4-feature, 3-class CSV dataset, a random forget set of it and an MLP that fits it. */
 async function ensureFixtures(ctx) {

@@ -4,30 +4,9 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { assert, assertEqual, waitFor } from './helpers.mjs';
+import { apiCall as call, assert, assertEqual, jobEnded as finished } from './helpers.mjs';
 
 const PREFIX = 'e2e-curves';
-
-async function call(ctx, method, args) {
-  const res = await fetch(`${ctx.origin}/api/call/${method}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-lethe-client': '1', 'x-lethe-token': ctx.token },
-    body: JSON.stringify(args),
-  });
-  const body = await res.json();
-  if (!body.ok) throw new Error(`${method} failed: ${body.error.message}`);
-  return body.result;
-}
-
-async function finished(ctx, id, timeout) {
-  return waitFor(
-    async () => {
-      const j = await call(ctx, 'jobs.get', { id });
-      return ['succeeded', 'failed', 'cancelled', 'interrupted'].includes(j.state) ? j : null;
-    },
-    { timeout, interval: 200, message: `job ${id} did not finish` },
-  );
-}
 
 /** A 400-row, 4-feature, 3-class CSV dataset, a random forget set of it and an MLP. */
 async function fixtures(ctx) {
