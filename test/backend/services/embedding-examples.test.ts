@@ -4,7 +4,7 @@
 // not cached (and joins it when asked again), the job's worker code caches one PCA projection per
 // model which equals PCA of the model's penultimate features computed directly, and the drill-down's
 // numbers are the engine's per-example definitions of the stored logits.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -248,5 +248,25 @@ describe('comparisons.example and comparisons.changedExamples', () => {
     expect((await h['comparisons.changedExamples']({ id: cmpId, key: cmp.entries[1].key })).label).toBe('Retrain (reference)');
     await refused(h['comparisons.changedExamples']({ id: cmpId, key: 'nope' }), /has no model 'nope'/, 'not_found');
     expect(() => validateArgs('comparisons.changedExamples', { id: cmpId, limit: 0 })).toThrow();
+  });
+});
+
+describe('a model that is gone', () => {
+  it('is reported as unavailable (chart empty with the reason), no job is submitted for it, and the job skips it', async () => {
+    const cmp = await h['comparisons.get']({ id: cmpId });
+    const ga = cmp.entries[2].runs[0].model;
+    const { data } = await h['comparisons.embedding']({ id: cmpId, compute: false });
+    rmSync(join(w.ws.root, 'cache', 'embeddings', `${projectionKey(ga.sha256, data.sample.idsSha256)}.json`));
+    await w.ws.deleteRecord('models', ga.id);
+    submitted = [];
+    running = [];
+    const r = await h['comparisons.embedding']({ id: cmpId });
+    expect(r.status).toBe('ready');
+    expect(submitted).toHaveLength(0);
+    expect(r.data.models[2]).toMatchObject({ computed: false, points: null, missing: `model '${ga.id}' is no longer in the workspace` });
+    expect(r.charts[1].empty).toBe(`model '${ga.id}' is no longer in the workspace`);
+    const logs: string[] = [];
+    expect(await comparisonEmbedding.run({ comparisonId: cmpId }, ctx(w.ws.root, { log: (_l, m) => void logs.push(m) }))).toMatchObject({ computed: 0, cached: 2, unavailable: 1 });
+    expect(logs.some((m) => m.includes('no longer in the workspace'))).toBe(true);
   });
 });
