@@ -1,18 +1,22 @@
 // Electron entry of the desktop app: single-instance lock -> app ready -> open the workspace ->
 // backend -> IPC -> window. All real work lives in main/backend and main/engine (no Electron there).
 
-import { app, BrowserWindow, dialog, net, protocol, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, protocol, session, shell, utilityProcess } from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBackend } from './backend/service';
+import { createJobRunner } from './backend/jobs/runner';
 import type { Backend } from './backend/service';
 import { defaultWorkspaceRoot } from './backend/workspace';
 import { makePickPath } from './electron/dialogs';
 import { registerIpc } from './electron/ipc';
 import { registerAppProtocol } from './electron/protocol';
+import { utilityWorkerSpawner } from './electron/utility-worker';
 import {
   APP_SCHEME,
+  devRendererUrl,
   hardenWebContents,
+  isDevelopmentBuild,
   permissionCheckHandler,
   permissionRequestHandler,
   requestAllowed,
@@ -23,8 +27,12 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 // Built layout: out/main/index.js, out/preload/index.cjs, out/renderer/index.html
 const preloadPath = path.join(here, '../preload/index.cjs');
 const rendererDir = path.join(here, '../renderer');
-const devUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
+// A development build (electron-vite dev defines import.meta.env.DEV) that is not packaged may load
+// the renderer dev server and open DevTools; every other build ignores ELECTRON_RENDERER_URL.
+const build = { packaged: app.isPackaged, devBuild: (import.meta as { env?: { DEV?: boolean } }).env?.DEV === true };
+const devUrl = devRendererUrl(process.env.ELECTRON_RENDERER_URL, build);
 const devOrigins = devUrl ? [new URL(devUrl).origin] : [];
+const devTools = isDevelopmentBuild(build);
 
 /** --workspace <dir> or --workspace=<dir> on the command line, then LETHE_WORKSPACE, then the OS default. */
 function workspaceFromArgv(argv: string[]): string {
@@ -62,18 +70,20 @@ if (!app.requestSingleInstanceLock()) {
         if (!ok) console.warn(`lethe: blocked request to ${details.url.slice(0, 200)}`);
         callback({ cancel: !ok });
       });
-      registerAppProtocol(protocol, net, rendererDir);
+      registerAppProtocol(protocol, rendererDir);
 
       backend = await createBackend({
         workspaceRoot: workspaceFromArgv(process.argv),
         shell: 'electron',
         pickPath: makePickPath(dialog, () => BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0] ?? null),
+        // job workers as utility processes: with the RunAsNode fuse off, child_process.fork cannot start them
+        createJobRunner: (o) => createJobRunner({ ...o, spawnWorker: utilityWorkerSpawner(utilityProcess) }),
       });
       disposeIpc = registerIpc({ backend, windows: ourWebContents, devOrigins });
-      createMainWindow({ preloadPath, url: devUrl, devOrigins });
+      createMainWindow({ preloadPath, url: devUrl, devOrigins, devTools });
 
       app.on('activate', () => {
-        if (ourWebContents().length === 0) createMainWindow({ preloadPath, url: devUrl, devOrigins });
+        if (ourWebContents().length === 0) createMainWindow({ preloadPath, url: devUrl, devOrigins, devTools });
       });
     })
     .catch((e: unknown) => {

@@ -13,8 +13,11 @@ export const APP_HOST = 'lethe';
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 export const APP_ENTRY_URL = `${APP_ORIGIN}/index.html`;
 
-/** webPreferences of every Lethe window. The preload is the only one: ours. */
-export function secureWebPreferences(preloadPath: string): WebPreferences {
+/**
+ * webPreferences of every Lethe window. The preload is the only one: ours. DevTools are off unless
+ * the caller says this is a development build (main/index.ts: an unpackaged development build only).
+ */
+export function secureWebPreferences(preloadPath: string, opts: { devTools?: boolean } = {}): WebPreferences {
   if (typeof preloadPath !== 'string' || !/\.cjs$/.test(preloadPath) || !/^(\/|[A-Za-z]:[\\/])/.test(preloadPath)) {
     throw new Error(`The preload must be an absolute path to a .cjs file, got ${JSON.stringify(preloadPath)}`);
   }
@@ -33,8 +36,33 @@ export function secureWebPreferences(preloadPath: string): WebPreferences {
     navigateOnDragDrop: false,
     safeDialogs: true,
     spellcheck: false,
-    devTools: true,
+    devTools: opts.devTools === true,
   };
+}
+
+/** What kind of build is running: packaged (app.isPackaged) and a development build (electron-vite dev). */
+export interface BuildKind {
+  packaged: boolean;
+  /** true only in a development build (import.meta.env.DEV of electron-vite's dev mode) */
+  devBuild: boolean;
+}
+
+/** Development tools (DevTools, the renderer dev server) only in an unpackaged development build. */
+export function isDevelopmentBuild(b: BuildKind): boolean {
+  return b.devBuild === true && b.packaged === false;
+}
+
+/**
+ * The renderer dev server URL (ELECTRON_RENDERER_URL) to load instead of app://, honoured only in a
+ * development build and only for an http(s) server on this machine; anywhere else it is ignored (a
+ * packaged or production build never loads pages from an address the environment names).
+ */
+export function devRendererUrl(envValue: string | undefined, b: BuildKind): string | undefined {
+  if (!isDevelopmentBuild(b) || !envValue) return undefined;
+  const u = parse(envValue);
+  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || u.username || u.password) return undefined;
+  if (!['localhost', '127.0.0.1', '[::1]'].includes(u.hostname)) return undefined;
+  return u.href;
 }
 
 function parse(url: string): URL | null {

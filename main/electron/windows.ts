@@ -13,6 +13,8 @@ export interface MainWindowOptions {
   /** APP_ENTRY_URL, or the renderer dev server URL in development */
   url?: string;
   devOrigins?: readonly string[];
+  /** DevTools: only in an unpackaged development build (security.ts isDevelopmentBuild) */
+  devTools?: boolean;
 }
 
 export function createMainWindow(opts: MainWindowOptions): BrowserWindow {
@@ -24,7 +26,7 @@ export function createMainWindow(opts: MainWindowOptions): BrowserWindow {
     show: false,
     title: 'Lethe',
     backgroundColor: nativeTheme.shouldUseDarkColors ? '#16181d' : '#ffffff',
-    webPreferences: secureWebPreferences(opts.preloadPath),
+    webPreferences: secureWebPreferences(opts.preloadPath, { devTools: opts.devTools === true }),
   });
   windows.add(win);
   hardenWebContents(win.webContents, { devOrigins: opts.devOrigins, openExternal: (url) => shell.openExternal(url) });

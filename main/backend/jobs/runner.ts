@@ -38,7 +38,18 @@ export interface JobRunnerOptions {
   workerNice?: number;
   /** how often a running job's progress snapshot is written to its record (default 2000 ms) */
   persistProgressEveryMs?: number;
+  /**
+   * starts one worker process (default: child_process.fork). The desktop app passes Electron utility
+   * processes (main/electron/utility-worker.ts): with the RunAsNode fuse off, fork() cannot run the
+   * Electron binary as Node.js.
+   */
+  spawnWorker?: SpawnWorker;
 }
+
+/** Starts a worker process running `entry` with these Node.js flags; it speaks the worker protocol over its IPC channel. */
+export type SpawnWorker = (entry: string, execArgv: string[]) => ChildProcess;
+
+const forkWorkerProcess: SpawnWorker = (entry, execArgv) => fork(entry, [], { execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json' });
 
 export const INTERRUPTED_REASON = 'Lethe stopped while this job was running.';
 
@@ -555,7 +566,7 @@ export class JobRunner extends EventEmitter {
     const execArgv: string[] = [];
     if (/\.[cm]?ts$/.test(this.entry)) execArgv.push('--import', 'tsx');
     if (this.opts.workerMaxHeapMb) execArgv.push(`--max-old-space-size=${Math.floor(this.opts.workerMaxHeapMb)}`);
-    const child = fork(this.entry, [], { execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json' });
+    const child = (this.opts.spawnWorker ?? forkWorkerProcess)(this.entry, execArgv);
     // Workers run at a lower CPU priority so the backend (and the UI it serves) stays responsive.
     if (child.pid !== undefined && this.opts.workerNice !== 0) {
       try {

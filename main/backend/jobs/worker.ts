@@ -14,12 +14,25 @@ import type { JobContext } from './types';
 
 const PROGRESS_INTERVAL_MS = 100;
 
-if (!process.send) {
+// The runner's channel: Node.js IPC (child_process.fork), or in the desktop app Electron's
+// utility-process port (main/electron/utility-worker.ts: the RunAsNode fuse is off, so no fork).
+interface ParentPortLike {
+  on(event: 'message', listener: (e: { data: unknown }) => void): void;
+  postMessage(message: unknown): void;
+}
+const parentPort = (process as unknown as { parentPort?: ParentPortLike }).parentPort;
+
+if (!process.send && !parentPort) {
   console.error('lethe job worker: must be started by the job runner (no IPC channel).');
   process.exit(2);
 }
 
 function send(msg: FromWorker): Promise<void> {
+  if (parentPort) {
+    parentPort.postMessage(msg);
+    // let the port flush before a following process.exit
+    return new Promise((resolve) => setTimeout(resolve, 20));
+  }
   return new Promise((resolve) => {
     if (!process.connected) return resolve();
     process.send!(msg, undefined, {}, () => resolve());
@@ -30,9 +43,15 @@ let abort = new AbortController();
 let checkpointWaiters = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
 let busy = false;
 
-process.on('disconnect', () => process.exit(3));
+if (parentPort) {
+  // the adapter's stand-in for an IPC disconnect: the runner let this worker go
+  parentPort.on('message', (e) => ((e.data as { type?: string } | null)?.type === 'disconnect' ? process.exit(3) : onMessage(e.data)));
+} else {
+  process.on('disconnect', () => process.exit(3));
+  process.on('message', (raw: unknown) => onMessage(raw));
+}
 
-process.on('message', (raw: unknown) => {
+function onMessage(raw: unknown): void {
   const msg = raw as ToWorker;
   if (msg?.type === 'start' && !busy) {
     busy = true;
@@ -47,7 +66,7 @@ process.on('message', (raw: unknown) => {
     if (msg.error) w?.reject(new Error(msg.error));
     else w?.resolve();
   }
-});
+}
 
 async function finish(msg: FromWorker, code: number): Promise<never> {
   await send(msg);
