@@ -244,7 +244,10 @@ export async function verifyReport(path: string, opts: { artifacts?: string; key
     }
   }
   const where = await locateReport(path);
-  if (!where) throw new ApiError('invalid_argument', `${path} is neither a report folder nor a report PDF with its manifest beside it`);
+  if (!where) {
+    if ((await stat(path).catch(() => null))?.isDirectory()) throw new ApiError('invalid_argument', `${path} holds more than one report (several *.manifest.json); give the PDF of the one to check`);
+    throw new ApiError('invalid_argument', `${path} is neither a report folder nor a report PDF with its manifest beside it`);
+  }
   return verifyReportFolder(where.folder, { files: where.files, ...(opts.artifacts ? { artifacts: opts.artifacts } : {}), ...(pem ? { publicKeyPem: pem } : {}) });
 }
 
