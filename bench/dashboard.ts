@@ -210,7 +210,7 @@ try {
     await page.waitForSelector('[data-testid="comparison-table"] tbody tr', { timeout: 120_000 });
     const table = Date.now() - t0;
     for (const c of CHARTS) await page.waitForSelector(`[data-testid="${c}"] svg path, [data-testid="${c}"] [data-testid="chart-empty"]`, { state: 'attached', timeout: 120_000 });
-    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    await page.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))");
     return { table, all: Date.now() - t0 };
   }
   const cold = await firstRender();

@@ -15,7 +15,8 @@ vi.mock('../../../renderer/src/api/client', () => ({ getApi: () => api, transpor
 const { default: CompareView } = await import('../../../renderer/src/views/CompareView.vue');
 const { useJobsStore } = await import('../../../renderer/src/stores/jobs');
 const { sortEntries, gapLevel, tableMetrics } = await import('../../../renderer/src/components/dashboard/comparison-table');
-const { tableCsv } = await import('../../../renderer/src/components/dashboard/chart-export');
+const { tableCsv, fileStem } = await import('../../../renderer/src/components/dashboard/chart-export');
+const { themedOption, patchSeries } = await import('../../../renderer/src/components/dashboard/chart-theme');
 
 const s = (mean: number | null, half: number, n: number, gap: number | null) => ({ values: Array(n).fill(mean), mean, sd: null, lo: mean === null ? null : mean - half, hi: mean === null ? null : mean + half, n, gapToRetrain: gap });
 const CMP = {
@@ -162,5 +163,25 @@ describe('comparison table rules', () => {
     expect([gapLevel(fa, ref, ref), gapLevel(fa, salun, ref), gapLevel(fa, ga, ref)]).toEqual([null, 'off', 'far']);
     expect(sortEntries(CMP.entries, { by: 'metric', id: 'klom', what: 'value' }, 'descending').map((e) => e.key)).toEqual(['ga', 'retrain', 'salun']);
     expect(tableCsv({ columns: ['a', 'b'], rows: [['=cmd', 1.5], ['x,"y"', null]] })).toBe('a,b\r\n\'=cmd,1.5\r\n"x,""y""",\r\n');
+  });
+
+  it('the theme colours text and axes without touching data; a patch merges into the series with that id', () => {
+    const colors = { text: '#eee', muted: '#aaa', border: '#333', series: ['#7b8cff'] };
+    const option = { title: { text: 'T' }, legend: { itemGap: 40 }, xAxis: { name: 'x (%)', axisLabel: { rotate: 30 } }, yAxis: [{ name: 'y (s)' }], series: [{ id: 'retain', data: [[1, 2]], markLine: { symbol: 'none', data: [{ xAxis: 0.5 }] } }, { id: 'test', data: [[3, 4]] }] };
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- reading into a nested ECharts option
+    const t = themedOption(option, colors) as Record<string, any>;
+    expect(t.title).toMatchObject({ text: 'T', textStyle: { color: '#eee' } });
+    expect(t.legend.itemGap).toBe(18);
+    expect(t.xAxis).toMatchObject({ name: 'x (%)', axisLabel: { rotate: 30, color: '#aaa' } });
+    expect(t.yAxis[0]).toMatchObject({ name: 'y (s)', nameTextStyle: { color: '#aaa' } });
+    expect(t.series).toBe(option.series);
+    expect(t.animation).toBe(false);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- reading into a nested ECharts option
+    const p = patchSeries(t, [{ id: 'retain', markLine: { data: [{ xAxis: 0.75 }] } }]) as Record<string, any>;
+    expect(p.series[0].markLine).toEqual({ symbol: 'none', data: [{ xAxis: 0.75 }] });
+    expect(p.series[0].data).toEqual([[1, 2]]);
+    expect(p.series[1]).toBe(option.series[1]);
+    expect(option.series[0].markLine.data[0].xAxis).toBe(0.5); // the engine's option is not mutated
+    expect(fileStem('attack-roc/confidence forget')).toBe('attack-roc-confidence-forget');
   });
 });
