@@ -101,6 +101,8 @@ export interface ModelTrainResult {
 
 /** Parameters of unlearn.demo (the built-in demo; every field optional). */
 export interface DemoJobParams {
+  /** the demo's size: 'full' (default, the same as `lethe demo`) or 'short' (the class forget set only, FT and SalUn, about a minute) */
+  preset?: 'full' | 'short';
   /** seeds per model (default 1) */
   seeds?: number;
   /** train the original on a seeded stratified subset of this many examples (default 20,000; 0 = all) */

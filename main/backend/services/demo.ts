@@ -62,7 +62,32 @@ export const DEMO_THRESHOLDS: Threshold[] = [
   { metric: 'mia-efficacy', op: 'gap<=', value: 10 },
 ];
 
+/**
+ * The demo's two sizes. 'full' is `lethe demo` (the acceptance pipeline, ~10 minutes on 2 cores);
+ * 'short' is a first look in about a minute: the class forget set only, the original trained on 2,000
+ * images for one epoch, the retrain reference, FT and SalUn. Each size keeps its own original model
+ * (by name), so the two never reuse each other's.
+ */
+export const DEMO_PRESETS = {
+  full: { maxTrain: DEMO_MAX_TRAIN, epochs: 2, methods: DEMO_METHODS, forgetSets: ['class', 'random'] as const, original: 'demo-cnn-original', label: 'demo' },
+  short: {
+    maxTrain: 2000,
+    epochs: 1,
+    methods: [
+      { id: 'ft', params: { epochs: 1 } },
+      { id: 'salun', params: { epochs: 2 } },
+    ] as DemoMethod[],
+    forgetSets: ['class'] as const,
+    original: 'demo-cnn-original-short',
+    label: 'short demo',
+  },
+} satisfies Record<string, { maxTrain: number; epochs: number; methods: DemoMethod[]; forgetSets: readonly ('class' | 'random')[]; original: string; label: string }>;
+export type DemoPreset = keyof typeof DEMO_PRESETS;
+export const DEMO_PRESET_IDS = Object.keys(DEMO_PRESETS) as DemoPreset[];
+
 export interface DemoOptions {
+  /** the demo's size (default 'full'); the options below override its settings */
+  preset?: DemoPreset;
   provider?: ProviderName;
   threads?: number;
   /** seeds per model (default 1) */
@@ -102,7 +127,6 @@ export interface DemoHooks {
 
 const DATASET = 'demo-fashion-mnist';
 const BASE = 'demo-cnn';
-const ORIGINAL = 'demo-cnn-original';
 
 export async function runDemo(ws: Workspace, o: DemoOptions = {}, h: DemoHooks = {}): Promise<DemoResult> {
   const { runDatasetImport } = await import('./datasets');
@@ -113,13 +137,16 @@ export async function runDemo(ws: Workspace, o: DemoOptions = {}, h: DemoHooks =
   const { buildComparison } = await import('./comparisons');
   const { datasetManifestSha256 } = await import('../../engine/data/store');
   const session = { provider: o.provider, threads: o.threads ?? 1 };
+  const preset = DEMO_PRESETS[o.preset ?? 'full'];
+  if (!preset) throw new ApiError('invalid_argument', `Unknown demo size '${o.preset}'; known: ${DEMO_PRESET_IDS.join(', ')}.`);
+  const ORIGINAL = preset.original;
   const seeds = o.seeds ?? 1;
-  const maxTrain = o.maxTrain === 0 ? undefined : (o.maxTrain ?? DEMO_MAX_TRAIN);
-  const methods = o.methods ?? DEMO_METHODS;
+  const maxTrain = o.maxTrain === 0 ? undefined : (o.maxTrain ?? preset.maxTrain);
+  const methods = o.methods ?? preset.methods;
   const stages: DemoStageTime[] = [];
   const t0 = performance.now();
   const thresholds = { fixedAt: new Date().toISOString(), items: DEMO_THRESHOLDS };
-  const totalUnits = 3 + 2 * (1 + methods.length) * seeds + 2;
+  const totalUnits = 3 + preset.forgetSets.length * ((1 + methods.length) * seeds + 1);
   let units = 0;
   const stage = async <T>(name: string, fn: (report: (f: number, msg: string) => void) => Promise<{ value: T; cached: boolean }>): Promise<T> => {
     if (h.signal?.aborted) throw new ApiError('cancelled', 'The demo was cancelled.');
@@ -149,7 +176,7 @@ export async function runDemo(ws: Workspace, o: DemoOptions = {}, h: DemoHooks =
     await createModel(ws, { name: BASE, arch: 'cnn', classes: dsRec.data.classNames.length, inputShape: [1, 28, 28], seed: 0 });
     return { value: BASE, cached: false };
   });
-  const epochs = o.epochs ?? 2;
+  const epochs = o.epochs ?? preset.epochs;
   await stage('train original', async (report) => {
     const have = await ws.getRecord<ModelManifest>('models', ORIGINAL);
     const ok = have?.data.training?.data.dataset?.manifestSha256 === datasetManifestSha256(dsRec.data) && have.data.training?.epochs === epochs && (have.data.training?.data.dataset?.maxTrainExamples ?? null) === (maxTrain ?? null);
@@ -186,7 +213,7 @@ export async function runDemo(ws: Workspace, o: DemoOptions = {}, h: DemoHooks =
   const sets = [
     { name: `demo-class-${classes[cls].replace(/[^A-Za-z0-9._-]+/g, '-')}`, rule: { kind: 'class' as const, classes: [cls] }, seed: 0 },
     { name: 'demo-random-1pct', rule: { kind: 'random' as const, fraction: 0.01, stratify: true }, seed: 0 },
-  ];
+  ].filter((s) => (preset.forgetSets as readonly string[]).includes(s.rule.kind));
   const fsIds: string[] = [];
   await stage('forget sets', async () => {
     let cached = true;
@@ -220,7 +247,7 @@ export async function runDemo(ws: Workspace, o: DemoOptions = {}, h: DemoHooks =
       }
     }
     const c = await stage(`${sets[k].name}: compare`, async (report) => {
-      const rec = await buildComparison(ws, { model: ORIGINAL, forgetSet: fsIds[k], runs: runIds, name: `demo: ${sets[k].name}`, metrics: DEMO_METRICS, thresholds, ...pipeSession }, { signal: h.signal, progress: (f, msg) => report(f, msg) });
+      const rec = await buildComparison(ws, { model: ORIGINAL, forgetSet: fsIds[k], runs: runIds, name: `${preset.label}: ${sets[k].name}`, metrics: DEMO_METRICS, thresholds, ...pipeSession }, { signal: h.signal, progress: (f, msg) => report(f, msg) });
       return { value: rec, cached: false };
     });
     return { id: c.id, forgetSet: sets[k].name, data: c.data };

@@ -14,7 +14,7 @@ import { getMethod } from '../../engine/unlearn/registry';
 export const demoCommand: CliCommand = {
   name: 'demo',
   summary: 'Run the built-in demo end to end: Fashion-MNIST, the small CNN, class and random 1% forgetting, retrain + FT, GA, RL, SalUn, SSD, SCRUB, NegGrad+, compared',
-  usage: '[--seeds N] [--threads N] [--max-train N] [--methods a,b,...]',
+  usage: '[--short] [--seeds N] [--threads N] [--max-train N] [--methods a,b,...]',
   options: {
     seeds: { type: 'string', description: 'seeds per model (default 1; 2 or more add ensemble metrics and confidence intervals)' },
     threads: { type: 'string', description: 'intra-op threads (default: the workspace setting, else every core)' },
@@ -23,9 +23,10 @@ export const demoCommand: CliCommand = {
     epochs: { type: 'string', description: 'epochs of the original and the retrain reference (default 2)' },
     methods: { type: 'string', description: 'method ids to run (default: ft, ga, rl, salun, ssd, scrub, neggrad-plus with the demo settings)' },
     'forget-class': { type: 'string', description: "the class forgotten in the class-forgetting part (default 'Bag')" },
+    short: { type: 'boolean', description: 'the short demo: the class forget set only, the original on 2,000 images for one epoch, retrain, FT and SalUn (about a minute)' },
     parallel: { type: 'boolean', description: 'run the two forget sets side by side with half the threads each (measured slower on 2 cores, and each method run time then includes the load of the other pipeline)' },
   },
-  examples: ['lethe demo', 'lethe demo --seeds 3 --threads 2'],
+  examples: ['lethe demo', 'lethe demo --short', 'lethe demo --seeds 3 --threads 2'],
   async run(ctx) {
     const { runDemo, literatureChecks, DEMO_METHODS } = await import('../../backend/services/demo');
     const compute = await computeChoice(ctx);
@@ -45,7 +46,7 @@ export const demoCommand: CliCommand = {
       const r = await withWorkspace(ctx, (ws) =>
         runDemo(
           ws,
-          { ...compute, seeds: num(ctx, 'seeds', { int: true, min: 1, max: 20 }), maxTrain: num(ctx, 'max-train', { int: true, min: 0 }), epochs: num(ctx, 'epochs', { int: true, min: 1, max: 100 }), ...(methods ? { methods } : {}), ...(fc !== undefined ? { forgetClass: /^\d+$/.test(fc) ? Number(fc) : fc } : {}), parallel: ctx.values.parallel === true },
+          { ...compute, ...(ctx.values.short === true ? { preset: 'short' as const } : {}), seeds: num(ctx, 'seeds', { int: true, min: 1, max: 20 }), maxTrain: num(ctx, 'max-train', { int: true, min: 0 }), epochs: num(ctx, 'epochs', { int: true, min: 1, max: 100 }), ...(methods ? { methods } : {}), ...(fc !== undefined ? { forgetClass: /^\d+$/.test(fc) ? Number(fc) : fc } : {}), parallel: ctx.values.parallel === true },
           {
             signal: stop.signal,
             progress: (stageName, fraction, message) => {

@@ -19,6 +19,17 @@ describe('unlearn.demo job kind', () => {
     expect(unlearnDemo.validate({})).toEqual({});
     expect(unlearnDemo.validate(undefined)).toEqual({});
     expect(unlearnDemo.validate({ seeds: 3, maxTrain: 0, threads: 2, provider: 'cpu' })).toEqual({ seeds: 3, maxTrain: 0, threads: 2, provider: 'cpu' });
+    expect(unlearnDemo.validate({ preset: 'short' })).toEqual({ preset: 'short' });
+  });
+
+  it("the short demo is a smaller run of the same pipeline with its own original (the full demo never reuses it)", async () => {
+    const { DEMO_PRESETS, DEMO_PRESET_IDS, runDemo } = await import('../../../main/backend/services/demo');
+    expect(DEMO_PRESET_IDS).toEqual(['full', 'short']);
+    expect(DEMO_PRESETS.short.original).not.toBe(DEMO_PRESETS.full.original);
+    expect(DEMO_PRESETS.short.forgetSets).toEqual(['class']);
+    expect(DEMO_PRESETS.short.maxTrain).toBeLessThan(DEMO_PRESETS.full.maxTrain);
+    expect(DEMO_PRESETS.short.methods.map((m) => m.id)).toEqual(['ft', 'salun']);
+    await expect(runDemo({} as never, { preset: 'tiny' as never })).rejects.toThrow(/Unknown demo size 'tiny'; known: full, short/);
   });
 
   it('rejects bad parameters with one plain sentence naming the kind and the parameter', () => {
@@ -28,6 +39,7 @@ describe('unlearn.demo job kind', () => {
       [{ maxTrain: -1 }, /unlearn\.demo: 'maxTrain'/],
       [{ threads: 'four' }, /unlearn\.demo: 'threads'/],
       [{ provider: 'tpu' }, /unlearn\.demo: 'provider'/],
+      [{ preset: 'tiny' }, /unlearn\.demo: 'preset'/],
       [{ epochs: 3 }, /unlearn\.demo: /],
       [[1, 2], /unlearn\.demo: /],
     ];

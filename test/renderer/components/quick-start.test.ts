@@ -69,6 +69,15 @@ describe('quick start (empty workspace)', () => {
     expect(card.text()).toContain('About 10 minutes on a laptop CPU');
     expect(card.text()).toMatch(/FT, GA, RL, SalUn, SSD,\s+SCRUB and NegGrad\+/);
     expect(card.get('[data-testid="quick-start-run"]').text()).toBe('Run the built-in demo');
+    expect(card.text()).toContain('lethe demo --short');
+  });
+
+  it('offers the short demo (one forget set, FT and SalUn) as a job of the same kind', async () => {
+    const w = await mountHome();
+    expect(w.get('[data-testid="quick-start-short"]').text()).toBe('Short version (about a minute)');
+    await w.get('[data-testid="quick-start-short"]').trigger('click');
+    await flush();
+    expect(api.call).toHaveBeenCalledWith('jobs.submit', { kind: 'unlearn.demo', params: { preset: 'short' }, title: 'Built-in demo' });
   });
 
   it('is not offered once the workspace has a dataset or a model', async () => {

@@ -11,6 +11,8 @@ import { parseJobParams } from './params';
 
 export const unlearnDemoSchema = z
   .object({
+    /** the demo's size: 'full' (default, `lethe demo`) or 'short' (one forget set, FT and SalUn, about a minute) */
+    preset: z.enum(['full', 'short']).optional(),
     /** seeds per model (default 1) */
     seeds: z.number().int().min(1).max(10).optional(),
     /** train the original on a seeded stratified subset of this many examples (0 = all 60,000) */
@@ -35,7 +37,7 @@ export const unlearnDemo: JobHandler<DemoJobParams, DemoJobResult> = {
     try {
       const r = await runDemo(
         ws,
-        { seeds: p.seeds, maxTrain: p.maxTrain, provider: (p.provider ?? ctx.settings.executionProvider) as 'cpu', threads: p.threads ?? ctx.settings.intraOpThreads ?? 1 },
+        { ...(p.preset ? { preset: p.preset } : {}), seeds: p.seeds, maxTrain: p.maxTrain, provider: (p.provider ?? ctx.settings.executionProvider) as 'cpu', threads: p.threads ?? ctx.settings.intraOpThreads ?? 1 },
         {
           signal: ctx.signal,
           progress: (stage, fraction, message) => {
