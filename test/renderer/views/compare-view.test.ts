@@ -181,7 +181,7 @@ describe('comparison table rules', () => {
     expect(p.series[0].markLine).toEqual({ symbol: 'none', data: [{ xAxis: 0.75 }] });
     expect(p.series[0].data).toEqual([[1, 2]]);
     expect(p.series[1]).toBe(option.series[1]);
-    expect(option.series[0].markLine.data[0].xAxis).toBe(0.5); // the engine's option is not mutated
+    expect(option.series[0].markLine!.data[0].xAxis).toBe(0.5); // the engine's option is not mutated
     expect(fileStem('attack-roc/confidence forget')).toBe('attack-roc-confidence-forget');
   });
 });
