@@ -173,6 +173,11 @@ describe('EmbeddingPanel', () => {
     (details.element as HTMLDetailsElement).open = true;
     await details.trigger('toggle');
     expect(details.findAll('tbody tr')).toHaveLength(4);
+    // each example id in the table opens it in the drill-down (the keyboard's way to the link)
+    await details.get('tbody tr:nth-child(3) button[data-example-id="train-7"]').trigger('click');
+    await flush();
+    expect(useUnlearningStore().selectedExampleId).toBe('train-7');
+    expect(w.get('[data-testid="instance-detail"]').attributes('data-example-id')).toBe('train-7');
     // choosing another model asks for it
     await w.get('[data-field="model-a"]').setValue('original');
     await flush();
