@@ -16,8 +16,8 @@ export interface PlanEstimateRun {
   seconds: number | null;
   /**
    * what the number rests on: 'reused' (a stored run), 'run' (a measured run of this method on this
-   * model, scaled to this plan's data and epochs), 'training' (this model's own training time or speed on
-   * this machine), 'none'
+   * model, or on another of the same architecture and size, scaled to this plan's data and epochs),
+   * 'training' (this model's own training time or speed on this machine), 'none'
    */
   basis: 'reused' | 'run' | 'training' | 'none';
   /** the basis in one sentence, e.g. "FT took 7.6 s on this model (run ft-…, 2026-12-03), scaled to 2 epochs" */

@@ -1,8 +1,9 @@
 // How long an unlearning plan will take on this machine, before it is launched ('unlearning.estimate').
 // Every number rests on something measured here, and says what:
 //   1. a stored run with the same cache key is reused: it costs nothing;
-//   2. else the newest run of the same method on the same model (same parameters preferred), its
-//      recorded wall time scaled to this plan's data (D_f + D_r) and epochs;
+//   2. else the newest run of the same method on the same model (same parameters preferred), or on
+//      another model of the same architecture and size, its recorded wall time scaled to this plan's
+//      data (D_f + D_r) and epochs;
 //   3. else the model's own training on this machine: the retrain reference repeats the original's
 //      recipe on D_r (training time × |D_r| / |D|); another method is taken as `epochs` passes over
 //      D_f + D_r at the training speed (examples per second, forward and backward), a rough upper bound;
@@ -15,6 +16,7 @@ import { getMethod } from '../../engine/unlearn/registry';
 import { canonicalJson } from '../../engine/util/canonical-json';
 import { engineToApiError } from '../errors';
 import type { Workspace } from '../workspace/types';
+import type { ModelManifest } from './models';
 import { validatePlan } from './unlearning-api';
 import { findCached, resolveBasis, unlearnCacheKey, validateUnlearnParams } from './unlearning';
 
@@ -32,9 +34,19 @@ export async function estimatePlan(ws: Workspace, a: UnlearningPlanArgs): Promis
   });
   const counts = { forget: b.indices.forget.length, retain: b.indices.retain.length, test: b.indices.test.length };
   const rows = counts.forget + counts.retain + counts.test;
-  const past = (await ws.listRecords<RunManifest>('runs'))
-    .filter((r) => r.data.type === 'unlearn' && r.data.method && r.data.refs.original.sha256 === b.original.sha256 && r.data.timings)
+  const allRuns = (await ws.listRecords<RunManifest>('runs'))
+    .filter((r) => r.data.type === 'unlearn' && r.data.method && r.data.timings)
     .sort((x, y) => y.data.endedAt.localeCompare(x.data.endedAt));
+  const past = allRuns.filter((r) => r.data.refs.original.sha256 === b.original.sha256);
+  // runs on other models of the same architecture and size (another original trained the same way) time the same work
+  const me = b.original.manifest;
+  const models = new Map((await ws.listRecords<ModelManifest>('models')).map((m) => [m.id, m.data]));
+  const sameShape = me.arch
+    ? allRuns.filter((r) => {
+        const o = models.get(r.data.refs.original.id);
+        return r.data.refs.original.sha256 !== b.original.sha256 && o?.arch === me.arch && o.parameterCount === me.parameterCount;
+      })
+    : [];
   const training = b.original.manifest.training;
   // examples per second of one training step (forward and backward) of this model on this machine
   const speed = training && training.seconds > 0 ? (training.data.n * training.epochs) / training.seconds : null;
@@ -50,8 +62,12 @@ export async function estimatePlan(ws: Workspace, a: UnlearningPlanArgs): Promis
   for (const r of runs) {
     const method = getMethod(r.methodId);
     const { guardrail } = validateUnlearnParams({ model: a.model, forgetSet: a.forgetSet, method: r.methodId, params: r.params, guardrail: a.guardrail });
-    const same = past.filter((p) => p.data.method!.id === r.methodId);
-    const measured = same.find((p) => canonicalJson(p.data.method!.params) === canonicalJson(r.params)) ?? same[0];
+    const pick = (list: typeof allRuns) => {
+      const same = list.filter((p) => p.data.method!.id === r.methodId);
+      return same.find((p) => canonicalJson(p.data.method!.params) === canonicalJson(r.params)) ?? same[0];
+    };
+    const measured = pick(past) ?? pick(sameShape);
+    const onWhat = measured && measured.data.refs.original.sha256 !== b.original.sha256 ? `on '${measured.data.refs.original.id}' (same architecture and size)` : 'on this model';
     for (let seed = 0; seed < seeds; seed++) {
       const base = { method: r.methodId, methodName: r.methodName, seed };
       const hit = await findCached(ws, unlearnCacheKey(method, r.params, seed, guardrail, b));
@@ -74,7 +90,7 @@ export async function estimatePlan(ws: Workspace, a: UnlearningPlanArgs): Promis
           reusedRun: null,
           seconds,
           basis: 'run',
-          detail: `measured: ${measured.data.method!.name} took ${s1(t.load + t.method + t.evaluate + t.save)} s on this model on this machine (run ${measured.id}, ${measured.data.endedAt.slice(0, 10)})${scaled.length ? `, scaled for ${scaled.join(' and ')}` : ''}`,
+          detail: `measured: ${measured.data.method!.name} took ${s1(t.load + t.method + t.evaluate + t.save)} s ${onWhat} on this machine (run ${measured.id}, ${measured.data.endedAt.slice(0, 10)})${scaled.length ? `, scaled for ${scaled.join(' and ')}` : ''}`,
         });
         continue;
       }

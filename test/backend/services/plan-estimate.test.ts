@@ -33,6 +33,8 @@ beforeAll(async () => {
     ['forget-set', 'create', '--dataset', 'toy', '--kind', 'class', '--classes', 'cat', '--name', 'cats'],
     ['unlearn', '--model', 'toy-mlp', '--forget-set', 'cats', '--method', 'retrain'],
     ['unlearn', '--model', 'toy-mlp', '--forget-set', 'cats', '--method', 'rl', '--param', 'epochs=1', '--param', 'batchSize=32'],
+    // a second original of the same architecture and size, never unlearned
+    ['model', 'train', '--model', 'mlp', '--dataset', 'toy', '--epochs', '1', '--batch-size', '32', '--lr', '0.05', '--seed', '1', '--save-as', 'toy-mlp-b'],
   ]) {
     const r = await run(...args);
     expect(r.code, `${args.join(' ')}: ${r.err}`).toBe(0);
@@ -83,6 +85,17 @@ describe('unlearning.estimate', () => {
     // nothing was submitted
     expect(await backend.handlers["jobs.list"]({})).toEqual([]);
   }, 60_000);
+
+  it('a model never unlearned borrows the measured time of the same method on a model of the same architecture and size', async () => {
+    const env = await backend.dispatch('unlearning.estimate', { model: 'toy-mlp-b', forgetSet: 'cats', methods: [{ id: 'rl', params: { epochs: 2, batchSize: 32 } }, { id: 'ft' }] });
+    expect(env.ok, JSON.stringify(env)).toBe(true);
+    const e = (env as { result: UnlearningPlanEstimate }).result;
+    const rl = e.runs.find((r) => r.method === 'rl')!;
+    expect(rl.basis).toBe('run');
+    expect(rl.detail).toMatch(/^measured: RL \(random labels\) took [\d.]+ s on 'toy-mlp' \(same architecture and size\) on this machine \(run rl-.*scaled for 1 → 2 epochs$/);
+    expect(e.runs.find((r) => r.method === 'retrain')!.detail).toMatch(/on 'toy-mlp' \(same architecture and size\)/);
+    expect(e.runs.find((r) => r.method === 'ft')!.basis).toBe('training');
+  });
 
   it('refuses what the plan would refuse, in one sentence', async () => {
     const bad = await backend.dispatch('unlearning.estimate', { model: 'toy-mlp', forgetSet: 'cats', methods: [{ id: 'ft', params: { epochs: -1 } }] });
