@@ -17,6 +17,7 @@ vi.mock('../../../renderer/src/api/client', () => ({ getApi: () => api, transpor
 const { default: UnlearningWizard } = await import('../../../renderer/src/components/UnlearningWizard.vue');
 const { default: ModelTrainDialog } = await import('../../../renderer/src/components/ModelTrainDialog.vue');
 const { default: ForgetSetWizard } = await import('../../../renderer/src/components/ForgetSetWizard.vue');
+const { default: ModelCreateDialog } = await import('../../../renderer/src/components/ModelCreateDialog.vue');
 const { useJobsStore } = await import('../../../renderer/src/stores/jobs');
 
 const FS = { id: 'fs-1', name: 'class 0', kind: 'class', datasetId: 'd', datasetName: 'toy', count: 60, idsSha256: 'a'.repeat(64), locked: false, createdAt: '2026-11-24T10:00:00.000Z' };
@@ -217,6 +218,21 @@ describe('unlearning wizard', () => {
     await flush();
     expect((w.get('[data-field="model"]').element as HTMLSelectElement).value).toBe('mlp-trained');
     expect(w.find('[data-testid="wizard-blocker"]').exists()).toBe(false);
+  });
+
+  it('with no model at all: creates one with the Models page dialog, then its train dialog opens on it', async () => {
+    api.handlers['models.list'] = () => [];
+    api.handlers['models.architectures'] = () => [];
+    const w = await mountWizard();
+    expect(w.get('[data-action="train"]').attributes('disabled')).toBeDefined();
+    await click(w, '[data-action="create-model"]');
+    const create = w.findComponent(ModelCreateDialog);
+    expect(create.exists()).toBe(true);
+    api.handlers['models.list'] = () => [UNTRAINED];
+    create.vm.$emit('created', detail({ id: 'mlp', name: 'mlp', arch: 'mlp', trained: false }));
+    await flush();
+    expect(w.findComponent(ModelCreateDialog).exists()).toBe(false);
+    expect(w.findComponent(ModelTrainDialog).props('model').id).toBe('mlp');
   });
 
   it('builds a forget set inline with the forget-set wizard, on the dataset of the model, and chooses it', async () => {
