@@ -16,6 +16,7 @@ import { getRun } from './unlearning';
 import { findForgetSet } from './forget-sets';
 import { inferenceBytes, loadRegisteredModel } from './models';
 import { APP_VERSION } from './app';
+import { comparisonAttack } from './dashboard';
 import { buildReportPdf, entryVerdict, type ReportModel } from '../../engine/reports/pdf';
 import { ed25519PrivateKey, locateReport, manifestBytes, publicKeyFingerprint, publicKeyPem, REPORT_FILES, reportFilesBeside, sha256Hex, signManifest, verifyReportFolder, type ReportArtifact, type ReportFiles, type ReportManifest, type VerifyResult } from '../../engine/reports/manifest';
 import { writeFileAtomic } from '../../engine/util/atomic-write';
@@ -180,7 +181,9 @@ export async function createReport(ws: Workspace, req: CreateReportRequest): Pro
     datasetName: fs.data.dataset.name,
     datasetManifestSha256: cmp.refs.dataset.sha256,
   };
-  const pdf = await buildReportPdf({ comparison: { id: cmpRec.id, manifestSha256: cmpRec.manifestSha256, data: cmp }, runs, forgetSet, models, publicKey, appVersion: APP_VERSION, ...(req.operator ? { operator: req.operator } : {}) });
+  // the dashboard's attack simulation from the stored outputs (deterministic: the same PDF from the CLI and the app)
+  const attack = await comparisonAttack(ws, cmpRec.id, 'confidence');
+  const pdf = await buildReportPdf({ comparison: { id: cmpRec.id, manifestSha256: cmpRec.manifestSha256, data: cmp }, runs, forgetSet, models, publicKey, appVersion: APP_VERSION, attack, ...(req.operator ? { operator: req.operator } : {}) });
   const pdfSha256 = sha256Hex(pdf);
   const manifest: ReportManifest = {
     format: 'lethe.report/1',

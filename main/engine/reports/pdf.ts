@@ -4,7 +4,8 @@
 import PDFDocument from 'pdfkit';
 import SVGtoPDF from 'svg-to-pdfkit';
 import type { ComparisonEntry, ComparisonManifest, RunManifest } from '../runs/contract-types';
-import { confusionChart, gapsChart, perClassChart, perClassOf, relearnChart, renderChartSvg, runTimesChart, tradeoffChart, type ChartSpec } from './charts';
+import { attackRocChart, ckaChart, confusionChart, epsilonChart, gapsChart, perClassChart, perClassOf, relearnChart, renderChartSvg, runTimesChart, tradeoffChart, unlearningCurvesChart, type ChartSpec } from './charts';
+import type { AttackData } from './contract-types';
 import { findReportFonts, spellOut, type ReportFonts } from './fonts';
 
 export interface ReportModel {
@@ -42,6 +43,8 @@ export interface ReportInput {
   publicKey: { pem: string; fingerprint: string };
   appVersion: string;
   operator?: string;
+  /** the threshold attack on confidence of every model (engine/eval/attack.ts), drawn as ROC curves */
+  attack?: AttackData;
 }
 
 export const ATTACK_METRICS = ['mia-efficacy', 'mia-efficacy-entropy', 'mia-efficacy-m-entropy', 'loss-mia', 'logit-confidence', 'forgetting-quality', 'klom'];
@@ -276,6 +279,9 @@ export async function buildReportPdf(input: ReportInput, opts: { fonts?: ReportF
   chart(runTimesChart(cmp, runList));
   if (reference) for (const e of unlearned) chart(perClassChart(cmp, e.key, reference.key, 'test'));
   for (const e of [reference, ...unlearned].filter((x): x is ComparisonEntry => !!x)) if (e.extras['confusion']) chart(confusionChart(cmp, e.key, 'forget'), 250);
+  // the dashboards' charts, by the same builders: attacks and their per-example worst cases, representations, unlearning curves
+  if (input.attack) chart(attackRocChart(input.attack, 'forget-vs-test'));
+  for (const c of [epsilonChart(cmp), ...unlearned.map((e) => ckaChart(cmp, e.key)), unlearningCurvesChart(cmp, runList)]) if (!c.empty) chart(c);
 
   h1('8. Per-class accuracy');
   for (const split of ['forget', 'retain', 'test'] as const) {
