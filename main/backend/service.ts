@@ -170,7 +170,7 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
       ...modelHandlers({ workspace, submitJob: (job) => jobs.submit(job) }),
       ...unlearningHandlers({ workspace, submitJob: (job) => jobs.submit(job), cancelJob: (id) => jobs.cancel(id), listJobs: () => jobs.list({ states: ['queued', 'running'] }) }),
       ...reportHandlers({ workspace, submitJob: (job) => jobs.submit(job) }),
-      'unlearning.estimate': (args) => estimatePlan(workspace, args),
+      'unlearning.estimate': async (args) => estimatePlan(workspace, args, await jobs.list({ states: ['succeeded'] })),
     };
 
     let closed = false;

@@ -26,7 +26,9 @@ export interface PlanEstimateRun {
 
 export interface UnlearningPlanEstimate {
   runs: PlanEstimateRun[];
-  /** sum of every run's estimate (they run one after another on a machine this size); null when none is known */
+  /** the comparison job that follows the runs: seconds (null when not measured) and what it rests on */
+  compare: { seconds: number | null; detail: string };
+  /** sum of every run's estimate and the comparison's (one after another on a machine this size); null when none is known */
   totalSeconds: number | null;
   /** runs without an estimate (their time is not in totalSeconds) */
   unknown: number;

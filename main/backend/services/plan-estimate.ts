@@ -9,6 +9,7 @@
 //      D_f + D_r at the training speed (examples per second, forward and backward), a rough upper bound;
 //   4. else nothing is measured yet and the estimate says so.
 
+import type { JobInfo } from '../../../preload/api/jobs';
 import type { PlanEstimateRun, UnlearningPlanEstimate } from '../../../preload/api/plan-estimate';
 import type { UnlearningPlanArgs } from '../../../preload/api/unlearning';
 import type { RunManifest } from '../../engine/runs/contract-types';
@@ -27,7 +28,25 @@ function epochsOf(params: Record<string, unknown> | undefined): number | null {
   return typeof e === 'number' && e > 0 ? e : null;
 }
 
-export async function estimatePlan(ws: Workspace, a: UnlearningPlanArgs): Promise<UnlearningPlanEstimate> {
+/**
+ * The comparison that follows the runs, from the newest comparison job this machine finished (its wall
+ * time per model and seed, times this plan's models and seeds); null when none is recorded.
+ */
+export function estimateCompare(pastJobs: readonly JobInfo[], models: number, seeds: number): { seconds: number; detail: string } | null {
+  const done = pastJobs
+    .filter((j) => j.kind === 'unlearn.compare' && j.state === 'succeeded' && j.startedAt && j.endedAt)
+    .sort((x, y) => y.endedAt!.localeCompare(x.endedAt!));
+  for (const j of done) {
+    const r = j.result as { entries?: number; seeds?: number } | null;
+    const seconds = (Date.parse(j.endedAt!) - Date.parse(j.startedAt!)) / 1000;
+    if (!r?.entries || !r.seeds || !(seconds >= 0)) continue;
+    const per = seconds / (r.entries * r.seeds);
+    return { seconds: per * models * seeds, detail: `measured: a comparison of ${r.entries} models × ${r.seeds} ${r.seeds === 1 ? 'seed' : 'seeds'} took ${s1(seconds)} s on this machine (job ${j.id}, ${j.endedAt!.slice(0, 10)}), scaled to ${models} models × ${seeds} ${seeds === 1 ? 'seed' : 'seeds'}` };
+  }
+  return null;
+}
+
+export async function estimatePlan(ws: Workspace, a: UnlearningPlanArgs, pastJobs: readonly JobInfo[] = []): Promise<UnlearningPlanEstimate> {
   const { seeds, runs } = validatePlan(a);
   const b = await resolveBasis(ws, a.model, a.forgetSet).catch((e) => {
     throw engineToApiError(e);
@@ -115,5 +134,14 @@ export async function estimatePlan(ws: Workspace, a: UnlearningPlanArgs): Promis
     }
   }
   const known = out.filter((r) => r.seconds !== null);
-  return { runs: out, totalSeconds: known.length ? known.reduce((s, r) => s + r.seconds!, 0) : null, unknown: out.length - known.length, counts };
+  // the comparison holds the original, the retrain reference and every method
+  const compare = estimateCompare(pastJobs, runs.length + ((a.includeRetrain ?? true) ? 1 : 2), seeds);
+  const runSeconds = known.reduce((s, r) => s + r.seconds!, 0);
+  return {
+    runs: out,
+    compare: compare ?? { seconds: null, detail: 'not measured: no comparison has finished on this machine yet' },
+    totalSeconds: known.length || compare ? runSeconds + (compare?.seconds ?? 0) : null,
+    unknown: out.length - known.length,
+    counts,
+  };
 }

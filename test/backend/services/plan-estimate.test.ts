@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../../cli/model-helpers';
 import { Rng } from '../../../main/engine/train/rng';
 import { createBackend, type Backend } from '../../../main/backend/service';
+import { estimateCompare } from '../../../main/backend/services/plan-estimate';
+import type { JobInfo } from '../../../preload/api';
 import type { UnlearningPlanEstimate } from '../../../preload/api';
 import { createFakeRunner } from '../../transport/fake-runner';
 
@@ -79,6 +81,8 @@ describe('unlearning.estimate', () => {
     // FT never ran on this model: the model's training speed on this machine
     expect(at('ft', 0).basis).toBe('training');
     expect(at('ft', 0).detail).toMatch(/no FT .*run on this model yet; 2 passes over D_f \+ D_r at this model's training speed here \([\d,]+ examples\/s\)/);
+    // no comparison job has finished here (the fake runner ran none): the total is the runs'
+    expect(e.compare).toEqual({ seconds: null, detail: 'not measured: no comparison has finished on this machine yet' });
     expect(e.totalSeconds).toBeCloseTo(e.runs.reduce((s, r) => s + (r.seconds ?? 0), 0), 6);
     expect(e.unknown).toBe(0);
     expect(e.counts.forget).toBeGreaterThan(0);
@@ -95,6 +99,18 @@ describe('unlearning.estimate', () => {
     expect(rl.detail).toMatch(/^measured: RL \(random labels\) took [\d.]+ s on 'toy-mlp' \(same architecture and size\) on this machine \(run rl-.*scaled for 1 → 2 epochs$/);
     expect(e.runs.find((r) => r.method === 'retrain')!.detail).toMatch(/on 'toy-mlp' \(same architecture and size\)/);
     expect(e.runs.find((r) => r.method === 'ft')!.basis).toBe('training');
+  });
+
+  it('the comparison: the newest finished comparison job, per model and seed, scaled to the plan', () => {
+    const job = (over: Partial<JobInfo>): JobInfo => ({ id: 'j', kind: 'unlearn.compare', title: '', params: {}, state: 'succeeded', createdAt: '', startedAt: '2026-12-03T10:00:00.000Z', endedAt: '2026-12-03T10:00:24.000Z', progress: null, reason: null, result: { comparisonId: 'c', entries: 4, seeds: 2 }, resumable: false, attempt: 1, dependsOn: [], ...over });
+    expect(estimateCompare([], 3, 1)).toBeNull();
+    const older = job({ id: 'old', endedAt: '2026-12-02T10:00:24.000Z', startedAt: '2026-12-02T10:00:00.000Z', result: { entries: 2, seeds: 1 } });
+    const failed = job({ id: 'bad', state: 'failed', endedAt: '2026-12-04T00:00:00.000Z' });
+    const other = job({ id: 'run', kind: 'unlearn.run', endedAt: '2026-12-04T00:00:00.000Z' });
+    const c = estimateCompare([older, job({}), failed, other], 5, 3)!;
+    // 24 s for 4 models × 2 seeds = 3 s per model and seed; 5 × 3 = 45 s
+    expect(c.seconds).toBeCloseTo(45, 9);
+    expect(c.detail).toBe('measured: a comparison of 4 models × 2 seeds took 24 s on this machine (job j, 2026-12-03), scaled to 5 models × 3 seeds');
   });
 
   it('refuses what the plan would refuse, in one sentence', async () => {

@@ -32,7 +32,8 @@ function estimate(over: Partial<UnlearningPlanEstimate> = {}): UnlearningPlanEst
       { method: 'salun', methodName: 'SalUn', seed: 0, reusedRun: null, seconds: 12, basis: 'run', detail: 'measured: SalUn took 12 s on this model on this machine (run salun-1, 2026-12-03)' },
       { method: 'toy', methodName: 'Toy <b>method</b>', seed: 0, reusedRun: null, seconds: null, basis: 'none', detail: 'not measured' },
     ],
-    totalSeconds: 42,
+    compare: { seconds: 18, detail: 'measured: a comparison of 4 models × 1 seed took 24 s on this machine (job j-9, 2026-12-03), scaled to 3 models × 1 seed' },
+    totalSeconds: 60,
     unknown: 1,
     counts: { forget: 20, retain: 280, test: 100 },
     ...over,
@@ -131,7 +132,9 @@ describe('unlearning wizard', () => {
     expect(rows.map((r) => r.attributes('data-basis'))).toEqual(['training', 'run', 'none']);
     expect(rows[1].findAll('td').map((c) => c.text())).toEqual(['SalUn', '0', 'maskFraction=0.5, epochs=3, lr=0.013', '12 s', 'measured: SalUn took 12 s on this model on this machine (run salun-1, 2026-12-03)']);
     expect(rows[2].findAll('td')[3].text()).toBe('not measured');
-    expect(w.get('[data-testid="plan-total"]').text()).toMatch(/^Estimated total: 42 s plus 1 run not measured on this machine yet, then the comparison\. Based on what this machine measured/);
+    expect(w.get('[data-testid="plan-total"]').text()).toMatch(
+      /^Estimated total: 1m 0s plus 1 run not measured on this machine yet: the runs 42 s, then the comparison of every model 18 s\. +Based on what this machine measured: .* Comparison: measured: a comparison of 4 models × 1 seed took 24 s/,
+    );
     expect(w.get('[data-testid="review-thresholds"]').text()).toContain('Retain acc. at least 80 points');
 
     await click(w, '[data-action="launch"]');
