@@ -105,8 +105,13 @@ interface CachedProjection {
   sample: string;
   dim: number;
   explainedVarianceRatio: [number, number];
-  /** x0, y0, x1, y1, ... in sample order */
+  /** x0, y0, x1, y1, ... in sample order (empty when `error`) */
   points: number[];
+  /**
+   * why this model cannot be projected (e.g. no penultimate layer, non-finite features): the same
+   * bytes give the same failure, so it is cached too instead of being retried on every request
+   */
+  error?: string;
 }
 
 export function projectionKey(modelSha256: string, sampleIdsSha256: string): string {
@@ -120,7 +125,8 @@ function cacheFile(ws: Workspace, key: string): string {
 export async function readProjection(ws: Workspace, modelSha256: string, sampleIdsSha256: string, n: number): Promise<CachedProjection | null> {
   try {
     const c = JSON.parse(await readFile(cacheFile(ws, projectionKey(modelSha256, sampleIdsSha256)), 'utf8')) as CachedProjection;
-    const ok = c && c.v === CACHE_VERSION && c.model === modelSha256 && c.sample === sampleIdsSha256 && Array.isArray(c.points) && c.points.length === 2 * n && c.points.every((v) => typeof v === 'number');
+    const shaped = Array.isArray(c.points) && (typeof c.error === 'string' ? c.points.length === 0 : c.points.length === 2 * n && c.points.every((v) => typeof v === 'number'));
+    const ok = c && c.v === CACHE_VERSION && c.model === modelSha256 && c.sample === sampleIdsSha256 && shaped;
     return ok ? c : null;
   } catch {
     return null;
@@ -158,6 +164,10 @@ export async function embeddingState(ws: Workspace, comparisonId: string, withPo
   for (const m of entryModels(cmp)) {
     const c = await readProjection(ws, m.model.sha256, info.idsSha256, n);
     const base = { key: m.key, label: m.label, role: m.role, model: m.model };
+    if (c?.error) {
+      models.push({ ...base, points: null, explainedVarianceRatio: null, dim: null, computed: false, missing: c.error });
+      continue;
+    }
     if (c) {
       const want = withPoints === 'all' || withPoints.includes(m.key);
       const points = want ? Array.from({ length: n }, (_, i) => [c.points[2 * i], c.points[2 * i + 1]] as [number, number]) : null;
@@ -251,23 +261,28 @@ export async function computeEmbeddings(ws: Workspace, comparisonId: string, h: 
   const { loadArrays } = await import('../../engine/unlearn/data');
   const ds = await loadArrays(reader, indices);
   let done = 0;
+  let failed = 0;
   for (const m of pending) {
     if (h.signal?.aborted) throw Object.assign(new Error('cancelled'), { name: 'AbortError' });
-    h.progress?.(done, pending.length, `penultimate features of ${m.label}`);
+    h.progress?.(done + failed, pending.length, `penultimate features of ${m.label}`);
     const loaded = await loadRegisteredModel(ws, m.model.id);
     if (loaded.manifest.sha256 !== m.model.sha256) throw new ApiError('conflict', `Model '${m.model.id}' changed since the comparison was made.`);
-    const f = await penultimateFeatures(loaded.model, ds, { provider: h.provider, threads: h.threads, signal: h.signal, batchSize: 256 });
-    const p = project2d(f);
-    await writeProjection(ws, {
-      v: CACHE_VERSION,
-      model: m.model.sha256,
-      sample: info.idsSha256,
-      dim: f.dim,
-      explainedVarianceRatio: p.explainedVarianceRatio,
-      points: Array.from(p.points, (v) => Math.fround(v)),
-    });
-    done++;
-    h.progress?.(done, pending.length, `projected ${m.label} (${f.dim} features)`);
+    let projection: Omit<CachedProjection, 'v' | 'model' | 'sample'>;
+    try {
+      const f = await penultimateFeatures(loaded.model, ds, { provider: h.provider, threads: h.threads, signal: h.signal, batchSize: 256 });
+      const p = project2d(f);
+      projection = { dim: f.dim, explainedVarianceRatio: p.explainedVarianceRatio, points: Array.from(p.points, (v) => Math.fround(v)) };
+      done++;
+    } catch (e) {
+      if (h.signal?.aborted || (e as Error).name === 'AbortError') throw e;
+      // a property of the model's bytes (no penultimate layer, non-finite features): recorded, not retried
+      const error = `its penultimate features could not be projected: ${(e as Error).message}`;
+      h.log?.('warn', `${m.label}: ${error}`);
+      projection = { dim: 0, explainedVarianceRatio: [0, 0], points: [], error };
+      failed++;
+    }
+    await writeProjection(ws, { v: CACHE_VERSION, model: m.model.sha256, sample: info.idsSha256, ...projection });
+    h.progress?.(done + failed, pending.length, `projected ${m.label}${projection.error ? ' (failed)' : ` (${projection.dim} features)`}`);
   }
-  return { computed: done, cached: data.models.length - unavailableCount - done, unavailable: unavailableCount };
+  return { computed: done, cached: data.models.length - unavailableCount - done - failed, unavailable: unavailableCount + failed };
 }

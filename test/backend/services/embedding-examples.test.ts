@@ -10,7 +10,10 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { datasetHandlers, openReader } from '../../../main/backend/services/datasets';
 import { forgetSetHandlers } from '../../../main/backend/services/forget-sets';
-import { createModel, loadRegisteredModel } from '../../../main/backend/services/models';
+import { createModel, loadRegisteredModel, saveDerivedModel } from '../../../main/backend/services/models';
+import { cloneModel } from '../../../main/engine/onnx/ir';
+import { encodeModel } from '../../../main/engine/onnx/codec';
+import type { ComparisonManifest } from '../../../main/engine/runs/contract-types';
 import { submitTraining } from '../../../main/backend/services/models-api';
 import { unlearningHandlers } from '../../../main/backend/services/unlearning-api';
 import { runUnlearning, getRun, runOutputs } from '../../../main/backend/services/unlearning';
@@ -249,6 +252,32 @@ describe('comparisons.example and comparisons.changedExamples', () => {
     await refused(h['comparisons.changedExamples']({ id: cmpId, key: 'nope' }), /has no model 'nope'/, 'not_found');
     expect(() => validateArgs('comparisons.changedExamples', { id: cmpId, limit: 0 })).toThrow();
   });
+});
+
+describe('a model whose features cannot be projected', () => {
+  it('is recorded as unavailable with the reason (cached, not retried); the other models are drawn', async () => {
+    const rec = (await w.ws.getRecord<ComparisonManifest>('comparisons', cmpId))!;
+    const bad = cloneModel((await loadRegisteredModel(w.ws, 'mlp-t')).model);
+    for (const t of bad.graph.initializers) if (t.data instanceof Float32Array) t.data.fill(NaN);
+    const saved = await saveDerivedModel(w.ws, encodeModel(bad), { name: 'mlp-nan', source: 'unlearned', arch: 'mlp', archOptions: null });
+    const data = structuredClone(rec.data);
+    data.entries[2].runs[0].model = { kind: 'models', id: 'mlp-nan', sha256: saved.sha256 };
+    await w.ws.putRecord<ComparisonManifest>('comparisons', 'cmp-nan', data);
+    const logs: string[] = [];
+    expect(await comparisonEmbedding.run({ comparisonId: 'cmp-nan' }, ctx(w.ws.root, { log: (_l, m) => void logs.push(m) }))).toMatchObject({ computed: 0, cached: 2, unavailable: 1 });
+    expect(logs.join('\n')).toMatch(/could not be projected: PCA: row 0, column 0 is not a finite number/);
+    submitted = [];
+    running = [];
+    const r = await h['comparisons.embedding']({ id: 'cmp-nan' });
+    expect(r.status).toBe('ready');
+    expect(submitted).toHaveLength(0);
+    expect(r.data.models[2]).toMatchObject({ computed: false, points: null });
+    expect(r.data.models[2].missing).toMatch(/^its penultimate features could not be projected/);
+    expect(r.charts[0].empty).toBeUndefined();
+    expect(r.charts[1].empty).toMatch(/could not be projected/);
+    // the failure is cached with the model's hash: a second job does not retry it
+    expect(await comparisonEmbedding.run({ comparisonId: 'cmp-nan' }, ctx(w.ws.root))).toMatchObject({ computed: 0, cached: 2, unavailable: 1 });
+  }, 60_000);
 });
 
 describe('a model that is gone', () => {
