@@ -184,6 +184,26 @@ describe('EmbeddingPanel', () => {
     expect(embeddingCalls.at(-1)).toEqual({ id: 'cmp-1', a: 'original', b: 'salun' });
   });
 
+  it('when the projection job fails it says why, asks again without submitting another job, and offers to try again', async () => {
+    const incomplete: ComparisonEmbeddingResult = { ...computing, status: 'incomplete', job: null };
+    api.handlers['comparisons.embedding'] = (a) => {
+      embeddingCalls.push(a);
+      return embeddingCalls.length === 1 ? computing : (a as { compute?: boolean }).compute === false ? incomplete : computing;
+    };
+    const w = await mountBoth();
+    api.emit('jobs.event', { type: 'state', job: { ...job, state: 'failed', reason: 'the worker ran out of memory', endedAt: '2026-11-24T10:01:00.000Z' } });
+    await flush();
+    expect(embeddingCalls[1]).toEqual({ id: 'cmp-1', a: 'retrain', b: 'salun', compute: false });
+    const problem = w.get('[data-testid="embedding-job-problem"]');
+    expect(problem.text()).toContain('The job computing the projections failed (the worker ran out of memory).');
+    expect(problem.attributes('role')).toBe('alert');
+    await w.get('[data-action="retry-embedding"]').trigger('click');
+    await flush();
+    expect(embeddingCalls[2]).toEqual({ id: 'cmp-1', a: 'retrain', b: 'salun' });
+    expect(w.find('[data-testid="embedding-job-problem"]').exists()).toBe(false);
+    expect(w.get('[data-testid="embedding-status"]').text()).toContain('Computing the projections');
+  });
+
   it('hovering an example in one chart highlights it in the other and names it; clicking opens it in the instance drill-down', async () => {
     const w = await mountBoth();
     api.emit('jobs.event', { type: 'state', job: { ...job, state: 'succeeded', endedAt: '2026-11-24T10:01:00.000Z' } });
