@@ -31,6 +31,16 @@ export interface WorkspaceInfo {
   counts: Record<'datasets' | 'models' | 'forgetSets' | 'runs' | 'reports', number>;
   /** records found corrupt on open and moved to quarantine */
   quarantined: { kind: string; id: string; reason: string }[];
+  /** what the blob store holds, and what nothing uses (freed by `lethe workspace gc` and after deletes) */
+  storage: WorkspaceStorage;
+}
+
+export interface WorkspaceStorage {
+  blobs: { count: number; bytes: number };
+  /** blobs no record refers to */
+  unreferenced: { count: number; bytes: number };
+  /** training-data cache files of datasets that no longer exist */
+  staleCache: { count: number; bytes: number };
 }
 
 export type Theme = 'light' | 'dark' | 'system';

@@ -74,6 +74,11 @@ export interface ImportSourceArgs {
   /** for sources without a split of their own (default 0.2 and 0) */
   testFraction?: number;
   splitSeed?: number;
+  /**
+   * the most the stored samples may take, in times the source's size on disk (default 100); a larger
+   * value imports a source that expands further (a highly compressed archive or images)
+   */
+  maxExpansion?: number;
 }
 
 export interface ImportPreviewSample {

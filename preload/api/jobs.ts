@@ -65,6 +65,8 @@ export interface VerifyResult {
   blobs: number;
   bytes: number;
   mismatches: VerifyMismatch[];
+  /** blobs no record refers to (not a problem: `lethe workspace gc` frees them); null if it could not be worked out */
+  unreferenced: { count: number; bytes: number } | null;
 }
 
 export interface StressParams {

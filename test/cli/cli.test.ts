@@ -164,7 +164,8 @@ describe('foundation commands (in-process, real workspace)', () => {
     const ws = path.join(tmp, 'ws1');
     const info = await inProc(['workspace', 'info', '--json', '--workspace', ws]);
     expect(info.code).toBe(0);
-    expect(JSON.parse(info.stdout)).toEqual({ root: ws, counts: { datasets: 0, models: 0, forgetSets: 0, runs: 0, reports: 0 }, quarantined: [] });
+    const zero = { count: 0, bytes: 0 };
+    expect(JSON.parse(info.stdout)).toEqual({ root: ws, counts: { datasets: 0, models: 0, forgetSets: 0, runs: 0, reports: 0 }, quarantined: [], storage: { blobs: zero, unreferenced: zero, staleCache: zero } });
     // LETHE_WORKSPACE is honoured when no flag is given
     const env = await inProc(['workspace', 'info', '--json'], undefined, { LETHE_WORKSPACE: ws });
     expect(JSON.parse(env.stdout).root).toBe(ws);

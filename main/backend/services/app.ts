@@ -11,6 +11,7 @@ import type { AppInfo, Settings, WorkspaceInfo } from '../../../preload/api/app'
 import type { RecordKind, Workspace } from '../workspace/types';
 import { settingsSchema } from '../validation';
 import { writeFileAtomic } from '../workspace/atomic';
+import { storageUsage } from '../workspace/gc';
 
 export const APP_VERSION: string = pkg.version;
 
@@ -54,7 +55,7 @@ export async function workspaceInfo(ws: Workspace): Promise<WorkspaceInfo> {
   for (const [key, kind] of Object.entries(COUNTED) as [keyof WorkspaceInfo['counts'], RecordKind][]) {
     counts[key] = (await ws.listRecords(kind)).length;
   }
-  return { root: ws.root, counts, quarantined: ws.quarantined() };
+  return { root: ws.root, counts, quarantined: ws.quarantined(), storage: await storageUsage(ws) };
 }
 
 export function defaultSettings(): Settings {

@@ -24,6 +24,7 @@ const importSource = {
     .optional(),
   testFraction: z.number().gt(0).lt(1).optional(),
   splitSeed: z.number().int().min(0).max(0xffffffff).optional(),
+  maxExpansion: z.number().min(1).optional(),
 };
 
 const predicate = z

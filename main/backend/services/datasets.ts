@@ -19,6 +19,7 @@ import type {
   ImportSourceArgs,
 } from '../../../preload/api/datasets';
 import type { JobInfo, JobSubmit } from '../../../preload/api/jobs';
+import { collectAfterDelete } from '../workspace/gc';
 import { DatasetImportError } from '../../engine/data/errors';
 import { type ForgetSetManifest, type Predicate, forgetSetIds, predicateFn, resolveClass } from '../../engine/data/forget-sets';
 import { importDataset, previewImport, type ImportRequest } from '../../engine/data/import';
@@ -98,7 +99,7 @@ export async function getDataset(ws: Workspace, idOrName: string): Promise<Datas
 }
 
 function toRequest(args: ImportSourceArgs): ImportRequest {
-  return { format: args.format, source: args.source, options: args.options, testFraction: args.testFraction, splitSeed: args.splitSeed };
+  return { format: args.format, source: args.source, options: args.options, testFraction: args.testFraction, splitSeed: args.splitSeed, maxExpansion: args.maxExpansion };
 }
 
 /** Import in this process (CLI and the job worker). */
@@ -274,6 +275,8 @@ export async function deleteDataset(ws: Workspace, idOrName: string): Promise<{ 
     throw new ApiError('conflict', `Dataset '${rec.data.name}' is used by forget set(s) ${users.map((u) => `'${u.data.name}'`).join(', ')}; delete them first.`);
   await closeReaders(ws);
   await ws.deleteRecord('datasets', rec.id);
+  // its samples, labels and metadata blobs (and its training-data cache) are freed unless something else uses them
+  await collectAfterDelete(ws);
   return { deleted: true };
 }
 

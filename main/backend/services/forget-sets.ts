@@ -5,6 +5,7 @@
 //
 // Workspace models for worst-case scoring: see modelInferenceBlob (score-cache.ts).
 
+import { collectAfterDelete } from '../workspace/gc';
 import { ApiError } from '../../../preload/api/common';
 import { isCodedError } from '../errors';
 import type {
@@ -187,6 +188,7 @@ export async function deleteForgetSet(ws: Workspace, idOrName: string): Promise<
   if (parents.length > 0)
     throw new ApiError('conflict', `Forget set '${rec.data.name}' is a step of sequential set(s) ${parents.map((p) => `'${p.data.name}'`).join(', ')}; delete them first.`);
   await ws.deleteRecord('forgetSets', rec.id);
+  await collectAfterDelete(ws);
   return { deleted: true };
 }
 

@@ -26,6 +26,9 @@ import { numel } from '../../engine/onnx/ir';
 import { datasetManifestSha256, SPLIT_CODE, type DatasetRecord } from '../../engine/data/store';
 import type { RecordEnvelope, Workspace } from '../workspace/types';
 import { findDataset, openReader, type MethodHandlers } from './datasets';
+import { collectAfterDelete } from '../workspace/gc';
+import { freeBytes, isNoSpace, noSpaceMessage } from '../../engine/util/disk';
+import { FREE_SPACE_RESERVE_BYTES } from '../../engine/data/store';
 import { createModel, exportModel, getModelRecord, importModel, loadRegisteredModel, nameFromFile, type ModelManifest } from './models';
 
 // ---------- schemas ----------
@@ -232,6 +235,8 @@ async function writeSplitNpz(ws: Workspace, ds: DatasetRecord, indices: number[]
   if (xBytes > 0xffff0000) {
     throw new ApiError('invalid_argument', `The training data of '${d.name}' would take ${(xBytes / 1e9).toFixed(1)} GB as float32; limit it with maxTrainExamples.`);
   }
+  // a training run writes this file first: refuse before writing what the workspace's disk cannot hold
+  await checkTrainingSpace(ws.root, `the training data of '${d.name}'`, xBytes + indices.length * 8);
   const x = new Float32Array(indices.length * elems);
   const y = new BigInt64Array(indices.length);
   const CHUNK = 1024;
@@ -245,11 +250,24 @@ async function writeSplitNpz(ws: Workspace, ds: DatasetRecord, indices: number[]
   }
   const shape = d.kind === 'image' ? [indices.length, d.sampleShape[2], d.sampleShape[0], d.sampleShape[1]] : [indices.length, d.sampleShape[0]];
   await mkdir(dir, { recursive: true });
-  await writeNpzStreaming(path, [
-    { name: 'x.npy', header: npyHeader('<f4', shape), data: new Uint8Array(x.buffer, x.byteOffset, x.byteLength) },
-    { name: 'y.npy', header: npyHeader('<i8', [indices.length]), data: new Uint8Array(y.buffer, y.byteOffset, y.byteLength) },
-  ]);
+  try {
+    await writeNpzStreaming(path, [
+      { name: 'x.npy', header: npyHeader('<f4', shape), data: new Uint8Array(x.buffer, x.byteOffset, x.byteLength) },
+      { name: 'y.npy', header: npyHeader('<i8', [indices.length]), data: new Uint8Array(y.buffer, y.byteOffset, y.byteLength) },
+    ]);
+  } catch (e) {
+    if (!isNoSpace(e)) throw e;
+    await rm(path, { force: true });
+    throw new ApiError('unavailable', noSpaceMessage(ws.root, `the training data of '${d.name}'`, xBytes + indices.length * 8, await freeBytes(ws.root)));
+  }
   return path;
+}
+
+/** Refuse ('unavailable', naming the workspace and the size) when `bytes` more would not fit on the workspace's disk. */
+export async function checkTrainingSpace(root: string, what: string, bytes: number): Promise<void> {
+  const free = await freeBytes(root);
+  const needed = bytes + FREE_SPACE_RESERVE_BYTES;
+  if (free !== null && needed > free) throw new ApiError('unavailable', noSpaceMessage(root, what, needed, free));
 }
 
 const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
@@ -473,6 +491,7 @@ export async function deleteModel(ws: Workspace, id: string): Promise<{ deleted:
   const users = await usersOf(ws, rec.id);
   if (users.length) throw new ApiError('conflict', `Model '${rec.id}' is used by ${users.join(', ')}; delete ${users.length > 1 ? 'them' : 'it'} first.`);
   await ws.deleteRecord(KIND, rec.id);
+  await collectAfterDelete(ws);
   return { deleted: true };
 }
 

@@ -253,10 +253,20 @@ export class FsWorkspace implements Workspace {
     return true;
   }
 
+  /**
+   * A blob written again (same bytes) is about to be referenced anew: mark it fresh, so a concurrent
+   * garbage collection (gc.ts keeps blobs younger than its grace period) does not take it meanwhile.
+   */
+  private async touchBlob(sha: string): Promise<void> {
+    const now = new Date();
+    await fsp.utimes(this.blobFile(sha), now, now).catch(() => {});
+  }
+
   private async installBlob(tmp: string, sha: string): Promise<void> {
     const target = this.blobFile(sha);
     if (await this.existingBlobValid(sha)) {
       await fsp.rm(tmp, { force: true });
+      await this.touchBlob(sha);
       return;
     }
     await ensureDirDurable(join(target, '..'));
@@ -280,7 +290,10 @@ export class FsWorkspace implements Workspace {
     if (!(bytes instanceof Uint8Array)) throw new ApiError('invalid_argument', 'putBlob needs a Uint8Array.');
     return this.track(async () => {
       const sha256 = sha256Hex(bytes);
-      if (await this.existingBlobValid(sha256)) return { sha256, size: bytes.byteLength };
+      if (await this.existingBlobValid(sha256)) {
+        await this.touchBlob(sha256);
+        return { sha256, size: bytes.byteLength };
+      }
       const tmp = this.tmpPath();
       const fh = await fsp.open(tmp, 'wx', 0o444);
       try {

@@ -56,6 +56,7 @@ export const datasetImportCommand: CliCommand = {
     'split-key': { type: 'string', description: "npz: key of a split array (0 = train, 1 = test; default 'split' if present)" },
     'test-fraction': { type: 'string', description: 'test fraction for sources without their own split (default 0.2)' },
     'split-seed': { type: 'string', description: 'seed of the stratified split for sources without their own split (default 0)' },
+    'max-expansion': { type: 'string', description: 'refuse a source whose samples take more than this many times its size on disk (default 100; a decompression-bomb guard)' },
   },
   examples: [
     'lethe dataset import --format builtin --source fashion-mnist-sample --name fmnist',
@@ -90,6 +91,7 @@ export const datasetImportCommand: CliCommand = {
       options,
       testFraction: num(v['test-fraction'], 'test-fraction', { min: 0, max: 1 }),
       splitSeed: num(v['split-seed'], 'split-seed', { int: true, min: 0, max: 0xffffffff }),
+      maxExpansion: num(v['max-expansion'], 'max-expansion', { min: 1 }),
     };
     if (args.testFraction !== undefined && !(args.testFraction > 0 && args.testFraction < 1))
       throw new CliUsageError('--test-fraction must be between 0 and 1 (exclusive)');

@@ -8,7 +8,7 @@ import { FORGET_SET_COMMANDS } from './forget-set';
 import { jobsListCommand } from './jobs';
 import { MODEL_COMMANDS } from './model';
 import { serveCommand } from './serve';
-import { workspaceInfoCommand, workspaceVerifyCommand } from './workspace';
+import { workspaceGcCommand, workspaceInfoCommand, workspaceVerifyCommand } from './workspace';
 import { UNLEARN_COMMANDS } from './unlearn';
 import { demoCommand } from './demo';
 import { sweepCommand } from './sweep';
@@ -17,6 +17,7 @@ import { REPORT_COMMANDS } from './report';
 export const COMMANDS: CliCommand[] = [
   workspaceInfoCommand,
   workspaceVerifyCommand,
+  workspaceGcCommand,
   jobsListCommand,
   serveCommand,
   doctorCommand,

@@ -17,6 +17,7 @@ export type DatasetErrorCode =
   | 'empty' // the source holds no examples
   | 'unsupported' // a valid but unsupported variant (dtype, ndims, ...)
   | 'cancelled'
+  | 'no_space' // the workspace's disk is full (or would be): the import needs more than is free
   | 'io'; // the OS refused a read
 
 export class DatasetImportError extends Error {
@@ -39,6 +40,8 @@ export function asImportError(err: unknown, file?: string): DatasetImportError {
   const e = err as NodeJS.ErrnoException;
   const where = file ? ` (${file})` : '';
   if (e && typeof e === 'object' && typeof e.code === 'string') {
+    // a full disk is the workspace's, never the source's (importDataset names the workspace and the size)
+    if (e.code === 'ENOSPC' || e.code === 'EDQUOT') return new DatasetImportError('no_space', 'The disk of the workspace is full.');
     if (e.code === 'ENOENT') return new DatasetImportError('not_found', `File or folder not found${where}.`, file);
     if (e.code === 'EISDIR') return new DatasetImportError('io', `Expected a file but found a folder${where}.`, file);
     if (e.code === 'ENOTDIR') return new DatasetImportError('io', `Expected a folder but found a file${where}.`, file);

@@ -2,7 +2,9 @@
 // PreviewSink (previewImport: format, header and label validation, the class histogram and the first
 // few samples; nothing is written, and only those few samples are read or decoded).
 
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isNoSpace } from '../util/disk';
 import type { Workspace } from '../store/workspace-port';
 import { DatasetImportError, asImportError } from './errors';
 import { getImporter, DATASET_FORMATS } from './importers';
@@ -10,6 +12,7 @@ import { builtinInfo } from './importers/builtin';
 import { type ExampleSink, type ImportProgress, yieldToEventLoop } from './importers/types';
 import {
   DEFAULT_LIMITS,
+  DEFAULT_MAX_EXPANSION,
   DatasetWriter,
   type DatasetFormat,
   type DatasetRecord,
@@ -31,6 +34,30 @@ export interface ImportRequest {
   testFraction?: number;
   splitSeed?: number;
   limits?: Partial<ImportLimits>;
+  /**
+   * the most the stored samples may take relative to the source's bytes on disk (default
+   * DEFAULT_MAX_EXPANSION = 100; Infinity: no cap). Built-in samples are not capped.
+   */
+  maxExpansion?: number;
+}
+
+/** Bytes of a source file, or of every file under a source folder (stops counting at `enough`). */
+export async function sourceBytes(source: string, enough = Number.MAX_SAFE_INTEGER): Promise<number | null> {
+  const st = await stat(source).catch(() => null);
+  if (!st) return null;
+  if (st.isFile()) return st.size;
+  if (!st.isDirectory()) return null;
+  let total = 0;
+  const walk = async (dir: string): Promise<void> => {
+    for (const d of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      if (total >= enough) return;
+      const p = join(dir, d.name);
+      if (d.isDirectory()) await walk(p);
+      else if (d.isFile()) total += (await stat(p).catch(() => null))?.size ?? 0;
+    }
+  };
+  await walk(source);
+  return total;
 }
 
 function checkRequest(req: ImportRequest) {
@@ -41,6 +68,8 @@ function checkRequest(req: ImportRequest) {
     throw new DatasetImportError('bad_option', 'The test fraction must be between 0 and 1 (exclusive).');
   if (req.splitSeed !== undefined && !(Number.isInteger(req.splitSeed) && req.splitSeed >= 0 && req.splitSeed <= 0xffffffff))
     throw new DatasetImportError('bad_option', 'The split seed must be an integer from 0 to 4294967295.');
+  if (req.maxExpansion !== undefined && !(typeof req.maxExpansion === 'number' && req.maxExpansion >= 1))
+    throw new DatasetImportError('bad_option', 'The maximum expansion must be a number of at least 1 (times the source size).');
 }
 
 function splitPolicy(req: ImportRequest) {
@@ -60,14 +89,18 @@ export async function importDataset(
   checkRequest(req);
   const importer = getImporter(req.format);
   const opts = importer.parseOptions(req.options ?? {});
-  const limits = { ...DEFAULT_LIMITS, ...req.limits };
+  const limits: ImportLimits = { ...DEFAULT_LIMITS, ...req.limits };
+  if (req.format !== 'builtin' && !limits.expansion) {
+    const bytes = await sourceBytes(req.source);
+    if (bytes !== null) limits.expansion = { sourceBytes: bytes, maxRatio: req.maxExpansion ?? DEFAULT_MAX_EXPANSION };
+  }
   let writer: DatasetWriter | null = null;
   try {
     const out = await importer.run(req.source, opts, {
       signal: run.signal,
       progress: run.progress,
       limits,
-      open: (spec: DatasetSpec) => (writer = new DatasetWriter(spec, limits, join(ws.root, 'tmp'))),
+      open: (spec: DatasetSpec) => (writer = new DatasetWriter(spec, limits, join(ws.root, 'tmp'), { root: ws.root })),
     });
     if (!writer) throw new DatasetImportError('empty', 'The source holds no examples.');
     const w = writer as DatasetWriter;
@@ -87,7 +120,12 @@ export async function importDataset(
       startedAt,
     });
   } catch (e) {
-    await (writer as DatasetWriter | null)?.abort();
+    const w = writer as DatasetWriter | null;
+    await w?.abort();
+    // disk full while writing (the temporary samples or the blob store): the workspace's disk, with the size needed
+    if (isNoSpace(e) || (e instanceof DatasetImportError && e.code === 'no_space' && !e.message.includes(ws.root))) {
+      throw w ? await w.noSpaceError() : new DatasetImportError('no_space', `The disk of the workspace (${ws.root}) is full.`);
+    }
     throw asImportError(e);
   }
 }

@@ -30,6 +30,7 @@ import { DatasetImportError } from './errors';
 import { stratifiedSplit } from './prng';
 import { canonicalJsonSha256 } from './canonical-json';
 import { codePointComparator } from './hash';
+import { formatBytes, freeBytes, noSpaceMessage } from '../util/disk';
 
 export type DatasetFormat = DatasetManifestInfo['source']['format'];
 export const SPLIT_NAMES = ['train', 'test'] as const;
@@ -62,6 +63,8 @@ export interface DatasetSpec {
   featureNames?: string[];
   metadataColumns?: { name: string; type: 'number' | 'category' }[];
   idScheme: string;
+  /** how many examples the importer will add, when it knows before the first one (free-space check up front) */
+  expectedCount?: number;
 }
 
 export interface ImportLimits {
@@ -69,7 +72,22 @@ export interface ImportLimits {
   maxExamples: number;
   /** maximum bytes of the sample array */
   maxSampleBytes: number;
+  /**
+   * the most the stored samples may take relative to the source's size on disk (a 2 MB archive of
+   * zeros must not become a 2 GB dataset unasked); importDataset fills `sourceBytes`. Imports below
+   * MIN_EXPANSION_CAP_BYTES are never refused by it. Override with a larger ratio (or Infinity).
+   */
+  expansion?: { sourceBytes: number; maxRatio: number };
 }
+
+/** Default of the import's expansion cap: the stored samples may take 100 times the source's bytes. */
+export const DEFAULT_MAX_EXPANSION = 100;
+/** Below this the expansion cap never refuses an import. */
+export const MIN_EXPANSION_CAP_BYTES = 256 * 1024 ** 2;
+/** Free space left over when an import has written everything (so the workspace does not fill to the last byte). */
+export const FREE_SPACE_RESERVE_BYTES = 64 * 1024 ** 2;
+/** How often (in sample bytes written) an import asks the disk how much is free. */
+const FREE_SPACE_CHECK_EVERY = 64 * 1024 ** 2;
 
 export const DEFAULT_LIMITS: ImportLimits = { maxExamples: 20_000_000, maxSampleBytes: 16 * 1024 ** 3 };
 
@@ -149,6 +167,8 @@ export class DatasetWriter {
     readonly spec: DatasetSpec,
     private limits: ImportLimits = DEFAULT_LIMITS,
     private tmpRoot: string = tmpdir(),
+    /** the workspace whose disk the import fills: its free space is checked before writing */
+    private disk: { root: string } | null = null,
   ) {
     if (spec.classNames.length < 1) throw new DatasetImportError('bad_option', 'A dataset needs at least one class.');
     if (spec.sampleShape.some((d) => !Number.isInteger(d) || d < 1))
@@ -188,6 +208,45 @@ export class DatasetWriter {
       throw new DatasetImportError('too_large', `The source holds more than ${this.limits.maxExamples} examples, the import limit.`);
     if ((this.count + extra) * this.rowBytes > this.limits.maxSampleBytes)
       throw new DatasetImportError('too_large', `The samples exceed ${this.limits.maxSampleBytes} bytes, the import limit.`);
+    this.checkExpansion((this.count + extra) * this.rowBytes);
+  }
+
+  /** The expansion cap (ImportLimits.expansion): refuse before the samples outgrow the source by more than the ratio. */
+  private checkExpansion(sampleBytes: number) {
+    const e = this.limits.expansion;
+    if (!e || !Number.isFinite(e.maxRatio)) return;
+    const cap = Math.max(MIN_EXPANSION_CAP_BYTES, e.sourceBytes * e.maxRatio);
+    if (sampleBytes > cap)
+      throw new DatasetImportError(
+        'too_large',
+        `The source (${formatBytes(e.sourceBytes)}) expands to more than ${formatBytes(cap)} of samples, over ${e.maxRatio} times its size, the import limit; a source this compressed may be a decompression bomb. If it is genuine, import it again with a larger --max-expansion (API: maxExpansion).`,
+      );
+  }
+
+  /** sample bytes appended so far, and how far the free space was last checked */
+  private spaceCheckedAt = -1;
+
+  /**
+   * Before writing: is there room on the workspace's disk? The samples go to a temporary file and are
+   * then copied into the blob store, so the import needs about twice their size while it runs.
+   */
+  private async checkFreeSpace(sampleBytesAfter: number, expectedTotal: number | null) {
+    if (!this.disk) return;
+    if (this.spaceCheckedAt >= 0 && sampleBytesAfter - this.spaceCheckedAt < FREE_SPACE_CHECK_EVERY && expectedTotal === null) return;
+    this.spaceCheckedAt = sampleBytesAfter;
+    const free = await freeBytes(this.disk.root);
+    if (free === null) return;
+    const written = this.count * this.rowBytes;
+    const total = Math.max(expectedTotal ?? 0, sampleBytesAfter);
+    const needed = total - written + total + FREE_SPACE_RESERVE_BYTES;
+    if (needed > free) throw new DatasetImportError('no_space', noSpaceMessage(this.disk.root, `this import${expectedTotal !== null ? '' : ' (so far)'}`, needed, free));
+  }
+
+  /** The disk-full error of this import: the workspace, and the space the import needs (as far as known). */
+  async noSpaceError(): Promise<DatasetImportError> {
+    const root = this.disk?.root ?? this.tmpRoot;
+    const total = Math.max((this.spec.expectedCount ?? 0) * this.rowBytes, this.count * this.rowBytes);
+    return new DatasetImportError('no_space', noSpaceMessage(root, 'this import', total > 0 ? 2 * total + FREE_SPACE_RESERVE_BYTES : null, await freeBytes(root)));
   }
 
   private pushMeta(meta: readonly (number | string | null | undefined)[] | undefined) {
@@ -239,6 +298,7 @@ export class DatasetWriter {
     if (ex.x.length !== this.rowElems)
       throw new DatasetImportError('size_mismatch', `Example ${ex.id} has ${ex.x.length} values, expected ${this.rowElems}.`);
     this.checkLimits(1);
+    await this.checkFreeSpace((this.count + 1) * this.rowBytes, this.spaceCheckedAt < 0 && this.spec.expectedCount ? this.spec.expectedCount * this.rowBytes : null);
     await this.ensureFile();
     this.pushLabelSplitId(ex.label, ex.split, ex.id);
     this.pushMeta(ex.meta);
@@ -270,6 +330,7 @@ export class DatasetWriter {
     if (block.x.length !== n * this.rowElems)
       throw new DatasetImportError('size_mismatch', `Block has ${block.x.length} values, expected ${n * this.rowElems}.`);
     this.checkLimits(n);
+    await this.checkFreeSpace((this.count + n) * this.rowBytes, this.spaceCheckedAt < 0 && this.spec.expectedCount ? this.spec.expectedCount * this.rowBytes : null);
     await this.ensureFile();
     for (let i = 0; i < n; i++) {
       this.pushLabelSplitId(block.labels[i], block.split, block.id(i));

@@ -6,6 +6,7 @@ import { ApiError } from '../../../../preload/api/common';
 import type { VerifyMismatch, VerifyResult } from '../../../../preload/api/jobs';
 import { openWorkspace } from '../../workspace';
 import { RECORD_KINDS, type RecordKind } from '../../workspace/types';
+import { storageUsage } from '../../workspace/gc';
 import type { JobContext, JobHandler } from '../types';
 
 // the contract (preload/api/jobs.ts) defines this kind's result type
@@ -80,7 +81,13 @@ export const workspaceVerify: JobHandler<Record<string, never>, VerifyResult> = 
         }
       }
       if (total === 0) ctx.progress({ step: 0, total: 0, fraction: 1, message: 'the workspace is empty' });
-      return { ok: st.mismatches.length === 0, records: st.records, blobs: st.blobs, bytes: st.bytes, mismatches: st.mismatches };
+      // space nothing uses (not a problem; lethe workspace gc frees it). Unknown if a record cannot be read.
+      const unreferenced = await storageUsage(ws).then(
+        (u) => u.unreferenced,
+        () => null,
+      );
+      if (unreferenced?.count) ctx.log('warn', `${unreferenced.count} blob(s) of ${unreferenced.bytes} bytes are not used by any record; lethe workspace gc frees them.`);
+      return { ok: st.mismatches.length === 0, records: st.records, blobs: st.blobs, bytes: st.bytes, mismatches: st.mismatches, unreferenced };
     } finally {
       await ws.close();
     }

@@ -170,6 +170,7 @@ export const csvImporter: Importer<CsvOptions> = {
       featureNames,
       metadataColumns: metaCols.map(({ name, i }) => ({ name, type: numericOrEmpty[i] ? 'number' : 'category' })),
       idScheme: opts.idColumn ? `the CSV column '${opts.idColumn}'` : 'row-<1-based data row number>',
+      expectedCount: n,
     });
     if (demoted.length) {
       const what = demoted.map((c) => `'${clip(c.name, 40)}' (${c.why.value.trim() === '' ? 'empty' : JSON.stringify(clip(c.why.value, 30))} in data row ${c.why.row})`);
