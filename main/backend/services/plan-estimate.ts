@@ -8,6 +8,8 @@
 //      recipe on D_r (training time × |D_r| / |D|); another method is taken as `epochs` passes over
 //      D_f + D_r at the training speed (examples per second, forward and backward), a rough upper bound;
 //   4. else nothing is measured yet and the estimate says so.
+// A job's own cost beyond those phases (its worker, the membership-inference fit) is added from past
+// run jobs, and the comparison job is estimated from past comparison jobs.
 
 import type { JobInfo } from '../../../preload/api/jobs';
 import type { PlanEstimateRun, UnlearningPlanEstimate } from '../../../preload/api/plan-estimate';
@@ -46,6 +48,28 @@ export function estimateCompare(pastJobs: readonly JobInfo[], models: number, se
   return null;
 }
 
+/**
+ * What a run job takes beyond its recorded phases (loading, method, evaluation, saving): starting its
+ * worker, opening the data, the membership-inference fit. The median over this machine's finished,
+ * not reused 'unlearn.run' jobs whose run record is known; null when there is none.
+ */
+export function jobOverhead(pastJobs: readonly JobInfo[], runs: ReadonlyMap<string, RunManifest>): { seconds: number; jobs: number } | null {
+  const extra: number[] = [];
+  for (const j of pastJobs) {
+    if (j.kind !== 'unlearn.run' || j.state !== 'succeeded' || !j.startedAt || !j.endedAt) continue;
+    const r = j.result as { runId?: string; cached?: boolean } | null;
+    const t = r?.runId && !r.cached ? runs.get(r.runId)?.timings : undefined;
+    if (!t) continue;
+    const wall = (Date.parse(j.endedAt) - Date.parse(j.startedAt)) / 1000;
+    const d = wall - (t.load + t.method + t.evaluate + t.save);
+    if (d >= 0) extra.push(d);
+  }
+  if (!extra.length) return null;
+  extra.sort((x, y) => x - y);
+  const m = extra.length >> 1;
+  return { seconds: extra.length % 2 ? extra[m] : (extra[m - 1] + extra[m]) / 2, jobs: extra.length };
+}
+
 export async function estimatePlan(ws: Workspace, a: UnlearningPlanArgs, pastJobs: readonly JobInfo[] = []): Promise<UnlearningPlanEstimate> {
   const { seeds, runs } = validatePlan(a);
   const b = await resolveBasis(ws, a.model, a.forgetSet).catch((e) => {
@@ -77,6 +101,10 @@ export async function estimatePlan(ws: Workspace, a: UnlearningPlanArgs, pastJob
       ? rows / (3 * speed)
       : null;
 
+  const overhead = jobOverhead(pastJobs, new Map(allRuns.map((r) => [r.id, r.data])));
+  const plusOverhead = (e: PlanEstimateRun): PlanEstimateRun =>
+    overhead && e.seconds !== null ? { ...e, seconds: e.seconds + overhead.seconds, detail: `${e.detail}; plus ${s1(overhead.seconds)} s a job takes here besides (its worker, the membership-inference fit; median of ${overhead.jobs} ${overhead.jobs === 1 ? 'job' : 'jobs'})` } : e;
+
   const out: PlanEstimateRun[] = [];
   for (const r of runs) {
     const method = getMethod(r.methodId);
@@ -104,30 +132,30 @@ export async function estimatePlan(ws: Workspace, a: UnlearningPlanArgs, pastJob
         const rowRatio = rows / Math.max(1, c.forget + c.retain + c.test);
         const seconds = t.method * dataRatio * epochRatio + (t.load + t.evaluate + t.save) * rowRatio;
         const scaled = [Math.abs(dataRatio - 1) > 0.01 ? `${(c.forget + c.retain).toLocaleString('en-US')} → ${(counts.forget + counts.retain).toLocaleString('en-US')} examples` : '', epochRatio !== 1 ? `${eThen} → ${eNow} epochs` : ''].filter(Boolean);
-        out.push({
+        out.push(plusOverhead({
           ...base,
           reusedRun: null,
           seconds,
           basis: 'run',
           detail: `measured: ${measured.data.method!.name} took ${s1(t.load + t.method + t.evaluate + t.save)} s ${onWhat} on this machine (run ${measured.id}, ${measured.data.endedAt.slice(0, 10)})${scaled.length ? `, scaled for ${scaled.join(' and ')}` : ''}`,
-        });
+        }));
         continue;
       }
       if (training && speed) {
         if (r.methodId === 'retrain') {
           const seconds = training.seconds * (counts.retain / Math.max(1, training.data.n)) + (evalSeconds ?? 0);
-          out.push({ ...base, reusedRun: null, seconds, basis: 'training', detail: `the original's training took ${s1(training.seconds)} s for ${training.data.n.toLocaleString('en-US')} examples on this machine; retraining repeats its recipe on the ${counts.retain.toLocaleString('en-US')} retained ones, plus evaluating every example` });
+          out.push(plusOverhead({ ...base, reusedRun: null, seconds, basis: 'training', detail: `the original's training took ${s1(training.seconds)} s for ${training.data.n.toLocaleString('en-US')} examples on this machine; retraining repeats its recipe on the ${counts.retain.toLocaleString('en-US')} retained ones, plus evaluating every example` }));
           continue;
         }
         const epochs = epochsOf(r.params) ?? 1;
         const seconds = (epochs * (counts.forget + counts.retain)) / speed + (evalSeconds ?? 0);
-        out.push({
+        out.push(plusOverhead({
           ...base,
           reusedRun: null,
           seconds,
           basis: 'training',
           detail: `rough upper bound: no ${r.methodName} run on this model yet; ${epochs} ${epochs === 1 ? 'pass' : 'passes'} over D_f + D_r at this model's training speed here (${Math.round(speed).toLocaleString('en-US')} examples/s), plus evaluating every example`,
-        });
+        }));
         continue;
       }
       out.push({ ...base, reusedRun: null, seconds: null, basis: 'none', detail: `not measured: neither a ${r.methodName} run on this model nor its training time is recorded on this machine` });

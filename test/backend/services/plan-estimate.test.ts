@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../../cli/model-helpers';
 import { Rng } from '../../../main/engine/train/rng';
 import { createBackend, type Backend } from '../../../main/backend/service';
-import { estimateCompare } from '../../../main/backend/services/plan-estimate';
+import { estimateCompare, jobOverhead } from '../../../main/backend/services/plan-estimate';
+import type { RunManifest } from '../../../main/engine/runs/contract-types';
 import type { JobInfo } from '../../../preload/api';
 import type { UnlearningPlanEstimate } from '../../../preload/api';
 import { createFakeRunner } from '../../transport/fake-runner';
@@ -111,6 +112,22 @@ describe('unlearning.estimate', () => {
     // 24 s for 4 models × 2 seeds = 3 s per model and seed; 5 × 3 = 45 s
     expect(c.seconds).toBeCloseTo(45, 9);
     expect(c.detail).toBe('measured: a comparison of 4 models × 2 seeds took 24 s on this machine (job j, 2026-12-03), scaled to 5 models × 3 seeds');
+  });
+
+  it("a run job's own cost beyond its recorded phases: the median over finished, not reused run jobs", () => {
+    const job = (id: string, wall: number, result: unknown, over: Partial<JobInfo> = {}): JobInfo => ({ id, kind: 'unlearn.run', title: '', params: {}, state: 'succeeded', createdAt: '', startedAt: '2026-12-03T10:00:00.000Z', endedAt: new Date(Date.parse('2026-12-03T10:00:00.000Z') + wall * 1000).toISOString(), progress: null, reason: null, result, resumable: false, attempt: 1, dependsOn: [], ...over });
+    const run = (sum: number) => ({ timings: { load: sum / 4, method: sum / 4, evaluate: sum / 4, save: sum / 4 } }) as RunManifest;
+    const runs = new Map([['a', run(4)], ['b', run(2)], ['c', run(10)], ['d', run(1)]]);
+    expect(jobOverhead([], runs)).toBeNull();
+    const jobs = [
+      job('1', 7, { runId: 'a', cached: false }), // 3 s beyond
+      job('2', 7, { runId: 'b', cached: false }), // 5 s
+      job('3', 11, { runId: 'c', cached: false }), // 1 s
+      job('4', 50, { runId: 'd', cached: true }), // reused: not counted
+      job('5', 50, { runId: 'a', cached: false }, { state: 'failed' }),
+      job('6', 50, { runId: 'zz', cached: false }), // its run is gone
+    ];
+    expect(jobOverhead(jobs, runs)).toEqual({ seconds: 3, jobs: 3 });
   });
 
   it('refuses what the plan would refuse, in one sentence', async () => {
