@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { ApiError } from '../../../preload/api/common';
 import type { Workspace } from '../workspace/types';
 import type { ComparisonManifest, RunManifest } from '../../engine/runs/contract-types';
+import type { ModelOutputs } from '../../engine/eval/types';
 import type { AttackData, AttackFeature, ChartSpec, ComparisonChartRequest } from '../../engine/reports/contract-types';
 import { ATTACK_FEATURES, attackEdges, attackSummary, splitScores, type SplitScores } from '../../engine/eval/attack';
 // each builder from its own module (the barrel charts/index.ts re-exports them for the PDF)
@@ -43,6 +44,29 @@ export async function comparisonAttack(ws: Workspace, id: string, feature: Attac
   return hit;
 }
 
+/**
+ * Decoded outputs of recently used runs (split, labels, logits only: ~2.8 MB per 70,000 × 10 model), so
+ * switching the attack's score does not decode every NPZ again. Runs never change once written.
+ */
+const outputsCache = new Map<string, Promise<ModelOutputs>>();
+const OUTPUTS_CACHE_SIZE = 16;
+
+function cachedOutputs(ws: Workspace, runId: string): Promise<ModelOutputs> {
+  const key = `${ws.root}\u0000${runId}`;
+  let hit = outputsCache.get(key);
+  if (hit) {
+    outputsCache.delete(key);
+  } else {
+    hit = getRun(ws, runId)
+      .then((r) => runOutputs(ws, r))
+      .then(({ split, labels, logits, numClasses, n }) => ({ split, labels, logits, numClasses, n }));
+    hit.catch(() => outputsCache.delete(key));
+  }
+  outputsCache.set(key, hit);
+  while (outputsCache.size > OUTPUTS_CACHE_SIZE) outputsCache.delete(outputsCache.keys().next().value!);
+  return hit;
+}
+
 async function computeAttack(ws: Workspace, id: string, feature: AttackFeature): Promise<AttackData> {
   const t0 = performance.now();
   const cmp = (await getComparison(ws, id)).data;
@@ -52,7 +76,7 @@ async function computeAttack(ws: Workspace, id: string, feature: AttackFeature):
   for (const e of cmp.entries) {
     const first = e.runs[0];
     if (!first) continue;
-    const outputs = await runOutputs(ws, await getRun(ws, first.run.id));
+    const outputs = await cachedOutputs(ws, first.run.id);
     numClasses = outputs.numClasses;
     scored.push({ e, s: splitScores(outputs, feature) });
   }

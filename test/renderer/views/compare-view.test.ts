@@ -155,6 +155,18 @@ describe('Compare dashboard', () => {
   });
 });
 
+describe('attack panel, another score', () => {
+  it('keeps the last histogram and slider while the backend computes the new score, saying so', async () => {
+    const w = await open();
+    api.handlers['comparisons.attack'] = () => new Promise(() => {});
+    await w.get('[data-field="attack-feature"]').setValue('entropy');
+    await flush();
+    expect(w.get('[data-testid="attack-status"]').text()).toBe('Computing the Entropy scores of every model from its stored outputs…');
+    expect(w.find('[data-testid="attack-threshold"]').exists()).toBe(true);
+    expect(w.findAll('[data-testid="attack-rates"] span').map((x) => x.text())[0]).toBe('TPR 70.0%');
+  });
+});
+
 describe('comparison table rules', () => {
   it('columns, gap levels and sort are pure functions of the record', () => {
     expect(tableMetrics(CMP).map((m) => m.id)).toContain('klom');
