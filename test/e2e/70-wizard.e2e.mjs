@@ -173,9 +173,39 @@ export const tests = [
       const { createHash } = await import('node:crypto');
       assertEqual(createHash('sha256').update(bytes).digest('hex'), reports[0].pdfSha256, 'the saved PDF is the one the report lists');
 
-      // the Reports page lists it with its verdict and hashes, and verifies it
       await page.click('[data-testid="unlearning-wizard"] [data-action="close"]');
       await waitFor(async () => !(await page.$('[data-testid="unlearning-wizard"]')), { message: 'the wizard did not close' });
+
+      // the same plan again: every run is stored, so the retrain reference and both methods are reused
+      // at no cost, and the comparison's time is now measured by the one that just finished
+      await page.click('[data-action="open-wizard"]');
+      await stepIs('model');
+      await page.selectOption('[data-field="model"]', fx.model);
+      await page.click('[data-action="next"]');
+      await stepIs('forget-set');
+      await page.selectOption('[data-field="forget-set"]', fx.forgetSet);
+      await page.click('[data-action="next"]');
+      await stepIs('methods');
+      for (const id of ['ft', 'ga']) {
+        await page.check(`[data-method="${id}"]`);
+        await page.fill(`#param-${id}-epochs`, '1');
+      }
+      await page.click('[data-action="next"]');
+      await stepIs('settings');
+      const reused = await page.waitForSelector('[data-testid="retrain-status"]:text-matches("^Reused")', { timeout: 20_000 });
+      ctx.log(`second plan, retrain reference: ${(await reused.textContent()).trim()}`);
+      await page.click('[data-action="next"]');
+      await stepIs('review');
+      await page.waitForSelector('[data-testid="plan-table"]', { timeout: 20_000 });
+      const again = await page.$$eval('[data-testid="plan-table"] tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-basis')));
+      assertEqual(again.join(','), 'reused,reused,reused', 'the same plan again is reused');
+      const total2 = await page.textContent('[data-testid="plan-total"]');
+      ctx.log(`second plan: ${total2.replace(/\s+/g, ' ').trim()}`);
+      assert(/Comparison: measured: a comparison of 4 models × 1 seed took/.test(total2), `the comparison is measured now: ${total2}`);
+      await page.keyboard.press('Escape');
+      await waitFor(async () => !(await page.$('[data-testid="unlearning-wizard"]')), { message: 'Escape did not close the wizard' });
+
+      // the Reports page lists it with its verdict and hashes, and verifies it
       await navigate(page, 'reports', 'Reports');
       const row = await page.waitForSelector(`[data-report-id="${reports[0].id}"]`);
       const verdict = (await row.$eval('[data-testid="report-verdict"]', (e) => e.textContent)).trim();
