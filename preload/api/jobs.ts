@@ -103,7 +103,7 @@ export interface ModelTrainResult {
 
 /** Parameters of unlearn.demo (the built-in demo; every field optional). */
 export interface DemoJobParams {
-  /** the demo's size: 'full' (default, the same as `lethe demo`) or 'short' (the class forget set only, FT and SalUn, about a minute) */
+  /** the demo's size: 'full' (default, the same as `lethe demo`) or 'short' (the class forget set only, FT and SalUn, a minute or two) */
   preset?: 'full' | 'short';
   /** seeds per model (default 1) */
   seeds?: number;

@@ -64,15 +64,15 @@ export const DEMO_THRESHOLDS: Threshold[] = [
 
 /**
  * The demo's two sizes. 'full' is `lethe demo` (the acceptance pipeline, ~10 minutes on 2 cores);
- * 'short' is a first look in about a minute: the class forget set only, the original trained on 2,000
- * images for one epoch, the retrain reference, FT and SalUn. Each size keeps its own original model
+ * 'short' is a first look in a minute or two: the class forget set only, the original trained on 4,000
+ * images for three epochs, the retrain reference, FT and SalUn. Each size keeps its own original model
  * (by name), so the two never reuse each other's.
  */
 export const DEMO_PRESETS = {
   full: { maxTrain: DEMO_MAX_TRAIN, epochs: 2, methods: DEMO_METHODS, forgetSets: ['class', 'random'] as const, original: 'demo-cnn-original', label: 'demo' },
   short: {
-    maxTrain: 2000,
-    epochs: 1,
+    maxTrain: 4000,
+    epochs: 3,
     methods: [
       { id: 'ft', params: { epochs: 1 } },
       { id: 'salun', params: { epochs: 2 } },

@@ -23,7 +23,7 @@ export const demoCommand: CliCommand = {
     epochs: { type: 'string', description: 'epochs of the original and the retrain reference (default 2)' },
     methods: { type: 'string', description: 'method ids to run (default: ft, ga, rl, salun, ssd, scrub, neggrad-plus with the demo settings)' },
     'forget-class': { type: 'string', description: "the class forgotten in the class-forgetting part (default 'Bag')" },
-    short: { type: 'boolean', description: 'the short demo: the class forget set only, the original on 2,000 images for one epoch, retrain, FT and SalUn (about a minute)' },
+    short: { type: 'boolean', description: 'the short demo: the class forget set only, the original on 4,000 images for three epochs, retrain, FT and SalUn (a minute or two)' },
     parallel: { type: 'boolean', description: 'run the two forget sets side by side with half the threads each (measured slower on 2 cores, and each method run time then includes the load of the other pipeline)' },
   },
   examples: ['lethe demo', 'lethe demo --short', 'lethe demo --seeds 3 --threads 2'],

@@ -74,7 +74,7 @@ describe('quick start (empty workspace)', () => {
 
   it('offers the short demo (one forget set, FT and SalUn) as a job of the same kind', async () => {
     const w = await mountHome();
-    expect(w.get('[data-testid="quick-start-short"]').text()).toBe('Short version (about a minute)');
+    expect(w.get('[data-testid="quick-start-short"]').text()).toBe('Short version (1-2 minutes)');
     await w.get('[data-testid="quick-start-short"]').trigger('click');
     await flush();
     expect(api.call).toHaveBeenCalledWith('jobs.submit', { kind: 'unlearn.demo', params: { preset: 'short' }, title: 'Built-in demo' });

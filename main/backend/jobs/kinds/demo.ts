@@ -11,7 +11,7 @@ import { parseJobParams } from './params';
 
 export const unlearnDemoSchema = z
   .object({
-    /** the demo's size: 'full' (default, `lethe demo`) or 'short' (one forget set, FT and SalUn, about a minute) */
+    /** the demo's size: 'full' (default, `lethe demo`) or 'short' (one forget set, FT and SalUn, a minute or two) */
     preset: z.enum(['full', 'short']).optional(),
     /** seeds per model (default 1) */
     seeds: z.number().int().min(1).max(10).optional(),
