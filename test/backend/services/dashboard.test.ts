@@ -121,7 +121,7 @@ describe('comparisons.charts', () => {
     ]);
     expect(charts.map((c) => c.id)).toEqual(['tradeoff', 'gaps', 'run-times', 'unlearning-curves', 'attack-histogram-confidence-ga', 'attack-roc-logit-confidence-forget-vs-test', 'epsilon', 'training-curve', 'cka-ga-all']);
     expect(charts[2].table.rows.find((r) => r[0] === 'ga')).toEqual(['ga', 1, 0.1, 2, 0.3, 0.1]);
-    expect(charts[3].table.rows).toEqual([['ga', 1, 88], ['ga', 2, 85]]);
+    expect(charts[3].table.rows).toEqual([['ga', 1, 88, null], ['ga', 2, 85, null]]);
     expect(charts[6].empty).toMatch(/N ≥ 3/);
     expect(charts[7].empty).toMatch(/no recorded training/);
     for (const c of charts) expect(JSON.parse(JSON.stringify(c))).toEqual(c);

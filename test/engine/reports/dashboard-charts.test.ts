@@ -108,7 +108,13 @@ describe('dashboard chart builders', () => {
     const g = { settings: { maxDropPoints: 5, action: 'stop' as const, sliceSize: 10 }, sliceSize: 10, baseline: 90, lowest: 80, tripped: false, trippedAtStep: null, stopped: false, checks: [{ step: 1, accuracy: 88 }, { step: 2, accuracy: 86 }] };
     const runs = { 'run-ga': { guardrail: g } as unknown as RunManifest };
     const u = unlearningCurvesChart(cmp([entry('o', 'original', {}), entry('ga', 'unlearned', {})]), runs);
-    expect(u.table.rows).toEqual([['GA', 1, 88], ['GA', 2, 86]]);
+    expect(u.table.rows).toEqual([['GA', 1, 88, null], ['GA', 2, 86, null]]);
+    expect(u.title).toBe('Unlearning curves: held-out retain accuracy during each method');
+    const g2 = { ...g, checks: [{ step: 1, accuracy: 88, forgetAccuracy: 40 }, { step: 2, accuracy: 86, forgetAccuracy: 12.5 }] };
+    const u2 = unlearningCurvesChart(cmp([entry('ga', 'unlearned', {})]), { 'run-ga': { guardrail: g2 } as unknown as RunManifest });
+    expect((u2.option.series as { name: string; data: number[][] }[]).map((x) => [x.name, x.data])).toEqual([['GA', [[1, 88], [2, 86]]], ['GA: forget', [[1, 40], [2, 12.5]]]]);
+    expect(u2.table.rows[1]).toEqual(['GA', 2, 86, 12.5]);
+    expect(names(u2.option)[1]).toBe('Accuracy (%)');
     expect(((u.option.series as { markLine: { data: { yAxis: number }[] } }[])[0]).markLine.data[0].yAxis).toBe(90);
     expect(unlearningCurvesChart(cmp([entry('ga', 'unlearned', {})]), {}).empty).toMatch(/guardrail/);
   });
