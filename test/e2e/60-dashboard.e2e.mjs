@@ -175,6 +175,10 @@ export const tests = [
       }
       await (await page.$('[data-testid="chart-cka"]')).scrollIntoViewIfNeeded();
       await ctx.screenshot(page, 'dashboard-cka-light');
+      await page.$eval('[data-testid="chart-confusion"]', (e) => e.scrollIntoView({ block: 'end' }));
+      await ctx.screenshot(page, 'dashboard-classes-light');
+      await page.$eval('[data-testid="chart-unlearning"]', (e) => e.scrollIntoView({ block: 'end' }));
+      await ctx.screenshot(page, 'dashboard-curves-light');
 
       await darkTheme(page);
       await page.evaluate(() => window.scrollTo(0, 0));
@@ -184,6 +188,8 @@ export const tests = [
       await ctx.screenshot(page, 'dashboard-charts-dark');
       await (await page.$('[data-testid="attack-panel"]')).scrollIntoViewIfNeeded();
       await ctx.screenshot(page, 'dashboard-attack-dark');
+      await page.$eval('[data-testid="chart-confusion"]', (e) => e.scrollIntoView({ block: 'end' }));
+      await ctx.screenshot(page, 'dashboard-classes-dark');
     },
   },
 ];

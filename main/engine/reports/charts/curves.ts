@@ -36,7 +36,7 @@ export function unlearningCurvesChart(cmp: ComparisonManifest, runs: Record<stri
     ...baseOption(title, 'measured by the guardrail (retain: examples the methods never train on; seed 0 runs)'),
     legend: { bottom: 0, type: 'scroll', itemGap: 30 },
     tooltip: { trigger: 'axis' },
-    xAxis: axis('Method step (count)', { type: 'value', min: 0 }),
+    xAxis: axis('Method step (count)', { type: 'value', min: 0, minInterval: 1 }),
     yAxis: axis('Accuracy (%)', { type: 'value', scale: !withForget, min: withForget ? 0 : undefined, max: 100, nameGap: 45 }),
     series: curves.flatMap(({ e, g }, i) => [
       {
@@ -44,7 +44,7 @@ export function unlearningCurvesChart(cmp: ComparisonManifest, runs: Record<stri
         name: e.label,
         symbolSize: 5,
         data: g!.checks.map((c) => [c.step, round(c.accuracy, 3)]),
-        ...(i === 0 && baseline !== null ? { markLine: { silent: true, symbol: 'none', lineStyle: { type: 'dotted' }, label: { formatter: 'original' }, data: [{ yAxis: round(baseline, 3) }] } } : {}),
+        ...(i === 0 && baseline !== null ? { markLine: { silent: true, symbol: 'none', lineStyle: { type: 'dotted' }, label: { formatter: 'original', position: 'insideEndTop' }, data: [{ yAxis: round(baseline, 3) }] } } : {}),
       },
       ...(g!.checks.some((c) => typeof c.forgetAccuracy === 'number')
         ? [{ type: 'line', name: `${e.label}: forget`, symbolSize: 4, lineStyle: { type: 'dashed' }, data: g!.checks.filter((c) => typeof c.forgetAccuracy === 'number').map((c) => [c.step, round(c.forgetAccuracy, 3)]) }]
