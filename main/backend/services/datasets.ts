@@ -2,6 +2,7 @@
 // 'dataset.import' job call. Engine code lives in main/engine/data; this file adds lookup by id or
 // name, name rules, error translation (DatasetImportError -> ApiError) and image encoding.
 
+import { listText } from '../../engine/util/list-text';
 import sharp from 'sharp';
 import { ApiError } from '../../../preload/api/common';
 import { engineToApiError } from '../errors';
@@ -272,7 +273,7 @@ export async function deleteDataset(ws: Workspace, idOrName: string): Promise<{ 
   const rec = await findDataset(ws, idOrName);
   const users = (await ws.listRecords<ForgetSetManifest>('forgetSets')).filter((f) => f.data.dataset.id === rec.id);
   if (users.length > 0)
-    throw new ApiError('conflict', `Dataset '${rec.data.name}' is used by forget set(s) ${users.map((u) => `'${u.data.name}'`).join(', ')}; delete them first.`);
+    throw new ApiError('conflict', `Dataset '${rec.data.name}' is used by forget set(s) ${listText(users.map((u) => `'${u.data.name}'`), 5)}; delete them first.`);
   await closeReaders(ws);
   await ws.deleteRecord('datasets', rec.id);
   // its samples, labels and metadata blobs (and its training-data cache) are freed unless something else uses them

@@ -28,6 +28,8 @@ import type { RecordEnvelope, Workspace } from '../workspace/types';
 import { findDataset, openReader, type MethodHandlers } from './datasets';
 import { collectAfterDelete } from '../workspace/gc';
 import { freeBytes, isNoSpace, noSpaceMessage } from '../../engine/util/disk';
+import { listText } from '../../engine/util/list-text';
+import { specialFileKind } from './output-target';
 import { FREE_SPACE_RESERVE_BYTES } from '../../engine/data/store';
 import { createModel, exportModel, getModelRecord, importModel, loadRegisteredModel, nameFromFile, type ModelManifest } from './models';
 
@@ -489,7 +491,7 @@ async function usersOf(ws: Workspace, name: string): Promise<string[]> {
 export async function deleteModel(ws: Workspace, id: string): Promise<{ deleted: true }> {
   const rec = await getModelRecord(ws, id);
   const users = await usersOf(ws, rec.id);
-  if (users.length) throw new ApiError('conflict', `Model '${rec.id}' is used by ${users.join(', ')}; delete ${users.length > 1 ? 'them' : 'it'} first.`);
+  if (users.length) throw new ApiError('conflict', `Model '${rec.id}' is used by ${listText(users, 5)}; delete ${users.length > 1 ? 'them' : 'it'} first.`);
   await ws.deleteRecord(KIND, rec.id);
   await collectAfterDelete(ws);
   return { deleted: true };
@@ -502,7 +504,9 @@ async function checkImportPath(p: string): Promise<void> {
   const st = await stat(p).catch((e: NodeJS.ErrnoException) => {
     throw new ApiError('invalid_argument', e.code === 'ENOENT' ? `There is no file at ${p}.` : `Cannot read ${p} (${e.code ?? e.message}).`);
   });
-  if (!st.isFile()) throw new ApiError('invalid_argument', `${p} is a folder, not an ONNX file.`);
+  // /dev/zero is a device, a FIFO is a pipe: say what it really is
+  const kind = specialFileKind(st);
+  if (kind) throw new ApiError('invalid_argument', `${p} is ${kind}, not an ONNX file.`);
 }
 
 async function assertNameFree(ws: Workspace, name: string): Promise<void> {

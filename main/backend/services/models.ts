@@ -2,6 +2,7 @@
 // workspace as records of kind 'models' whose blob 'model' holds the ONNX bytes (weights as
 // initializers). Also the training and gradient services used by the CLI and the 'model.train' job.
 
+import { listText } from '../../engine/util/list-text';
 import { basename } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
@@ -357,7 +358,7 @@ export async function readLabelledNpz(file: string): Promise<{ ds: ArrayDataset;
 export function npzToDataset(npz: Npz, what: string): ArrayDataset {
   const x = npz.x;
   const y = npz.y;
-  if (!x || !y) throw new ApiError('invalid_argument', `${what} must hold arrays 'x' (float32 [N, ...]) and 'y' (int64 [N]); it has: ${Object.keys(npz).join(', ') || 'nothing'}`);
+  if (!x || !y) throw new ApiError('invalid_argument', `${what} must hold arrays 'x' (float32 [N, ...]) and 'y' (int64 [N]); it has: ${listText(Object.keys(npz).map((k) => `'${k.slice(0, 40)}'`), 10)}`);
   if (x.dtype !== 'float32') throw new ApiError('invalid_argument', `${what}: 'x' must be float32, it is ${x.dtype}`);
   if (!['int64', 'int32', 'uint8', 'int8'].includes(y.dtype)) throw new ApiError('invalid_argument', `${what}: 'y' must hold integer class labels (int64), it is ${y.dtype}`);
   if (y.shape.length !== 1) throw new ApiError('invalid_argument', `${what}: 'y' must be 1-D [N], its shape is [${y.shape.join(', ')}]`);

@@ -14,15 +14,9 @@ import { mkdir, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, sep } from 'node:path';
 import { ApiError } from '../../../preload/api/common';
 
-/** What a non-regular file is, in words ('a folder', 'a device', ...), or null for a regular file. */
-export function specialFileKind(st: Stats): string | null {
-  if (st.isFile()) return null;
-  if (st.isDirectory()) return 'a folder';
-  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
-  if (st.isFIFO()) return 'a named pipe (FIFO)';
-  if (st.isSocket()) return 'a socket';
-  return 'not a regular file';
-}
+// What a non-regular file is, in words ('a folder', 'a device', ...): defined once, in the engine.
+import { specialFileKind } from '../../engine/util/file-kind';
+export { specialFileKind };
 
 /** Kernel file systems: their "files" are views of the running system, never export targets. */
 const VIRTUAL_ROOTS = ['/proc', '/sys', '/dev'];

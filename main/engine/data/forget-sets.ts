@@ -16,6 +16,7 @@
 // Forget sets are immutable once a run uses them: lockForgetSet(runId) adds to `lockedBy`, and any
 // later update or delete is refused with EngineError('conflict').
 
+import { clip, listText } from '../util/list-text';
 import { randomBytes } from 'node:crypto';
 import { EngineError } from '../errors';
 import type {
@@ -244,7 +245,7 @@ export function resolveClass(m: DatasetManifest, c: ClassRef): number {
   const byName = m.classNames.indexOf(c);
   if (byName >= 0) return byName;
   if (/^\d+$/.test(c) && Number(c) < m.classNames.length) return Number(c);
-  throw bad(`The dataset has no class '${c}'; its classes are ${m.classNames.slice(0, 20).join(', ')}${m.classNames.length > 20 ? ', ...' : ''}.`);
+  throw bad(`The dataset has no class '${clip(c)}'; its classes are ${listText(m.classNames, 20)}.`);
 }
 
 function trainPool(reader: DatasetReader, classes?: number[]): number[] {
@@ -273,7 +274,7 @@ export function predicateFn(reader: DatasetReader, p: Predicate): (i: number) =>
   const col = feature ? { name: p.column, type: 'number' as const, numbers: feature } : reader.metadata.find((c) => c.name === p.column);
   if (!col)
     throw bad(
-      `The dataset has no metadata column '${p.column}'; available: ${['class', ...reader.metadata.map((c) => c.name), ...(reader.manifest.featureNames ?? [])].slice(0, 40).join(', ')}.`,
+      `The dataset has no metadata column '${clip(p.column)}'; available: ${listText(['class', ...reader.metadata.map((c) => c.name), ...(reader.manifest.featureNames ?? [])], 40)}.`,
     );
   if (col.type === 'number') {
     const v = col.numbers!;
@@ -319,7 +320,7 @@ export function idsFromRule(rule: Extract<ForgetRule, { kind: 'ids' }>): string[
   let body = rows;
   if (rule.column !== undefined) {
     col = header.indexOf(rule.column);
-    if (col < 0) throw bad(`The CSV has no column '${rule.column}'; its columns are ${header.join(', ')}.`);
+    if (col < 0) throw bad(`The CSV has no column '${clip(rule.column)}'; its columns are ${listText(header.map((h) => clip(h, 40)), 20)}.`);
     body = rows.slice(1);
   } else if (header.some((h) => /^(id|example_id|example id)$/i.test(h))) {
     col = header.findIndex((h) => /^(id|example_id|example id)$/i.test(h));
@@ -695,5 +696,5 @@ export async function lockForgetSet(ws: Workspace, id: string, runId: string): P
 
 export function assertUnlocked(rec: ForgetSetRecord, action: string): void {
   if (rec.data.lockedBy.length > 0)
-    throw new EngineError('conflict', `Forget set '${rec.data.name}' is used by run ${rec.data.lockedBy.join(', ')} and cannot be ${action}.`);
+    throw new EngineError('conflict', `Forget set '${rec.data.name}' is used by run ${listText(rec.data.lockedBy, 5)} and cannot be ${action}.`);
 }

@@ -5,6 +5,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isNoSpace } from '../util/disk';
+import { specialFileKind } from '../util/file-kind';
 import type { Workspace } from '../store/workspace-port';
 import { DatasetImportError, asImportError } from './errors';
 import { getImporter, DATASET_FORMATS } from './importers';
@@ -72,6 +73,17 @@ function checkRequest(req: ImportRequest) {
     throw new DatasetImportError('bad_option', 'The maximum expansion must be a number of at least 1 (times the source size).');
 }
 
+/**
+ * A source that exists but is neither a file nor a folder (a device such as /dev/zero, a FIFO, a
+ * socket) is refused by what it is, before any importer reads from it (a read of /dev/zero never ends).
+ */
+async function checkSourceKind(req: ImportRequest): Promise<void> {
+  if (req.format === 'builtin') return;
+  const st = await stat(req.source).catch(() => null);
+  if (!st || st.isFile() || st.isDirectory()) return;
+  throw new DatasetImportError('bad_option', `${req.source} is ${specialFileKind(st)}, not a file or folder to import.`);
+}
+
 function splitPolicy(req: ImportRequest) {
   if (req.format === 'builtin') {
     const b = builtinInfo(req.source);
@@ -87,6 +99,7 @@ export async function importDataset(
 ): Promise<DatasetRecord> {
   const startedAt = Date.now();
   checkRequest(req);
+  await checkSourceKind(req);
   const importer = getImporter(req.format);
   const opts = importer.parseOptions(req.options ?? {});
   const limits: ImportLimits = { ...DEFAULT_LIMITS, ...req.limits };
@@ -226,6 +239,7 @@ export async function previewImport(req: ImportRequest, opts: { maxSamples?: num
   let sink: PreviewSink | null = null;
   try {
     checkRequest(req);
+    await checkSourceKind(req);
     const importer = getImporter(req.format);
     const parsed = importer.parseOptions(req.options ?? {});
     const limits = { ...DEFAULT_LIMITS, ...req.limits };

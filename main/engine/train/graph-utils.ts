@@ -1,5 +1,6 @@
 // Small helpers shared by the training-graph builders.
 
+import { listText } from '../util/list-text';
 import { type Graph, type Model, type NamedTensor, defaultOpset } from '../onnx/ir';
 import { GraphBuilder, type Attrs } from '../onnx/builder';
 
@@ -40,7 +41,7 @@ export function promoteToInputs(g: Graph, names: Iterable<string>): void {
       want.delete(t.name);
     } else keep.push(t);
   }
-  if (want.size) throw new Error(`not initializers of the model: ${[...want].join(', ')}`);
+  if (want.size) throw new Error(`not initializers of the model: ${listText([...want], 10)}`);
   g.initializers = keep;
   // an initializer may also be listed as a graph input (IR < 4 style); drop the duplicate
   const seen = new Set<string>();

@@ -16,6 +16,7 @@
 // Preview mode: all of x is still streamed and checked, but only the first maxSamples rows are
 // converted and kept, so a preview reports the same counts and errors as the import.
 
+import { clip, listText } from '../../util/list-text';
 import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { type NdArray, type NpyFile, type NpyHeader, type NpyRowChunk, NpyError, openNpyFile } from '../../io/npy';
@@ -125,8 +126,10 @@ export const npzImporter: Importer<NpzOptions> = {
         open.push(f);
         const h = await sha256File(source);
         files.push({ path: name, size: h.size, sha256: h.sha256 });
-        if (!f.has(opts.xKey)) throw new DatasetImportError('not_found', `${name} has no array '${opts.xKey}' (arrays: ${f.keys.join(', ') || 'none'}).`, name);
-        if (!f.has(opts.yKey)) throw new DatasetImportError('not_found', `${name} has no array '${opts.yKey}' (arrays: ${f.keys.join(', ')}).`, name);
+        // an archive may hold 100,000 entries: name the first few and how many more
+        const arrays = () => listText(f.keys.map((k) => `'${clip(k, 40)}'`), 10);
+        if (!f.has(opts.xKey)) throw new DatasetImportError('not_found', `${name} has no array '${opts.xKey}' (${f.keys.length.toLocaleString('en-US')} arrays: ${arrays()}).`, name);
+        if (!f.has(opts.yKey)) throw new DatasetImportError('not_found', `${name} has no array '${opts.yKey}' (${f.keys.length.toLocaleString('en-US')} arrays: ${arrays()}).`, name);
         if (opts.splitKey && !f.has(opts.splitKey)) throw new DatasetImportError('not_found', `${name} has no array '${opts.splitKey}'.`, name);
         splitKey = opts.splitKey ?? (f.has('split') ? 'split' : undefined);
         try {
