@@ -7,12 +7,10 @@ interface FqExtra {
   epsilons: (number | null)[];
 }
 
-/** The ε definition the chart states (the forgetting-quality metric's, NeurIPS 2023). */
-export const EPSILON_DEFINITION =
-  'ε_i = max over single- and double-threshold rules on φ = z_y − logsumexp_{k≠y} z_k of forget example i under N unlearned vs N retrained models of max(log(1−δ−FPR) − log FNR, log(1−δ−FNR) − log FPR), clipped at 0, δ = 1e-5, capped at 50 (the forgetting-quality F rule); lower = closer to retraining';
-
 /**
- * The per-example ε distribution on the forget set, one bar group per unlearned model: bins of 0.5
+ * The per-example ε distribution on the forget set, one bar group per unlearned model (ε_i as the
+ * 'forgetting-quality' metric defines it, its extra `epsilons`; its descriptor's formula is the
+ * definition the dashboard shows beside the chart): bins of 0.5
  * nats as F scores them (H(ε) = 2^(−⌊ε/0.5⌋) below ⌈ln(N−1)⌉, 0 from there on), plus examples where no rule applied.
  */
 export function epsilonChart(cmp: ComparisonManifest): ChartSpec {

@@ -10,7 +10,7 @@ export { relearnChart } from './relearn';
 export { runTimesChart } from './run-times';
 export { renderChartSvg } from './render';
 export { attackHistogramChart, attackRocChart, thresholdMarkLine, THRESHOLD_SERIES_ID } from './attack';
-export { epsilonChart, EPSILON_DEFINITION } from './epsilon';
+export { epsilonChart } from './epsilon';
 export { ckaChart, type CkaSplit } from './cka';
 export { trainingCurveChart, unlearningCurvesChart } from './curves';
 export { embeddingChart, CLASS_COLORS, FORGET_SYMBOL } from './embedding';
