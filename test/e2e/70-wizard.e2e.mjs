@@ -3,7 +3,9 @@
 // page with two methods (FT and GA, one epoch each), the Methods step by keyboard alone; the review shows
 // the plan with its time estimated from this machine's measurements; after launch the progress step
 // shows every job live (state, progress, curves) until the comparison is ready; then a report is made
-// from the UI and its PDF saved (a real download), and the Reports page lists and verifies it.
+// from the UI and its PDF saved (a real download), and the Reports page lists and verifies it. The same
+// plan again is reused run by run; with FT at 1,000 epochs it is estimated from the measured run, and
+// the FT job is cancelled from the wizard while it runs.
 // On every step, Tab (inside the dialog's focus trap) reaches every visible control. Screenshots of the
 // methods, settings, review, progress and Reports page, light and dark.
 import { apiCall, assert, assertEqual, jobEnded, navigate, tinyCsvDataset, waitFor } from './helpers.mjs';
@@ -202,6 +204,31 @@ export const tests = [
       const total2 = await page.textContent('[data-testid="plan-total"]');
       ctx.log(`second plan: ${total2.replace(/\s+/g, ' ').trim()}`);
       assert(/Comparison: measured: a comparison of 4 models × 1 seed took/.test(total2), `the comparison is measured now: ${total2}`);
+
+      // back to the methods: FT for 1,000 epochs is a new run, estimated from the measured one-epoch run;
+      // launched, it is cancelled from the wizard while it runs, and the comparison waiting for it fails
+      await page.click('[data-action="back"]');
+      await page.click('[data-action="back"]');
+      await stepIs('methods');
+      await page.fill('#param-ft-epochs', '1000');
+      await page.click('[data-action="next"]');
+      await stepIs('settings');
+      await page.click('[data-action="next"]');
+      await stepIs('review');
+      const ft = await page.waitForSelector('[data-testid="plan-table"] tr[data-run="ft-0"][data-basis="run"]', { timeout: 20_000 });
+      const ftText = await ft.textContent();
+      ctx.log(`FT × 1000 epochs: ${ftText.replace(/\s+/g, ' ').trim()}`);
+      assert(/scaled for 1 → 1000 epochs/.test(ftText), `FT estimate: ${ftText}`);
+      await page.click('[data-action="launch"]');
+      await stepIs('progress');
+      const ftJob = await page.waitForSelector('[data-testid="plan-jobs"] [data-job-id][data-state="running"]:has-text("FT (fine-tune)")', { timeout: 60_000 });
+      const ftId = await ftJob.getAttribute('data-job-id');
+      await ftJob.$eval('[data-action="cancel"]', (b) => b.click());
+      await page.waitForSelector(`[data-testid="plan-jobs"] [data-job-id="${ftId}"][data-state="cancelled"]`, { timeout: 30_000 });
+      await page.waitForSelector('[data-testid="plan-jobs"] [data-job-id][data-state="failed"]:has-text("Compare")', { timeout: 30_000 });
+      // GA (reused) still runs after it; then nothing is left to cancel
+      await page.waitForSelector('[data-action="cancel-all"]', { state: 'detached', timeout: 60_000 });
+      await ctx.screenshot(page, 'wizard-cancelled-light');
       await page.keyboard.press('Escape');
       await waitFor(async () => !(await page.$('[data-testid="unlearning-wizard"]')), { message: 'Escape did not close the wizard' });
 

@@ -165,6 +165,8 @@ describe('unlearning wizard', () => {
     await click(w, '[data-action="cancel-all"]');
     const cancels = api.call.mock.calls.filter((c) => c[0] === 'jobs.cancel').map((c) => (c[1] as { id: string }).id);
     expect(cancels).toEqual(['c', 's']);
+    expect(w.get('[data-testid="progress-summary"]').text()).toBe('1 of 3 jobs done; 2 cancelled.');
+    expect(w.find('[data-action="cancel-all"]').exists()).toBe(false);
     // the comparison is ready: open it, or make its report
     api.emit('jobs.event', { type: 'state', job: makeJob({ id: 'c', kind: 'unlearn.compare', state: 'succeeded', result: { comparisonId: 'cmp-9', entries: 3, seeds: 2 } }) });
     await flush();
