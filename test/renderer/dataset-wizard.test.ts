@@ -145,6 +145,24 @@ describe('DatasetImportWizard', () => {
     expect(w.get('[data-testid="import-start"]').attributes('disabled')).toBeDefined();
   });
 
+  // issue 9, point 4: the import's expansion cap can be raised for a genuine, highly compressed source
+  it('sends a raised maximum expansion with the preview and the import, and checks it first', async () => {
+    const w = mount(DatasetImportWizard);
+    await flush();
+    await w.get('[data-format="npz"] input').setValue(true);
+    await w.get('[data-testid="wizard-next"]').trigger('click');
+    await w.get('[data-testid="import-source"]').setValue('/data/zeros.npz');
+    await w.get('[data-testid="max-expansion"]').setValue('0.5');
+    expect(w.get('[role="alert"]').text()).toContain('The maximum expansion must be a number of at least 1');
+    await w.get('[data-testid="max-expansion"]').setValue('5000');
+    await w.get('[data-testid="wizard-next"]').trigger('click');
+    await flush();
+    expect(api.call).toHaveBeenCalledWith('datasets.previewImport', expect.objectContaining({ format: 'npz', source: '/data/zeros.npz', maxExpansion: 5000 }));
+    await w.get('[data-testid="import-start"]').trigger('click');
+    await flush();
+    expect(api.call).toHaveBeenCalledWith('datasets.import', expect.objectContaining({ source: '/data/zeros.npz', maxExpansion: 5000, name: 'zeros' }));
+  });
+
   // issue 9, point 13: the preview says which CSV columns become metadata and when the test split is empty
   it('shows the columns kept as metadata, the split totals and the warnings of a CSV preview', async () => {
     const demoted = "1 column is not all numbers, so it is kept as metadata, not used as features: 'colour' (\"red\" in data row 1).";
