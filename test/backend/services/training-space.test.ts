@@ -7,9 +7,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../../../preload/api/common';
 
+import type * as DiskModule from '../../../main/engine/util/disk';
+
 const disk = vi.hoisted(() => ({ free: null as number | null }));
 vi.mock('../../../main/engine/util/disk', async (orig) => {
-  const real = await orig<typeof import('../../../main/engine/util/disk')>();
+  const real = await orig<typeof DiskModule>();
   return { ...real, freeBytes: async (dir: string) => (disk.free !== null ? disk.free : real.freeBytes(dir)) };
 });
 const { openWorkspace } = await import('../../../main/backend/workspace');

@@ -11,9 +11,11 @@ import { DatasetImportError } from '../../../main/engine/data/errors';
 import type { Workspace } from '../../../main/engine/store/workspace-port';
 import { tempDir, tempWorkspace } from './helpers';
 
+import type * as DiskModule from '../../../main/engine/util/disk';
+
 const disk = vi.hoisted(() => ({ free: null as number | null }));
 vi.mock('../../../main/engine/util/disk', async (orig) => {
-  const real = await orig<typeof import('../../../main/engine/util/disk')>();
+  const real = await orig<typeof DiskModule>();
   return { ...real, freeBytes: async (dir: string) => (disk.free !== null ? disk.free : real.freeBytes(dir)) };
 });
 const { importDataset } = await import('../../../main/engine/data/import');
