@@ -8,6 +8,8 @@ import { attackHistogramChart, attackRocChart, THRESHOLD_SERIES_ID } from '../..
 import { ckaChart } from '../../../main/engine/reports/charts/cka';
 import { trainingCurveChart, unlearningCurvesChart } from '../../../main/engine/reports/charts/curves';
 import { epsilonChart } from '../../../main/engine/reports/charts/epsilon';
+import { confusionChart } from '../../../main/engine/reports/charts/confusion';
+import { perClassChart } from '../../../main/engine/reports/charts/per-class';
 import { renderChartSvg } from '../../../main/engine/reports/charts/render';
 
 const roc = { fpr: [0, 0, 0.5, 1], tpr: [0, 0.5, 1, 1], auc: 0.875, tprAt1pct: 0.5, tprAt01pct: 0.5 };
@@ -117,5 +119,14 @@ describe('dashboard chart builders', () => {
     expect(names(u2.option)[1]).toBe('Accuracy (%)');
     expect(((u.option.series as { markLine: { data: { yAxis: number }[] } }[])[0]).markLine.data[0].yAxis).toBe(90);
     expect(unlearningCurvesChart(cmp([entry('ga', 'unlearned', {})]), {}).empty).toMatch(/guardrail/);
+  });
+
+  it('per-class and confusion charts say why when the comparison recorded nothing for them', () => {
+    const c = cmp([entry('ga', 'unlearned', {}), entry('retrain', 'reference', {})]);
+    expect(confusionChart(c, 'ga', 'forget').empty).toMatch(/no confusion matrix of the forget split/);
+    expect(perClassChart(c, 'ga', 'retrain').empty).toMatch(/no per-class accuracy of the test split/);
+    const withData = cmp([entry('ga', 'unlearned', { confusion: { matrices: { forget: [[1, 0], [0, 1]] } }, 'per-class-accuracy': { perClass: { test: { accuracy: [50, 60], rows: [2, 2] } } } }), entry('retrain', 'reference', {})]);
+    expect(confusionChart(withData, 'ga', 'forget').empty).toBeUndefined();
+    expect(perClassChart(withData, 'ga', 'retrain').empty).toBeUndefined();
   });
 });

@@ -19,5 +19,6 @@ export function confusionChart(cmp: ComparisonManifest, key: string, split: Spli
     visualMap: { min: 0, max, calculable: false, orient: 'vertical', right: 10, top: 'middle', itemHeight: 120, text: ['examples', ''], inRange: { color: ['#f7fbff', '#08306b'] } },
     series: [{ type: 'heatmap', name: e.label, data, label: { show: classes.length <= 12, fontSize: 9 } }],
   };
-  return { id: `confusion-${e.key}-${split}`, title, option, table: { columns: ['true \\ predicted', ...classes], rows: M.map((row, t) => [classes[t], ...row]) } };
+  const empty = M.length ? undefined : `no confusion matrix of the ${split} split was recorded for this model (the confusion metric was not computed)`;
+  return { id: `confusion-${e.key}-${split}`, title, option, table: { columns: ['true \\ predicted', ...classes], rows: M.map((row, t) => [classes[t], ...row]) }, ...(empty ? { empty } : {}) };
 }

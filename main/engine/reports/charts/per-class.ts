@@ -28,5 +28,6 @@ export function perClassChart(cmp: ComparisonManifest, keyA: string, keyB: strin
       { type: 'bar', name: b.label, data: rows.map((r) => r[2]) },
     ],
   };
-  return { id: `per-class-${split}`, title, option, table: { columns: ['class', `${a.label} (%)`, `${b.label} (%)`, 'rows'], rows } };
+  const empty = pa || pb ? undefined : `no per-class accuracy of the ${split} split was recorded for these models`;
+  return { id: `per-class-${split}`, title, option, table: { columns: ['class', `${a.label} (%)`, `${b.label} (%)`, 'rows'], rows }, ...(empty ? { empty } : {}) };
 }
