@@ -10,6 +10,9 @@
 //   4. writes test-results/e2e/results.json ({ passed, failed, tests: [...] }) and screenshots in
 //      test-results/e2e/*.png; exits non-zero if a test failed
 //
+// A test module's test may set `ownWorkspace: true` to run against its own server on a fresh, empty
+// workspace (the first-run journey); the others share one workspace in file order.
+//
 // Flags: --no-build, --filter <substring>, --keep (keep the temporary workspace).
 
 import { spawn } from 'node:child_process';
@@ -194,25 +197,29 @@ async function main() {
     for (const test of tests) {
       const t0 = Date.now();
       let opened = null;
+      // a test that needs an empty workspace of its own (e.g. the whole first-run journey) gets its own
+      // server on a fresh folder; the others share one workspace, in file order
+      const own = test.ownWorkspace ? await startServer(path.join(tmp, `own-${results.length}`), staticDir) : null;
+      const srv = own ?? server;
       /** problems a test provokes on purpose (e.g. a refused request it asserts on), matched exactly */
       const expected = [];
       const ctx = {
-        url: server.url,
+        url: srv.url,
         /** the server's origin and the access token the printed URL carries after `#token=` */
-        origin: new URL(server.url).origin,
-        token: new URL(server.url).hash.slice('#token='.length),
+        origin: new URL(srv.url).origin,
+        token: new URL(srv.url).hash.slice('#token='.length),
         /**
          * Opens the printed address again in `page` (a fresh document, like a reload; the token lives in
          * the page's memory only, so a plain reload forgets it), at the hash route `route`.
          */
         reopen: async (page, route = '/') => {
           await page.goto('about:blank');
-          await page.goto(server.url.replace('#token=', `#${route}?token=`), { waitUntil: 'load' });
+          await page.goto(srv.url.replace('#token=', `#${route}?token=`), { waitUntil: 'load' });
         },
-        workspace,
+        workspace: own ? path.join(tmp, `own-${results.length}`) : workspace,
         payload: XSS_PAYLOAD,
         screenshot: async (page, name) => page.screenshot({ path: path.join(OUT_DIR, `${name}.png`) }),
-        open: async (options) => (opened = await openApp(browser, server.url, options)),
+        open: async (options) => (opened = await openApp(browser, srv.url, options)),
         log: (line) => log(`  ${line}`),
         expectProblem: (re) => expected.push(re),
       };
@@ -230,6 +237,7 @@ async function main() {
         log(`FAIL ${test.name}\n${String(err?.stack ?? err).replace(/^/gm, '       ')}`);
       } finally {
         await opened?.context.close().catch(() => {});
+        if (own) await stopServer(own.child);
       }
     }
   } catch (err) {
