@@ -143,6 +143,7 @@ export async function buildReportPdf(input: ReportInput, opts: { fonts?: ReportF
     doc.moveDown(0.4);
   };
   const chart = (c: ChartSpec, height = 270) => {
+    if (c.empty) return; // nothing recorded to draw (the builder says why; the dashboard shows it)
     ensure(height + 10);
     const svg = renderChartSvg(c.option, 760, Math.round((760 * height) / W));
     SVGtoPDF(doc, svg, 50, doc.y, { width: W, height, preserveAspectRatio: 'xMinYMin meet', fontCallback: (_f, bold) => (bold ? F.bold : F.body) });
@@ -281,7 +282,7 @@ export async function buildReportPdf(input: ReportInput, opts: { fonts?: ReportF
   for (const e of [reference, ...unlearned].filter((x): x is ComparisonEntry => !!x)) if (e.extras['confusion']) chart(confusionChart(cmp, e.key, 'forget'), 250);
   // the dashboards' charts, by the same builders: attacks and their per-example worst cases, representations, unlearning curves
   if (input.attack) chart(attackRocChart(input.attack, 'forget-vs-test'));
-  for (const c of [epsilonChart(cmp), ...unlearned.map((e) => ckaChart(cmp, e.key)), unlearningCurvesChart(cmp, runList)]) if (!c.empty) chart(c);
+  for (const c of [epsilonChart(cmp), ...unlearned.map((e) => ckaChart(cmp, e.key)), unlearningCurvesChart(cmp, runList)]) chart(c);
 
   h1('8. Per-class accuracy');
   for (const split of ['forget', 'retain', 'test'] as const) {
