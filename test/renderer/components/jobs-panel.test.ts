@@ -78,6 +78,18 @@ describe('JobsPanel', () => {
     expect(w.get('[data-testid="jobs-summary"]').text()).toBe('1 running');
   });
 
+  it("a succeeded job shows no stale step, loss or message from its last progress event; a failed one keeps where it stopped", async () => {
+    const last = { step: 0, total: 1000, fraction: 0, loss: 0.5, message: 'loading the data' };
+    const w = await mountPanel([makeJob({ id: 'job-ok', state: 'succeeded', progress: last }), makeJob({ id: 'job-bad', state: 'failed', reason: 'boom', progress: last })]);
+    const ok = w.get('[data-job-id="job-ok"]');
+    expect(ok.find('[data-metric="step"]').exists()).toBe(false);
+    expect(ok.find('[data-metric="loss"]').exists()).toBe(false);
+    expect(ok.text()).not.toContain('loading the data');
+    const bad = w.get('[data-job-id="job-bad"]');
+    expect(bad.get('[data-metric="step"]').text()).toBe('0 / 1,000');
+    expect(bad.text()).toContain('loading the data');
+  });
+
   it('shows an indeterminate bar when the total is unknown', async () => {
     const w = await mountPanel([makeJob({ progress: { step: 3, total: null, fraction: null } })]);
     const el = w.get('[role="progressbar"]');
