@@ -86,10 +86,6 @@ export const tests = [
       const id = await ensureComparison(ctx);
       ctx.log(`comparison ${id} ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       const { page } = await ctx.open();
-      // the instance panel (another panel of this page, not tested here) asks for the example's image,
-      // which a tabular CSV dataset does not have; that refusal is not this test's subject
-      ctx.expectProblem(/HTTP 400 for .*\/api\/call\/datasets\.thumbnail$/);
-      ctx.expectProblem(/Failed to load resource: the server responded with a status of 400/);
       await navigate(page, 'compare', 'Compare');
       await page.click(`[data-comparison-id="${id}"]`);
       const table = await page.waitForSelector('[data-testid="comparison-table"]');

@@ -49,6 +49,22 @@ export const tests = [
       const retrainForget = await table.$eval('tbody tr[data-entry]:nth-child(2) td[data-metric="forget-accuracy"] .value', (v) => v.textContent.trim());
       ctx.log(`retrain reference forget accuracy: ${retrainForget}`);
       await ctx.screenshot(page, 'journey-dashboard-light');
+      // hovering a chart shows its tooltip, drawn inside the chart: no inline styles for the CSP to refuse
+      // (the runner fails the test on any violation)
+      await page.waitForSelector('[data-testid="chart-tradeoff"] svg path', { state: 'attached', timeout: 30_000 });
+      const symbol = await page.evaluateHandle(() => {
+        const svg = document.querySelector('[data-testid="chart-tradeoff"] svg');
+        const box = svg.getBoundingClientRect();
+        return [...svg.querySelectorAll('path')].find((p) => {
+          const r = p.getBoundingClientRect();
+          return r.width > 3 && r.width < 24 && r.height > 3 && r.height < 24 && r.left > box.left + 60 && r.top > box.top + 40;
+        }) ?? null;
+      });
+      if (await symbol.evaluate((p) => p !== null)) {
+        await symbol.scrollIntoViewIfNeeded();
+        await symbol.hover({ force: true });
+        await page.waitForTimeout(600);
+      } else ctx.log('no trade-off symbol found to hover');
 
       // the attack-threshold slider, by keyboard: TPR/FPR follow
       const slider = await page.waitForSelector('[data-testid="attack-threshold"]', { timeout: 60_000 });

@@ -11,6 +11,18 @@ use([SVGRenderer, LineChart, BarChart, ScatterChart, HeatmapChart, GridComponent
 export { default as VChart } from 'vue-echarts';
 export const CHART_INIT_OPTIONS = { renderer: 'svg' } as const;
 
+/**
+ * The option with every tooltip drawn inside the chart (renderMode 'richText'): ECharts' default HTML
+ * tooltip writes markup with inline style attributes, which the app's Content Security Policy refuses
+ * (a violation on every hover). Every chart of the app passes its option through this once.
+ */
+export function cspSafeOption<T extends Record<string, unknown>>(option: T): T {
+  const t = option.tooltip;
+  if (!t) return option;
+  const safe = (x: unknown) => (x && typeof x === 'object' ? { ...(x as Record<string, unknown>), renderMode: 'richText' } : x);
+  return { ...option, tooltip: Array.isArray(t) ? t.map(safe) : safe(t) };
+}
+
 /** Colours of a chart, read from the app's theme (CSS custom properties on <html>). */
 export interface ChartColors {
   text: string;
