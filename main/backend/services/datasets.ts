@@ -130,8 +130,8 @@ export function pngDataUrl(png: Buffer): string {
   return 'data:image/png;base64,' + png.toString('base64');
 }
 
-export async function previewDatasetImport(args: ImportSourceArgs & { maxSamples?: number }): Promise<ImportPreviewResult> {
-  const p = await previewImport(toRequest(args), { maxSamples: Math.min(args.maxSamples ?? 32, 256) });
+export async function previewDatasetImport(args: ImportSourceArgs & { maxSamples?: number }, workspaceRoot?: string): Promise<ImportPreviewResult> {
+  const p = await previewImport(toRequest(args), { maxSamples: Math.min(args.maxSamples ?? 32, 256), workspaceRoot });
   const spec = p.spec;
   const samples = await Promise.all(
     p.samples.map(async (s) => {
@@ -321,7 +321,7 @@ export function datasetHandlers(deps: DatasetServiceDeps): MethodHandlers<Datase
     'datasets.list': wrap(async () => listDatasets(ws)),
     'datasets.get': wrap(async ({ id }) => getDataset(ws, id)),
     'datasets.builtins': wrap(async () => builtinDatasets()),
-    'datasets.previewImport': wrap(async (args) => previewDatasetImport(args)),
+    'datasets.previewImport': wrap(async (args) => previewDatasetImport(args, ws.root)),
     'datasets.import': wrap(async (args) => {
       const name = validateName(args.name, 'dataset');
       await assertDatasetNameFree(ws, name);

@@ -4,7 +4,7 @@
 
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isNoSpace } from '../util/disk';
+import { formatBytes, freeBytes, isNoSpace } from '../util/disk';
 import { specialFileKind } from '../util/file-kind';
 import type { Workspace } from '../store/workspace-port';
 import { DatasetImportError, asImportError } from './errors';
@@ -22,6 +22,8 @@ import {
   type SplitName,
   newDatasetId,
   splitWarnings,
+  expansionProblem,
+  FREE_SPACE_RESERVE_BYTES,
 } from './store';
 import { stratifiedTestCount } from './prng';
 
@@ -84,6 +86,13 @@ async function checkSourceKind(req: ImportRequest): Promise<void> {
   throw new DatasetImportError('bad_option', `${req.source} is ${specialFileKind(st)}, not a file or folder to import.`);
 }
 
+/** The expansion cap of an import: its source's bytes on disk and the allowed ratio (built-in samples: none). */
+async function expansionLimit(req: ImportRequest): Promise<ImportLimits['expansion']> {
+  if (req.format === 'builtin') return undefined;
+  const bytes = await sourceBytes(req.source);
+  return bytes === null ? undefined : { sourceBytes: bytes, maxRatio: req.maxExpansion ?? DEFAULT_MAX_EXPANSION };
+}
+
 function splitPolicy(req: ImportRequest) {
   if (req.format === 'builtin') {
     const b = builtinInfo(req.source);
@@ -103,10 +112,7 @@ export async function importDataset(
   const importer = getImporter(req.format);
   const opts = importer.parseOptions(req.options ?? {});
   const limits: ImportLimits = { ...DEFAULT_LIMITS, ...req.limits };
-  if (req.format !== 'builtin' && !limits.expansion) {
-    const bytes = await sourceBytes(req.source);
-    if (bytes !== null) limits.expansion = { sourceBytes: bytes, maxRatio: req.maxExpansion ?? DEFAULT_MAX_EXPANSION };
-  }
+  limits.expansion ??= await expansionLimit(req);
   let writer: DatasetWriter | null = null;
   try {
     const out = await importer.run(req.source, opts, {
@@ -235,7 +241,7 @@ export function predictSplitTotals(counts: { train: number[]; test: number[]; un
   return { train, test };
 }
 
-export async function previewImport(req: ImportRequest, opts: { maxSamples?: number; signal?: AbortSignal } = {}): Promise<ImportPreview> {
+export async function previewImport(req: ImportRequest, opts: { maxSamples?: number; signal?: AbortSignal; workspaceRoot?: string } = {}): Promise<ImportPreview> {
   let sink: PreviewSink | null = null;
   try {
     checkRequest(req);
@@ -252,6 +258,17 @@ export async function previewImport(req: ImportRequest, opts: { maxSamples?: num
     });
     const s = sink as PreviewSink | null;
     if (!s || s.count === 0) throw new DatasetImportError('empty', 'The source holds no examples.');
+    // what the import would store: refused by the expansion cap as the import would be; warned if the disk is short
+    const sampleBytes = s.count * s.spec.sampleShape.reduce((a, b) => a * b, 1) * (s.spec.xDtype === 'uint8' ? 1 : 4);
+    const tooBig = expansionProblem(sampleBytes, limits.expansion ?? (await expansionLimit(req)));
+    if (tooBig) throw new DatasetImportError('too_large', tooBig);
+    const diskWarnings: string[] = [];
+    if (opts.workspaceRoot) {
+      const free = await freeBytes(opts.workspaceRoot);
+      const needed = 2 * sampleBytes + FREE_SPACE_RESERVE_BYTES;
+      if (free !== null && needed > free)
+        diskWarnings.push(`The workspace's disk has ${formatBytes(free)} free, but this import needs about ${formatBytes(needed)} while it runs (${formatBytes(sampleBytes)} of samples, written twice); it will be refused unless space is freed.`);
+    }
     const policy = splitPolicy(req);
     const totals = predictSplitTotals(s.classCounts, policy.testFraction);
     const drawn = s.classCounts.unsplit.some((c) => c > 0);
@@ -264,7 +281,7 @@ export async function previewImport(req: ImportRequest, opts: { maxSamples?: num
       split: out.sourceSplitDescription ?? `stratified by class, seed ${policy.seed}, test fraction ${Math.round(policy.testFraction * 1e4) / 1e4}`,
       splitTotals: totals,
       samples: s.samples,
-      warnings: [...s.warnings, ...splitWarnings(totals, drawn ? policy.testFraction : null)],
+      warnings: [...s.warnings, ...splitWarnings(totals, drawn ? policy.testFraction : null), ...diskWarnings],
       files: out.files,
     };
   } catch (e) {

@@ -123,6 +123,14 @@ export interface SplitPolicy {
   seed: number;
 }
 
+/** Why `sampleBytes` of samples break the expansion cap (ImportLimits.expansion), or null: the import and its preview say the same. */
+export function expansionProblem(sampleBytes: number, e: ImportLimits['expansion']): string | null {
+  if (!e || !Number.isFinite(e.maxRatio)) return null;
+  const cap = Math.max(MIN_EXPANSION_CAP_BYTES, e.sourceBytes * e.maxRatio);
+  if (sampleBytes <= cap) return null;
+  return `The source (${formatBytes(e.sourceBytes)}) expands to more than ${formatBytes(cap)} of samples, over ${e.maxRatio} times its size, the import limit; a source this compressed may be a decompression bomb. If it is genuine, import it again with a larger --max-expansion (API: maxExpansion).`;
+}
+
 /**
  * Warnings about a split that leaves nothing to train on or to test on (a small CSV with a seeded split
  * of 0.2 can round every class's test share down to 0). The import preview and the import both say so.
@@ -213,14 +221,8 @@ export class DatasetWriter {
 
   /** The expansion cap (ImportLimits.expansion): refuse before the samples outgrow the source by more than the ratio. */
   private checkExpansion(sampleBytes: number) {
-    const e = this.limits.expansion;
-    if (!e || !Number.isFinite(e.maxRatio)) return;
-    const cap = Math.max(MIN_EXPANSION_CAP_BYTES, e.sourceBytes * e.maxRatio);
-    if (sampleBytes > cap)
-      throw new DatasetImportError(
-        'too_large',
-        `The source (${formatBytes(e.sourceBytes)}) expands to more than ${formatBytes(cap)} of samples, over ${e.maxRatio} times its size, the import limit; a source this compressed may be a decompression bomb. If it is genuine, import it again with a larger --max-expansion (API: maxExpansion).`,
-      );
+    const problem = expansionProblem(sampleBytes, this.limits.expansion);
+    if (problem) throw new DatasetImportError('too_large', problem);
   }
 
   /** sample bytes appended so far, and how far the free space was last checked */

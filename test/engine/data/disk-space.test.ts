@@ -18,7 +18,7 @@ vi.mock('../../../main/engine/util/disk', async (orig) => {
   const real = await orig<typeof DiskModule>();
   return { ...real, freeBytes: async (dir: string) => (disk.free !== null ? disk.free : real.freeBytes(dir)) };
 });
-const { importDataset } = await import('../../../main/engine/data/import');
+const { importDataset, previewImport } = await import('../../../main/engine/data/import');
 const { formatBytes, noSpaceMessage } = await import('../../../main/engine/util/disk');
 
 afterEach(() => {
@@ -58,6 +58,11 @@ describe('import expansion cap', () => {
       expect(e.message).toMatch(new RegExp(`^The source \\(${formatBytes(size).replace('.', '\\.')}\\) expands to more than 268\\.4 MB of samples, over 100 times its size, the import limit; .* import it again with a larger --max-expansion \\(API: maxExpansion\\)\\.$`));
       expect(e.message.split('\n')).toHaveLength(1);
       expect(await w.ws.listRecords('datasets')).toEqual([]);
+      // the preview says so before anything is written
+      const p = await previewImport({ format: 'npz', source: file });
+      expect(p.ok).toBe(false);
+      expect(p.error).toMatchObject({ code: 'too_large', message: e.message });
+      expect((await previewImport({ format: 'npz', source: file, maxExpansion: 10_000 })).ok).toBe(true);
       // the override: with a larger maxExpansion the cap lets it through (here the next check, free space, stops it before 300 MB are written)
       disk.free = 1_000_000;
       const lifted = await refusal(importDataset(w.ws, { format: 'npz', source: file, name: 'bomb', maxExpansion: 10_000 }));
@@ -83,6 +88,10 @@ describe('free space', () => {
       const file = join(t.dir, 'x.npz');
       zerosNpz(file, 2000, 28); // 1.57 MB of samples
       disk.free = 1_000_000;
+      // the preview warns first
+      const p = await previewImport({ format: 'npz', source: file }, { workspaceRoot: w.ws.root });
+      expect(p.ok).toBe(true);
+      expect(p.warnings).toContain(`The workspace's disk has 1.0 MB free, but this import needs about 70.2 MB while it runs (1.6 MB of samples, written twice); it will be refused unless space is freed.`);
       const e = await refusal(importDataset(w.ws, { format: 'npz', source: file, name: 'x' }));
       expect(e.code).toBe('no_space');
       expect(e.message).toMatch(new RegExp(`^The disk of the workspace \\(${w.ws.root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\) is full: this import( \\(so far\\))? needs about [\\d.]+ MB, and 1\\.0 MB is free\\. Free some space there`));
