@@ -32,7 +32,6 @@ export interface ModelSummary {
   sha256: string;
   sizeBytes: number;
   createdAt: string;
-}
   /**
    * whether its weights were trained: true for trained and unlearned models, false for a freshly
    * created built-in architecture (random weights), null for an imported file (Lethe cannot tell)
@@ -42,6 +41,7 @@ export interface ModelSummary {
   testAccuracy: number | null;
   /** the workspace dataset it was trained on (an unlearned model: its original's); null when unknown */
   dataset: { id: string; name: string } | null;
+}
 
 export interface InitializerInfo {
   name: string;
@@ -69,8 +69,6 @@ export interface TrainingRecipeInfo {
 
 export interface ModelTrainingInfo {
   baseModel: { name: string | null; sha256: string };
-  /** accuracy on the test split after each epoch (0..1), aligned with epochLosses; null for an epoch not measured (before a resume); absent in records made before it was measured */
-  epochTestAccuracies?: (number | null)[];
   /** the training NPZ; `dataset` names the workspace dataset it was made from */
   data: { sha256: string; n: number; file: string | null; dataset?: { id: string; name: string; manifestSha256: string; maxTrainExamples?: number } };
   optimizer: Record<string, unknown>;
@@ -83,6 +81,8 @@ export interface ModelTrainingInfo {
   threads: number;
   fallbackReason: string | null;
   epochLosses: number[];
+  /** accuracy on the test split after each epoch (0..1), aligned with epochLosses; null for an epoch not measured (before a resume); absent in records made before it was measured */
+  epochTestAccuracies?: (number | null)[];
   testAccuracy: number | null;
   seconds: number;
 }

@@ -22,11 +22,11 @@ export function summary(over: Partial<ModelSummary> = {}): ModelSummary {
     sha256: 'ab'.repeat(32),
     sizeBytes: 1_690_000,
     createdAt: '2026-11-24T10:00:00.000Z',
-    ...over,
-  };
     trained: false,
     testAccuracy: null,
     dataset: null,
+    ...over,
+  };
 }
 
 export function detail(over: Partial<ModelDetail> = {}): ModelDetail {

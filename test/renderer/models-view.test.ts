@@ -102,8 +102,6 @@ describe('ModelsView', () => {
     expect(w.get('[data-testid="model-provenance"]').text()).toContain('Trained from fashion-cnn');
   });
 
-  it('creates a model from the New model dialog with the chosen architecture', async () => {
-    list = [summary()];
   it('shows state, dataset and test accuracy in the table; the training dataset with its hash apart; per-epoch and live curves (issue 9, point 11)', async () => {
     const trainedSummary = summary({ id: 'cnn-trained', name: 'cnn-trained', source: 'trained', trained: true, testAccuracy: 0.8734, dataset: { id: 'ds-1', name: 'Fashion-MNIST' } });
     list = [summary(), trainedSummary, summary({ id: 'onnx', name: 'onnx', source: 'imported', arch: null, trained: null })];
@@ -160,6 +158,8 @@ describe('ModelsView', () => {
     expect(live.get('[role="img"]').attributes('aria-label')).toBe('Loss and accuracy during the job: loss from 2.200 to 0.900 over 2 points; test accuracy 80.5%.');
   });
 
+  it('creates a model from the New model dialog with the chosen architecture', async () => {
+    list = [summary()];
     const w = await mountView();
     await w.get('[data-action="new-model"]').trigger('click');
     const dlg = w.get('[data-testid="model-create-dialog"]');

@@ -133,9 +133,6 @@ export function summarizeModel(rec: RecordEnvelope<ModelManifest>): ModelSummary
   const out = m.outputs[0];
   const classes = out?.shape && out.shape.length === 2 && typeof out.shape[1] === 'number' ? out.shape[1] : null;
   return {
-    trained: m.source === 'trained' || m.source === 'unlearned' ? true : m.source === 'builtin' ? false : null,
-    testAccuracy: m.training?.testAccuracy ?? null,
-    dataset: m.training?.data.dataset ? { id: m.training.data.dataset.id, name: m.training.data.dataset.name } : null,
     id: rec.id,
     name: m.name,
     source: m.source,
@@ -146,6 +143,9 @@ export function summarizeModel(rec: RecordEnvelope<ModelManifest>): ModelSummary
     sha256: m.sha256,
     sizeBytes: m.sizeBytes,
     createdAt: rec.createdAt,
+    trained: m.source === 'trained' || m.source === 'unlearned' ? true : m.source === 'builtin' ? false : null,
+    testAccuracy: m.training?.testAccuracy ?? null,
+    dataset: m.training?.data.dataset ? { id: m.training.data.dataset.id, name: m.training.data.dataset.name } : null,
   };
 }
 
