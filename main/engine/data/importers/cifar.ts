@@ -120,6 +120,7 @@ export const cifarImporter: Importer<CifarOptions> = {
       classNames,
       metadataColumns: variant === 'cifar100' ? [{ name: 'coarse_label', type: 'category' }] : [],
       idScheme: '<file stem>-<record index in that file>, e.g. data_batch_3-17, test_batch-9999',
+      expectedCount: total,
     });
     const infos: SourceFileInfo[] = [];
     let done = 0;

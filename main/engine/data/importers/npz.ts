@@ -200,7 +200,7 @@ async function importArrays(
     warnings.push(`${opts.xKey}: float pixels in [0, 1] were converted to uint8 (round(v * 255)).`);
   } else throw new DatasetImportError('unsupported', `${name}: ${opts.xKey} has dtype ${x.dtype} and shape [${s.join(', ')}]; expected uint8 images [N, H, W(, C)] or float features [N, F].`, name);
 
-  const sink = ctx.open({ kind, sampleShape, xDtype: kind === 'image' ? 'uint8' : 'float32', classNames, idScheme: `${opts.xKey}-<row index in the array>` });
+  const sink = ctx.open({ kind, sampleShape, xDtype: kind === 'image' ? 'uint8' : 'float32', classNames, idScheme: `${opts.xKey}-<row index in the array>`, expectedCount: n });
   sink.warnings.push(...warnings);
   const row = sampleShape.reduce((a, b) => a * b, 1);
   // preview: only the shown rows are converted (CHW -> HWC); every check still covers every row
