@@ -73,3 +73,17 @@ describe('chart option builders', () => {
     expect(svg).toContain('Gap to the retrain reference');
   });
 });
+
+describe('charts on paper', () => {
+  it('a scrolling legend is drawn plain (every entry, no arrows) with room made below the plot', async () => {
+    const { staticLegend, renderChartSvg } = await import('../../../main/engine/reports/charts/render');
+    const names = Array.from({ length: 9 }, (_, i) => `A rather long model name number ${i + 1}`);
+    const option = { grid: { bottom: 70 }, legend: { bottom: 0, type: 'scroll', itemGap: 40 }, xAxis: { type: 'value' }, yAxis: { type: 'value' }, series: names.map((name, i) => ({ type: 'line', name, data: [[0, i]] })) };
+    const s = staticLegend(option, 760);
+    expect((s.legend as { type: string }).type).toBe('plain');
+    expect((s.grid as { bottom: number }).bottom).toBeGreaterThan(70);
+    const svg = renderChartSvg(option, 760, 400);
+    for (const n of names) expect(svg).toContain(n);
+    expect(staticLegend({ legend: { type: 'plain' } }, 760)).toEqual({ legend: { type: 'plain' } });
+  });
+});

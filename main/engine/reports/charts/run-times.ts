@@ -17,10 +17,14 @@ export function runTimesChart(cmp: ComparisonManifest, runs: Record<string, RunM
     });
     return [e.label, e.runs.length, ...per];
   });
+  const base = baseOption(title, 'mean over seeds; the method phase is the RTE metric');
+  // long method names wrap within their column instead of running into each other
+  const labelWidth = Math.max(40, Math.floor(600 / Math.max(1, models.length)) - 8);
   const option = {
-    ...baseOption(title, 'mean over seeds; the method phase is the RTE metric'),
+    ...base,
+    grid: { ...(base.grid as Record<string, unknown>), bottom: 100 },
     legend: { bottom: 0, itemGap: 40 },
-    xAxis: axis('Model', { type: 'category', data: models.map((e) => e.label), axisLabel: { interval: 0, fontSize: 10 } }),
+    xAxis: axis('Model', { type: 'category', data: models.map((e) => e.label), nameGap: 62, axisLabel: { interval: 0, fontSize: 10, width: labelWidth, overflow: 'break', lineHeight: 12 } }),
     yAxis: axis('Wall-clock time (s)', { type: 'value', min: 0, nameGap: 45 }),
     series: PHASES.map((p, i) => ({ type: 'bar', stack: 'time', name: p === 'method' ? 'method (RTE)' : p, data: rows.map((r) => r[2 + i]) })),
   };
