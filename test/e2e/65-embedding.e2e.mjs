@@ -104,12 +104,13 @@ export const tests = [
       if (status) ctx.log(`status: ${(await status.textContent()).trim()}`);
       const jobs = await waitFor(
         async () => {
-          const js = (await apiCall(ctx, 'jobs.list', {})).filter((j) => j.kind === 'comparison.embedding');
+          // this comparison's jobs only (an earlier test's dashboard may have asked for its own comparison's)
+          const js = (await apiCall(ctx, 'jobs.list', {})).filter((j) => j.kind === 'comparison.embedding' && j.params?.comparisonId === cmpId);
           return js.length ? js : null;
         },
         { timeout: 15_000, interval: 100, message: 'the panel submitted no comparison.embedding job' },
       );
-      assertEqual(jobs.length, 1, 'comparison.embedding jobs submitted');
+      assertEqual(jobs.length, 1, 'comparison.embedding jobs submitted for this comparison');
       await page.waitForSelector('[data-testid="embedding-panel"] [data-side="a"] .drawing svg', { timeout: 90_000 });
       await page.waitForSelector('[data-testid="embedding-panel"] [data-side="b"] .drawing svg', { timeout: 10_000 });
       assert(!(await page.$('[data-testid="embedding-status"]')), 'the computing note is still shown after the charts were drawn');
