@@ -12,7 +12,7 @@ import { Rng } from '../train/rng';
 import type { Trainer } from '../train/trainer';
 import type { ArrayDataset } from '../train/data';
 import { exampleSize } from '../train/data';
-import { GuardrailTripped } from './guardrail';
+import { GuardCheckpoint } from './steps';
 import { GuProjector, trainableSnapshot } from './gu';
 import type { MethodContext } from './types';
 import type { ProviderName } from '../train/session';
@@ -89,26 +89,10 @@ async function runLoop(ctx: MethodContext, trainer: Trainer, o: LoopOptions, pro
   const x = new Float32Array(maxRows * per);
   const y = new BigInt64Array(maxRows);
   const w = new Float32Array(maxRows);
-  let passed = snapshot(trainer);
   let steps = 0;
   let lastLoss = NaN;
-  const g = ctx.guardrail;
-  const check = async (): Promise<boolean> => {
-    if (!g.active) return true;
-    try {
-      const acc = await g.check(trainer, trainer.globalStep);
-      ctx.progress({ fraction: f0 + ((f1 - f0) * steps) / total, message: `${o.label}: held-out retain accuracy ${acc.toFixed(1)}%`, ...g.latest() });
-      passed = snapshot(trainer);
-      return true;
-    } catch (e) {
-      if (e instanceof GuardrailTripped) {
-        ctx.log('warn', `${e.message}; stopping and keeping the weights of step ${passed.step}.`);
-        trainer.setWeights(passed.weights);
-        return false;
-      }
-      throw e;
-    }
-  };
+  const guard = new GuardCheckpoint(ctx, trainer, o.label);
+  const check = (): Promise<boolean> => guard.check(f0 + ((f1 - f0) * steps) / total);
   for (let epoch = 0; epoch < o.epochs; epoch++) {
     for (let k = 0; k < spe; k++) {
       if (ctx.signal.aborted) throw Object.assign(new Error('cancelled'), { name: 'AbortError' });
@@ -158,12 +142,6 @@ async function runLoop(ctx: MethodContext, trainer: Trainer, o: LoopOptions, pro
     }
   }
   return { steps, stoppedByGuardrail: false, lastLoss };
-}
-
-function snapshot(trainer: Trainer): { step: number; weights: Record<string, Float32Array> } {
-  const w: Record<string, Float32Array> = {};
-  for (const [k, v] of Object.entries(trainer.weights())) w[k] = new Float32Array(v);
-  return { step: trainer.globalStep, weights: w };
 }
 
 /** A random class different from y (uniform over the other C - 1 classes). */

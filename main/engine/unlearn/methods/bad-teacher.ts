@@ -12,7 +12,7 @@ import { bakeInference } from '../../train/bake';
 import { listLayers, reinitializeParams } from '../../train/weight-edits';
 import { Rng } from '../../train/rng';
 import { field } from './common';
-import { BatchBuilder, GuardedSteps, fill, fixedLogits, shuffledBatches, subsetRows } from './scrub';
+import { BatchBuilder, GuardedSteps, fill, fixedLogits, shuffledBatches, subsetRows } from '../steps';
 import type { Model } from '../../onnx/ir';
 
 const params = z.object({

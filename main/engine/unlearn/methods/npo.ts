@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { MethodDescriptor } from '../types';
 import { Rng } from '../../train/rng';
 import { field } from './common';
-import { BatchBuilder, GuardedSteps, fixedLogits, optimizerField, optimizerOf } from './scrub';
+import { BatchBuilder, GuardedSteps, fixedLogits, optimizerField, optimizerOf } from '../steps';
 
 const params = z.object({
   beta: field.positive(0.1, 'β of the NPO loss'),

@@ -21,7 +21,7 @@ import { exampleSize, type ArrayDataset } from '../../train/data';
 import { trainLoop } from '../loop';
 import { GuardrailTripped } from '../guardrail';
 import { field, mean, WEIGHTED_SUM } from './common';
-import { subsetRows } from './scrub';
+import { subsetRows } from '../steps';
 
 const params = z.object({
   noiseBatch: field.batchSize(256, 'noise examples learned per forgotten class'),
