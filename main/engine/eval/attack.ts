@@ -12,7 +12,7 @@
 
 import { miaFeatures } from './mia';
 import { QUANTITY_DEFINITIONS } from './quantities';
-import { logitScaledConfidence, rowsOf } from './util';
+import { countLess, countLessEq, logitScaledConfidence, rowsOf } from './util';
 import type { ModelOutputs } from './types';
 import type { AttackFeature, AttackPair, AttackRocCurve } from '../reports/contract-types';
 
@@ -56,32 +56,11 @@ function sortedFinite(a: Float64Array): Float64Array {
   return a.filter((v) => !Number.isNaN(v)).sort();
 }
 
-function lowerBound(sorted: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function upperBound(sorted: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid] <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 /** Share of the (sorted) scores the attack calls member at threshold t. */
 export function memberShare(sorted: Float64Array, t: number, memberWhen: 'higher' | 'lower'): number {
   if (!sorted.length) return 0;
-  const n = memberWhen === 'higher' ? sorted.length - lowerBound(sorted, t) : upperBound(sorted, t);
+  const n = memberWhen === 'higher' ? sorted.length - countLess(sorted, t) : countLessEq(sorted, t);
   return n / sorted.length;
 }
 

@@ -16,7 +16,7 @@
 // threshold against every model; here the N values are sorted and counted by binary search and a
 // monotone sweep, and FPR/FNR are exact count ratios (the reference averages float32 indicators).
 
-import { linspace, median } from './util';
+import { countLess, countLessEq, linspace, median } from './util';
 
 export const FQ_DELTA = 1e-5;
 export const FQ_EPSILON_CAP = 50;
@@ -46,28 +46,6 @@ function epsilonTable(N: number): Float64Array {
   return t;
 }
 
-/** number of sorted values < x */
-function countLess(sorted: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-/** number of sorted values ≤ x */
-function countLessEq(sorted: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid] <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 function range(a: Float64Array): { min: number; max: number } {
   let mn = Infinity;

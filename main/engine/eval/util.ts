@@ -235,3 +235,26 @@ export function validateInputs(inputs: EvalInputs): void {
     throw new Error(`runSeconds must be a finite number ≥ 0 (got ${inputs.runSeconds})`);
   }
 }
+
+/** number of sorted values < x */
+export function countLess(sorted: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+/** number of sorted values ≤ x */
+export function countLessEq(sorted: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
