@@ -41,7 +41,13 @@ export const tests = [
       for (const [name, heading] of PAGES) {
         await navigate(page, name, heading);
         assert((await page.getAttribute(`nav [data-nav="${name}"]`, 'class')).includes('active'), `${heading} is not highlighted in the sidebar`);
-        if (name !== 'settings') assert(await page.isVisible('[data-testid="empty-state"]'), `${heading} has no empty state`);
+        // each page lists its items first ("Loading …"), then shows its empty state: wait for it, do not sample once
+        if (name !== 'settings') {
+          const shown = await page
+            .waitForSelector('[data-testid="empty-state"]', { state: 'visible', timeout: 10_000 })
+            .then(() => true, () => false);
+          assert(shown, `${heading} has no empty state`);
+        }
       }
       assertEqual(await page.title(), 'Settings · Lethe', 'document title');
       // a route in the printed address is kept (hash history) once the token is taken out of it
