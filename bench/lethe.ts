@@ -13,9 +13,10 @@ export function exampleShape(m: Model): number[] {
   return m.graph.inputs[0].shape!.slice(1) as number[];
 }
 
-export function randomBatch(m: Model, batch: number, classes: number): { x: Float32Array; y: BigInt64Array } {
+/** Uniform [0, 1) inputs from a fixed LCG (`seed`: another stream, e.g. one per ensemble member) and labels i mod classes. */
+export function randomBatch(m: Model, batch: number, classes: number, seed = 12345): { x: Float32Array; y: BigInt64Array } {
   const x = new Float32Array(batch * numel(exampleShape(m)));
-  let s = 12345;
+  let s = seed >>> 0;
   for (let i = 0; i < x.length; i++) {
     s = (Math.imul(s, 1103515245) + 12345) >>> 0;
     x[i] = s / 4294967296;

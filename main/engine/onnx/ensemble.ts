@@ -24,6 +24,25 @@ export interface CombineOptions {
   name?: string;
 }
 
+/**
+ * Copy `src`'s initializers and nodes into `into` with every name (values, initializers, node names)
+ * prefixed by `prefix`, except the names `shared` accepts (values the copies have in common, such as
+ * one data input; '' = an absent optional input always stays ''). Returns the renaming, for the
+ * caller's inputs and outputs. Nodes with subgraph attributes are refused (`what` names the source in
+ * the error). Initializer data is shared with `src`, not copied.
+ */
+export function copyPrefixed(into: Graph, src: Graph, prefix: string, shared: (name: string) => boolean, what: string): (name: string) => string {
+  const ren = (n: string) => (n === '' || shared(n) ? n : prefix + n);
+  for (const t of src.initializers) into.initializers.push({ ...t, name: ren(t.name), dims: [...t.dims] });
+  for (const n of src.nodes) {
+    for (const a of Object.values(n.attrs)) if (a.type === 'graph') throw new Error(`${what} has a node with a subgraph (${n.op}); such models cannot be combined`);
+    const node: Node = { ...n, inputs: n.inputs.map(ren), outputs: n.outputs.map(ren), attrs: { ...n.attrs } };
+    if (n.name) node.name = prefix + n.name;
+    into.nodes.push(node);
+  }
+  return ren;
+}
+
 const LOGITS = 'logits';
 const FEATURES = 'features';
 
@@ -50,15 +69,7 @@ export function combineMeanSoftmax(members: Model[], o: CombineOptions = {}): Mo
       throw new Error(`ensemble member ${i} does not have the same single data input as member 0 ('${input.name}')`);
     }
     if (!mg.outputs.length) throw new Error(`ensemble member ${i} has no outputs`);
-    const p = prefix(i);
-    const ren = (n: string) => (n === '' || n === input.name ? n : p + n);
-    for (const t of mg.initializers) g.initializers.push({ ...t, name: ren(t.name), dims: [...t.dims] });
-    for (const n of mg.nodes) {
-      for (const a of Object.values(n.attrs)) if (a.type === 'graph') throw new Error(`ensemble member ${i} has a node with a subgraph (${n.op}); such models cannot be combined`);
-      const node: Node = { ...n, inputs: n.inputs.map(ren), outputs: n.outputs.map(ren), attrs: { ...n.attrs } };
-      if (n.name) node.name = p + n.name;
-      g.nodes.push(node);
-    }
+    const ren = copyPrefixed(g, mg, prefix(i), (n) => n === input.name, `ensemble member ${i}`);
     const out = mg.outputs[0];
     const c = out.shape?.[1] ?? null;
     if (i === 0) classes = c;

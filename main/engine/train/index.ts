@@ -31,6 +31,9 @@
 //   encodeCheckpoint/decodeCheckpoint: binary checkpoint files.
 //   lrAt/lrForStep: learning-rate schedules (constant, step, multistep, cosine, + linear warm-up).
 //   Rng (xoshiro128** seeded by SplitMix32), STREAM: the documented random streams.
+//   MultiTrainer.create({models, optimizer, lr, layout: 'prefixed'|'grouped', threads, interOpThreads})
+//       -> trainStep(batches (one per member), nb, lr?) trains N models in ONE graph (buildMultiTrainStep;
+//       stackModels for the grouped layout); weights(i), optimizerState(i, slot), memberModel(i).
 
 export { buildTrainStep, STEP_IO, suffix, type TrainStepGraph, type TrainStepOptions, type LossSettings, type ParamIO } from './train-step';
 export { buildGradGraph, type GradGraph, type GradGraphOptions } from './grad-graph';
@@ -51,3 +54,5 @@ export { emitLoss, hasTerms, validateTerms, TERM_IO, type LossTerms } from './lo
 export { buildInputGradGraph, inputGradients, InputGradientRunner, INPUT_GRAD_IO, type InputGradGraph, type InputGradGraphOptions, type InputGradBatch, type InputGradResult } from './input-grad';
 export { perExampleGradients, expectedFisherDiagonal, type PerExampleOptions, type PerExampleResult, type ParamSlice, type ExpectedFisherOptions, type ExpectedFisherResult } from './per-example';
 export { listLayers, lastLayers, reinitializeParams, ssdDampen, fisherNoise, type LayerInfo, type ParamMap, type SsdOptions, type EditResult, type FisherNoiseOptions, type FisherNoiseResult } from './weight-edits';
+export { MultiTrainer, buildMultiTrainStep, memberPrefix, type MultiTrainerOptions, type MultiTrainStepGraph, type MultiTrainStepOptions, type MultiLayout, type MultiSlot, type MemberBatch } from './multi-trainer';
+export { stackModels, type StackedModel, type StackedPart } from './stack-models';

@@ -13,6 +13,11 @@ export interface SessionSettings {
   provider?: ProviderName;
   /** intra-op threads (default 1: bit-reproducible results on CPU; 0 = all cores) */
   threads?: number;
+  /**
+   * run independent nodes concurrently on this many inter-op threads (ORT's 'parallel' execution
+   * mode; default: off, i.e. 'sequential'). Useful for graphs of independent branches (multi-trainer.ts).
+   */
+  interOpThreads?: number;
 }
 
 /**
@@ -45,7 +50,9 @@ export async function openSession(model: Model | Uint8Array, s: SessionSettings 
   const bytes = model instanceof Uint8Array ? model : encodeModel(model);
   const threads = s.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 0 || threads > 1024) throw new Error(`threads must be an integer from 0 (all cores) to 1024, got ${threads}`);
-  const c = await createSession(bytes, { provider: s.provider ?? 'cpu', intraOpThreads: threads, interOpThreads: 1, ...SESSION_TUNING });
+  const inter = s.interOpThreads ?? 0;
+  if (!Number.isInteger(inter) || inter < 0 || inter > 1024) throw new Error(`interOpThreads must be an integer from 1 to 1024 (0 or unset = sequential execution), got ${inter}`);
+  const c = await createSession(bytes, { provider: s.provider ?? 'cpu', intraOpThreads: threads, interOpThreads: inter || 1, parallelExecution: inter > 0, ...SESSION_TUNING });
   return { session: c.session as unknown as ort.InferenceSession, provider: c.provider, threads: c.threads, fallbackReason: c.fallbackReason };
 }
 
