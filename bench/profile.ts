@@ -22,7 +22,23 @@ interface TraceEvent {
   cat?: string;
   name?: string;
   dur?: number;
-  args?: { op_name?: string };
+  args?: { op_name?: string; output_type_shape?: unknown[] };
+}
+
+/** Per node (name, op, output shape): time per step, heaviest first (set LETHE_PROFILE_NODES=N to print N). */
+function nodeTable(events: TraceEvent[], steps: number, n: number): string[] {
+  const by = new Map<string, { op: string; us: number; shape: string }>();
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.name?.endsWith('_kernel_time') || !e.args?.op_name) continue;
+    const key = e.name.slice(0, -'_kernel_time'.length);
+    const cur = by.get(key) ?? { op: e.args.op_name, us: 0, shape: JSON.stringify(e.args.output_type_shape ?? []) };
+    cur.us += e.dur ?? 0;
+    by.set(key, cur);
+  }
+  return [...by.entries()]
+    .sort((a, b) => b[1].us - a[1].us)
+    .slice(0, n)
+    .map(([k, v]) => `${(v.us / 1000 / steps).toFixed(2).padStart(8)} ms  ${v.op.padEnd(14)} ${k.slice(0, 60).padEnd(60)} ${v.shape.slice(0, 80)}`);
 }
 
 export function summarizeProfile(file: string, steps: number): { total: number; ops: OpShare[] } {
@@ -35,6 +51,8 @@ export function summarizeProfile(file: string, steps: number): { total: number; 
     cur.calls++;
     byOp.set(e.args.op_name, cur);
   }
+  const nNodes = Number(process.env.LETHE_PROFILE_NODES ?? 0);
+  if (nNodes > 0) console.log(nodeTable(events, steps, nNodes).join('\n'));
   const total = [...byOp.values()].reduce((s, v) => s + v.us, 0);
   const ops = [...byOp.entries()]
     .map(([op, v]) => ({ op, ms: v.us / 1000 / steps, share: v.us / total, calls: v.calls / steps }))
@@ -53,6 +71,8 @@ export async function profileTrainStep(m: Model, batch: number, threads: number,
     interOpNumThreads: 1,
     enableProfiling: true,
     profileFilePrefix: prefix,
+    // e.g. LETHE_ORT_EXTRA='{"optimization":{"disable_specified_optimizers":"NchwcTransformer"}}'
+    ...(process.env.LETHE_ORT_EXTRA ? { extra: JSON.parse(process.env.LETHE_ORT_EXTRA) } : {}),
   });
   const inits = new Map(st.model.graph.initializers.map((t) => [t.name, t]));
   const orig = new Map(m.graph.initializers.map((t) => [t.name, t]));

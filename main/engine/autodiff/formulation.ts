@@ -7,9 +7,14 @@ export interface Formulation {
    * - 'per-offset': unfold (Pad + strided Slice) and one Gemm/MatMul per kernel offset, then stack;
    * - 'im2col': the same slices concatenated into one column matrix and a single Gemm/MatMul;
    * - 'unfold-conv': the column matrix made by ONE depthwise Conv with one-hot kernels (handles pads,
-   *   strides and dilations itself), then a batched MatMul per sample summed over the batch.
+   *   strides and dilations itself), then a batched MatMul per sample summed over the batch;
+   * - 'unfold-gemm': the same column matrix, batch moved next to the positions (two Transposes) and ONE
+   *   Gemm contracting over batch and positions together (grouped convolutions keep 'unfold-conv');
+   * - 'unfold-tall': for 2-D ungrouped convolutions, the batch stacked into one tall image per channel so
+   *   the one-hot Conv writes the column matrix already as [C*KK, positions] for ONE Gemm (no transpose
+   *   of the columns); other convolutions as 'unfold-conv'.
    */
-  convWeightGrad: 'per-offset' | 'im2col' | 'unfold-conv';
+  convWeightGrad: 'per-offset' | 'im2col' | 'unfold-conv' | 'unfold-gemm' | 'unfold-tall';
   /**
    * Conv input gradient:
    * - 'conv-transpose': ConvTranspose of the output gradient with the forward weights;
@@ -37,6 +42,11 @@ export interface Formulation {
    * derivative rules of the lowered ops, node by node).
    */
   batchNormGrad: 'fused' | 'generic';
+  /**
+   * Training-step passes (main/engine/train/fuse-update.ts): SGD momentum fused into the weight-gradient
+   * Gemm (C = buffer, beta = momentum) and graph outputs written by their producers instead of Identity copies.
+   */
+  fuseUpdate: boolean;
   /** MaxPool directly after a ReLU read only by it: apply the ReLU mask on the pooled tensor before scattering */
   fuseReluMaxPool: boolean;
 }
@@ -48,6 +58,7 @@ export const FORMULATION: Formulation = {
   maxPoolGrad: 'indices-unpool',
   fuseReluMaxPool: true,
   batchNormGrad: 'fused',
+  fuseUpdate: true,
 };
 
 /** Change formulation choices (benchmarks and tests); returns the previous settings. */

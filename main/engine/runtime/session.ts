@@ -29,6 +29,12 @@ export interface SessionOptions {
   logSeverity?: 0 | 1 | 2 | 3 | 4;
   /** Let idle intra-op threads spin between kernels (default: onnxruntime's, i.e. spinning on). */
   allowSpinning?: boolean;
+  /**
+   * ORT graph transformers to leave out, by name (e.g. 'NchwcTransformer': training graphs take their
+   * weights as inputs, so its blocked layout only ever applies to constant helper kernels, where its
+   * reorders cost more than they save).
+   */
+  disabledOptimizers?: string[];
   /** onnxruntime's memory pattern planning (default: onnxruntime's, on). */
   memoryPattern?: boolean;
   /** onnxruntime's CPU memory arena (default: onnxruntime's, on). */
@@ -113,7 +119,10 @@ export async function createSession(modelBytes: Uint8Array, opts: SessionOptions
     if (inter > 0) o.interOpNumThreads = inter;
     if (opts.memoryPattern !== undefined) o.enableMemPattern = opts.memoryPattern;
     if (opts.cpuArena !== undefined) o.enableCpuMemArena = opts.cpuArena;
-    if (opts.allowSpinning !== undefined) o.extra = { session: { intra_op: { allow_spinning: opts.allowSpinning ? '1' : '0' } } };
+    const extra: Record<string, Record<string, unknown>> = {};
+    if (opts.allowSpinning !== undefined) extra.session = { intra_op: { allow_spinning: opts.allowSpinning ? '1' : '0' } };
+    if (opts.disabledOptimizers?.length) extra.optimization = { disable_specified_optimizers: opts.disabledOptimizers.join(',') };
+    if (Object.keys(extra).length) o.extra = extra;
     return o;
   };
 

@@ -28,7 +28,7 @@ export interface SessionSettings {
  * planning only affect timing; the optimisation level can change float rounding (fusions), and any
  * fixed setting is reproducible run to run.
  */
-export const SESSION_TUNING: { graphOptimization: GraphOptimization; allowSpinning?: boolean; memoryPattern?: boolean; cpuArena?: boolean } = {
+export const SESSION_TUNING: { graphOptimization: GraphOptimization; allowSpinning?: boolean; memoryPattern?: boolean; cpuArena?: boolean; disabledOptimizers?: string[] } = {
   graphOptimization: 'all',
 };
 

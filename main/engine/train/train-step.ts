@@ -14,6 +14,8 @@ import { builderFor, dataInputs, defaultLogits, mergeInto, promoteToInputs, trai
 import { emitLoss, TERM_IO, type LossTerms } from './loss-terms';
 import { emitOptimizerScalars, emitParamUpdate, stateSlots, validateOptimizer, type OptimizerSpec } from './optimizers';
 import { getBackward, getLower, type BackwardFn, type LowerFn, type LoweredGraph } from './deps';
+import { FORMULATION } from '../autodiff/formulation';
+import { fuseMomentumIntoGemm, inlineOutputIdentities } from './fuse-update';
 
 /** Fixed names of the step graph's own inputs and outputs. */
 export const STEP_IO = {
@@ -207,6 +209,10 @@ export function buildTrainStep(model: Model, o: TrainStepOptions): TrainStepGrap
     ...runningStats.map((r) => ({ name: r.output, dtype: 'float32' as DType, shape: r.dims as Dim[] })),
   ];
   g.name = `${model.graph.name || 'model'}_train_step`;
+  if (FORMULATION.fuseUpdate) {
+    fuseMomentumIntoGemm(g, new Set(params.flatMap((p) => p.state.filter((s) => s.slot === 'momentum').map((s) => s.input))));
+    inlineOutputIdentities(g);
+  }
 
   return {
     model: { ...model, opsets: withOpset(model, opset), metadata: { ...model.metadata, 'lethe.graph': 'train-step' }, graph: g },

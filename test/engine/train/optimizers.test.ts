@@ -54,6 +54,8 @@ async function runBoth(
 describe('optimizer updates match torch.optim semantics (float64 JS reference)', () => {
   const cases: [string, OptimizerSpec][] = [
     ['plain SGD', { kind: 'sgd' }],
+    // without weight decay the momentum update is fused into the weight-gradient Gemm (fuse-update.ts)
+    ['SGD + momentum', { kind: 'sgd', momentum: 0.9 }],
     ['SGD + momentum + weight decay', { kind: 'sgd', momentum: 0.9, weightDecay: 5e-4 }],
     ['SGD Nesterov', { kind: 'sgd', momentum: 0.8, nesterov: true, weightDecay: 1e-3 }],
     ['Adam', { kind: 'adam' }],

@@ -135,7 +135,11 @@ function convWeightGrad(c: GradContext, gy: string, X: string, g: ConvGeometry, 
   const spatialAxes = kernel.map((_, i) => i + 2);
   const perm01 = [1, 0, ...spatialAxes];
 
-  if (FORMULATION.convWeightGrad === 'unfold-conv') return unfoldConvWeightGrad(c, gy, X, g, sw);
+  if (FORMULATION.convWeightGrad === 'unfold-tall') {
+    const tall = tallUnfoldWeightGrad(c, gy, X, g, sw);
+    if (tall) return tall;
+  }
+  if (FORMULATION.convWeightGrad !== 'per-offset' && FORMULATION.convWeightGrad !== 'im2col') return unfoldConvWeightGrad(c, gy, X, g, sw);
 
   // padded input with channels first: [C, N, *Sp]
   let xp = X;
@@ -191,6 +195,50 @@ function convWeightGrad(c: GradContext, gy: string, X: string, g: ConvGeometry, 
 }
 
 /**
+ * Weight gradient of a 2-D, ungrouped convolution as ONE Gemm over a column matrix laid out for it:
+ *   dW[m, c*KK + k] = sum over (n, i, j) of gy[n, m, i, j] * xpad[n, c, i*sh + kh_k*dh, j*sw + kw_k*dw].
+ * The batch is stacked along the rows into one tall image per channel (x as [C, 1, N*Hp, W], each image
+ * padded on top and bottom to Hp rows, Hp a multiple of the row stride), so a Conv with KK one-hot
+ * kernels writes the columns as [C, KK, N*R, Wo] (R = Hp / sh rows per image) = a [C*KK, positions]
+ * matrix with no transpose of the (KK times larger) columns. Rows i >= Ho of each image straddle two
+ * images; the output gradient, moved to [M, N, R, Wo], is zero there, so they add nothing.
+ * Returns null where the layout does not apply (grouped, not 2-D, Hp not a multiple of the stride).
+ */
+function tallUnfoldWeightGrad(c: GradContext, gy: string, X: string, g: ConvGeometry, sw: number[]): string | null {
+  const b = c.b;
+  const { r, kernel, strides, dilations, pads, group, inSpatial, outSpatial } = g;
+  if (r !== 2 || group !== 1) return null;
+  const [M, C] = sw;
+  const [kh, kw] = kernel;
+  const [sh] = strides;
+  const [H, W] = inSpatial;
+  const [Ho] = outSpatial;
+  const Hp = H + pads[0] + pads[2];
+  if (Hp % sh !== 0) return null;
+  const R = Hp / sh;
+  const ekh = (kh - 1) * dilations[0] + 1;
+  // extra zero rows under the last image so the Conv writes exactly N*R rows
+  const extra = Math.max(0, ekh - sh);
+  const KK = kh * kw;
+  const onehot = new Float64Array(KK * KK);
+  for (let k = 0; k < KK; k++) onehot[k * KK + k] = 1;
+  const dt = c.dtype(X);
+  const kname = b.initializer(b.fresh('unfold_kernel'), {
+    dtype: dt,
+    dims: [KK, 1, kh, kw],
+    data: dt === 'float64' ? onehot : Float32Array.from(onehot),
+  });
+  let xt = b.op('Transpose', [X], { perm: [1, 0, 2, 3] }); // [C, N, H, W]
+  if (pads[0] || pads[2]) xt = b.op('Pad', [xt, c.i64([0, 0, pads[0], 0, 0, 0, pads[2], 0])], { mode: 'constant' }); // [C, N, Hp, W]
+  const tall = b.op('Reshape', [xt, c.i64([C, 1, -1, W])]); // [C, 1, N*Hp, W]
+  const cols = b.op('Conv', [tall, kname], { kernel_shape: kernel, strides, dilations, pads: [0, pads[1], extra, pads[3]], group: 1 }); // [C, KK, N*R, Wo]
+  let gyt = b.op('Transpose', [gy], { perm: [1, 0, 2, 3] }); // [M, N, Ho, Wo]
+  if (R > Ho) gyt = b.op('Pad', [gyt, c.i64([0, 0, 0, 0, 0, 0, R - Ho, 0])], { mode: 'constant' }); // [M, N, R, Wo]
+  const dw = b.op('Gemm', [b.op('Reshape', [gyt, c.i64([M, -1])]), b.op('Reshape', [cols, c.i64([C * KK, -1])])], { transB: 1 }); // [M, C*KK]
+  return b.op('Reshape', [dw, c.i64(sw)]);
+}
+
+/**
  * Weight gradient with the unfold done by one depthwise Conv whose kernels are one-hot (one output
  * channel per input channel and kernel offset): cols[n, c*KK + k, o] = xpad[n, c, o*s + k*d].
  * Then dW[g] = sum_n cols[n, g] . gy[n, g]^T with a batched MatMul and a ReduceSum over the batch.
@@ -212,6 +260,13 @@ function unfoldConvWeightGrad(c: GradContext, gy: string, X: string, g: ConvGeom
   });
   const O = outSpatial.reduce((a, o) => a * o, 1);
   const cols = b.op('Conv', [X, kname], { kernel_shape: kernel, strides, dilations, pads, group: C }); // [N, C*KK, *O]
+  if (FORMULATION.convWeightGrad === 'unfold-gemm' && group === 1) {
+    // one GEMM contracting over batch and positions together: dW = gy[M, N*O] . cols[C*KK, N*O]^T
+    const colsT = b.op('Transpose', [b.op('Reshape', [cols, c.i64([0, C * KK, O])])], { perm: [1, 0, 2] }); // [C*KK, N, O]
+    const gyT2 = b.op('Transpose', [b.op('Reshape', [gy, c.i64([0, M, O])])], { perm: [1, 0, 2] }); // [M, N, O]
+    const dw = b.op('Gemm', [b.op('Reshape', [gyT2, c.i64([M, -1])]), b.op('Reshape', [colsT, c.i64([C * KK, -1])])], { transB: 1 }); // [M, C*KK]
+    return b.op('Reshape', [dw, c.i64(sw)]);
+  }
   const cols4 = b.op('Reshape', [cols, c.i64([-1, group, Cg * KK, O])]);
   const gyT = b.op('Transpose', [b.op('Reshape', [gy, c.i64([-1, group, Mg, O])])], { perm: [0, 1, 3, 2] }); // [N, g, O, Mg]
   const per = b.op('MatMul', [cols4, gyT]); // [N, g, Cg*KK, Mg]
