@@ -30,6 +30,8 @@ const VARIANTS: Record<string, { f: Partial<Formulation>; s: Tuning }> = {
   new: { f: {}, s: {} },
   nofuse: { f: { fuseUpdate: false }, s: {} },
   'wgrad-gemm': { f: { convWeightGrad: 'unfold-gemm' }, s: {} },
+  'wgrad-unfold': { f: { convWeightGrad: 'unfold-conv' }, s: {} },
+  'wgrad-shift': { f: { convWeightGrad: 'shift-gemm' }, s: {} },
   'wgrad-tall': { f: { convWeightGrad: 'unfold-tall' }, s: {} },
   'wgrad-tall-nonchwc': { f: { convWeightGrad: 'unfold-tall' }, s: { disabledOptimizers: ['NchwcTransformer'] } },
   'new-nonchwc': { f: {}, s: { disabledOptimizers: ['NchwcTransformer'] } },

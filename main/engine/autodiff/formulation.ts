@@ -12,9 +12,15 @@ export interface Formulation {
    *   Gemm contracting over batch and positions together (grouped convolutions keep 'unfold-conv');
    * - 'unfold-tall': for 2-D ungrouped convolutions, the batch stacked into one tall image per channel so
    *   the one-hot Conv writes the column matrix already as [C*KK, positions] for ONE Gemm (no transpose
-   *   of the columns); other convolutions as 'unfold-conv'.
+   *   of the columns); other convolutions as 'unfold-conv';
+   * - 'shift-gemm': for 2-D ungrouped stride-1 convolutions, no column matrix: one Gemm per kernel offset
+   *   on contiguous shifted slices of the padded input flattened over (batch, rows, columns); others as
+   *   'unfold-gemm';
+   * - 'auto': per convolution, 'unfold-gemm' where the output channels outnumber the output positions
+   *   (the per-example partial gradients of 'unfold-conv' would outweigh the column matrix), else
+   *   'unfold-conv' (rules/conv.ts autoUnfoldGemm).
    */
-  convWeightGrad: 'per-offset' | 'im2col' | 'unfold-conv' | 'unfold-gemm' | 'unfold-tall';
+  convWeightGrad: 'per-offset' | 'im2col' | 'unfold-conv' | 'unfold-gemm' | 'unfold-tall' | 'shift-gemm' | 'auto';
   /**
    * Conv input gradient:
    * - 'conv-transpose': ConvTranspose of the output gradient with the forward weights;
@@ -52,7 +58,7 @@ export interface Formulation {
 }
 
 export const FORMULATION: Formulation = {
-  convWeightGrad: 'unfold-conv',
+  convWeightGrad: 'auto',
   convInputGrad: 'conv',
   reluGrad: 'greater-cast-mul',
   maxPoolGrad: 'indices-unpool',

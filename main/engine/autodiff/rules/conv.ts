@@ -135,10 +135,15 @@ function convWeightGrad(c: GradContext, gy: string, X: string, g: ConvGeometry, 
   const spatialAxes = kernel.map((_, i) => i + 2);
   const perm01 = [1, 0, ...spatialAxes];
 
+  if (FORMULATION.convWeightGrad === 'shift-gemm') {
+    const shifted = shiftGemmWeightGrad(c, gy, X, g, sw);
+    if (shifted) return shifted;
+  }
   if (FORMULATION.convWeightGrad === 'unfold-tall') {
     const tall = tallUnfoldWeightGrad(c, gy, X, g, sw);
     if (tall) return tall;
   }
+  if (FORMULATION.convWeightGrad === 'auto') return unfoldConvWeightGrad(c, gy, X, g, sw, autoUnfoldGemm(g, sw));
   if (FORMULATION.convWeightGrad !== 'per-offset' && FORMULATION.convWeightGrad !== 'im2col') return unfoldConvWeightGrad(c, gy, X, g, sw);
 
   // padded input with channels first: [C, N, *Sp]
@@ -195,6 +200,65 @@ function convWeightGrad(c: GradContext, gy: string, X: string, g: ConvGeometry, 
 }
 
 /**
+ * 'auto': per convolution, the unfold variant that moves less memory. The batched MatMul writes a
+ * weight-sized partial gradient per example (N x C*KK x M, then summed), the single Gemm transposes the
+ * column matrix (N x C*KK x O): one Gemm where the output channels outnumber the output positions
+ * (ResNet-18's 8x8 and 4x4 stages: 600 MB of per-example partials for one 4x4 layer at batch 64).
+ */
+export function autoUnfoldGemm(g: ConvGeometry, sw: number[]): boolean {
+  const O = g.outSpatial.reduce((a, o) => a * o, 1);
+  return g.group === 1 && sw[0] > O;
+}
+
+/** Largest padded-grid / output-grid size ratio at which 'shift-gemm' is used (its Gemms run over the padded grid). */
+export const SHIFT_GEMM_MAX_OVERHEAD = 1.35;
+
+/**
+ * Weight gradient of a 2-D, ungrouped, stride-1 convolution without a column matrix. With the padded
+ * input flattened per channel over (batch, rows, columns) into xf[C, N*Hp*Wp], kernel offset (a, b) is a
+ * shift by off = a*dh*Wp + b*dw of that flat index, and the output gradient placed on the same padded
+ * grid (zeros right of and below each image's Ho x Wo block) as gf[M, N*Hp*Wp] gives
+ *   dW[:, :, a, b] = gf[:, 0:T'] . xf[:, off:off+T']^T,   T' = N*Hp*Wp - maxOff,
+ * one Gemm per offset on contiguous slices (a plain copy of rows, no gather). Positions past an image's
+ * block carry gy = 0, so a window running into the next image adds nothing. Returns null where it does
+ * not apply (strided, grouped, not 2-D, or the padded grid more than SHIFT_GEMM_MAX_OVERHEAD x the output's).
+ */
+function shiftGemmWeightGrad(c: GradContext, gy: string, X: string, g: ConvGeometry, sw: number[]): string | null {
+  const b = c.b;
+  const { r, kernel, strides, dilations, pads, group, inSpatial, outSpatial } = g;
+  if (r !== 2 || group !== 1 || strides.some((s) => s !== 1)) return null;
+  const [M, C] = sw;
+  const [kh, kw] = kernel;
+  const [H, W] = inSpatial;
+  const [Ho, Wo] = outSpatial;
+  const Hp = H + pads[0] + pads[2];
+  const Wp = W + pads[1] + pads[3];
+  if (Ho < 1 || Wo < 1 || (Hp * Wp) / (Ho * Wo) > SHIFT_GEMM_MAX_OVERHEAD) return null;
+  // stride 1: Ho = Hp - (kh-1)*dh, Wo = Wp - (kw-1)*dw
+  const maxOff = (kh - 1) * dilations[0] * Wp + (kw - 1) * dilations[1];
+  let xt = b.op('Transpose', [X], { perm: [1, 0, 2, 3] }); // [C, N, H, W]
+  if (pads.some((p) => p !== 0)) xt = b.op('Pad', [xt, c.i64([0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]])], { mode: 'constant' }); // [C, N, Hp, Wp]
+  const xf = b.op('Reshape', [xt, c.i64([C, -1])]);
+  let gt = b.op('Transpose', [gy], { perm: [1, 0, 2, 3] }); // [M, N, Ho, Wo]
+  if (Hp > Ho || Wp > Wo) gt = b.op('Pad', [gt, c.i64([0, 0, 0, 0, 0, 0, Hp - Ho, Wp - Wo])], { mode: 'constant' }); // [M, N, Hp, Wp]
+  let gf = b.op('Reshape', [gt, c.i64([M, -1])]);
+  const BIG = 2 ** 62; // "to the end" (exact as an int64; every flat index is far below it)
+  if (maxOff > 0) gf = b.op('Slice', [gf, c.i64([0]), c.i64([-maxOff]), c.i64([1])]);
+  const parts: string[] = [];
+  for (let a = 0; a < kh; a++) {
+    for (let bb = 0; bb < kw; bb++) {
+      const off = a * dilations[0] * Wp + bb * dilations[1];
+      const end = off - maxOff;
+      const xs = maxOff === 0 ? xf : b.op('Slice', [xf, c.i64([off]), c.i64([end === 0 ? BIG : end]), c.i64([1])]);
+      parts.push(b.op('Gemm', [gf, xs], { transB: 1 })); // [M, C]
+    }
+  }
+  if (parts.length === 1) return b.op('Reshape', [parts[0], c.i64(sw)]);
+  const stacked = b.op('Concat', parts.map((p) => b.op('Unsqueeze', [p, c.i64([2])])), { axis: 2 }); // [M, C, KK]
+  return b.op('Reshape', [stacked, c.i64(sw)]);
+}
+
+/**
  * Weight gradient of a 2-D, ungrouped convolution as ONE Gemm over a column matrix laid out for it:
  *   dW[m, c*KK + k] = sum over (n, i, j) of gy[n, m, i, j] * xpad[n, c, i*sh + kh_k*dh, j*sw + kw_k*dw].
  * The batch is stacked along the rows into one tall image per channel (x as [C, 1, N*Hp, W], each image
@@ -243,7 +307,7 @@ function tallUnfoldWeightGrad(c: GradContext, gy: string, X: string, g: ConvGeom
  * channel per input channel and kernel offset): cols[n, c*KK + k, o] = xpad[n, c, o*s + k*d].
  * Then dW[g] = sum_n cols[n, g] . gy[n, g]^T with a batched MatMul and a ReduceSum over the batch.
  */
-function unfoldConvWeightGrad(c: GradContext, gy: string, X: string, g: ConvGeometry, sw: number[]): string {
+function unfoldConvWeightGrad(c: GradContext, gy: string, X: string, g: ConvGeometry, sw: number[], oneGemm?: boolean): string {
   const b = c.b;
   const { kernel, strides, dilations, pads, group, outSpatial } = g;
   const [M, Cg] = sw;
@@ -260,7 +324,7 @@ function unfoldConvWeightGrad(c: GradContext, gy: string, X: string, g: ConvGeom
   });
   const O = outSpatial.reduce((a, o) => a * o, 1);
   const cols = b.op('Conv', [X, kname], { kernel_shape: kernel, strides, dilations, pads, group: C }); // [N, C*KK, *O]
-  if (FORMULATION.convWeightGrad === 'unfold-gemm' && group === 1) {
+  if ((oneGemm ?? (FORMULATION.convWeightGrad === 'unfold-gemm' || FORMULATION.convWeightGrad === 'shift-gemm')) && group === 1) {
     // one GEMM contracting over batch and positions together: dW = gy[M, N*O] . cols[C*KK, N*O]^T
     const colsT = b.op('Transpose', [b.op('Reshape', [cols, c.i64([0, C * KK, O])])], { perm: [1, 0, 2] }); // [C*KK, N, O]
     const gyT2 = b.op('Transpose', [b.op('Reshape', [gy, c.i64([0, M, O])])], { perm: [1, 0, 2] }); // [M, N, O]

@@ -1,0 +1,72 @@
+// The conv weight-gradient formulations on a whole training step: each takes the path it claims for the
+// small CNN's layers, and 3 SGD-momentum steps under it give the weights of the reference formulation
+// ('unfold-conv') up to float rounding. The per-geometry derivative checks are in grad-rules.test.ts.
+import { describe, expect, it } from 'vitest';
+import { setFormulation, lowerForTraining, type Formulation } from '../../../main/engine/autodiff';
+import { buildTrainStep, Trainer } from '../../../main/engine/train';
+import { buildSmallCnn, detectTrainable } from '../../../main/engine/models';
+import { numel, type Model } from '../../../main/engine/onnx/ir';
+import { Rng } from '../../../main/engine/train/rng';
+
+async function weightsAfter(m: Model, f: Partial<Formulation>, steps = 3, batch = 8) {
+  const prev = setFormulation(f);
+  try {
+    const tr = await Trainer.create({ model: m, optimizer: { kind: 'sgd', momentum: 0.9 }, lr: 0.05, batchSize: batch, seed: 0, threads: 2, lower: lowerForTraining });
+    const shape = m.graph.inputs[0].shape!.slice(1) as number[];
+    const rng = new Rng(11);
+    for (let s = 0; s < steps; s++) {
+      const x = Float32Array.from({ length: batch * numel(shape) }, () => rng.nextFloat());
+      const y = BigInt64Array.from({ length: batch }, () => BigInt(rng.nextInt(10)));
+      await tr.trainStep(x, y, batch, shape, undefined, 0.05);
+    }
+    const w = tr.weights();
+    await tr.dispose();
+    return w;
+  } finally {
+    setFormulation(prev);
+  }
+}
+
+function ops(m: Model, f: Partial<Formulation>): Record<string, number> {
+  const prev = setFormulation(f);
+  try {
+    const st = buildTrainStep(m, { trainable: detectTrainable(m).trainable, optimizer: { kind: 'sgd', momentum: 0.9 }, lower: lowerForTraining });
+    const c: Record<string, number> = {};
+    for (const n of st.model.graph.nodes) c[n.op] = (c[n.op] ?? 0) + 1;
+    return c;
+  } finally {
+    setFormulation(prev);
+  }
+}
+
+describe('conv weight-gradient formulations on the small CNN', () => {
+  const m = buildSmallCnn({ seed: 5 });
+  it('shift-gemm: one Gemm per kernel offset of both 3x3 convolutions, no one-hot unfold Conv', () => {
+    const base = ops(m, { convWeightGrad: 'unfold-conv' });
+    const shift = ops(m, { convWeightGrad: 'shift-gemm' });
+    // 2 convolutions x 9 offsets more Gemms than the formulation that has none for them
+    expect((shift.Gemm ?? 0) - (base.Gemm ?? 0)).toBe(18);
+    // unfold-conv: forward 2 + input gradient 1 (the first layer needs none) + 2 unfold Convs
+    expect(base.Conv).toBe(5);
+    expect(shift.Conv).toBe(3);
+  });
+  it("auto: ResNet-18's stages with more output channels than output positions take the single Gemm", async () => {
+    const { buildResnet18Cifar } = await import('../../../main/engine/models');
+    const r = buildResnet18Cifar({ seed: 0 });
+    const auto = ops(r, { convWeightGrad: 'auto' });
+    const batched = ops(r, { convWeightGrad: 'unfold-conv' });
+    // 8x8 stage: 4 convs (256 > 64 positions) + its 1x1 shortcut; 4x4 stage likewise: 10 Gemm weight gradients
+    expect((auto.Gemm ?? 0) - (batched.Gemm ?? 0)).toBe(10);
+    expect((batched.MatMul ?? 0) - (auto.MatMul ?? 0)).toBe(10);
+  });
+  for (const convWeightGrad of ['unfold-gemm', 'unfold-tall', 'shift-gemm', 'auto'] as const) {
+    it(`${convWeightGrad}: 3 steps give unfold-conv's weights`, async () => {
+      const a = await weightsAfter(m, { convWeightGrad: 'unfold-conv' });
+      const b = await weightsAfter(m, { convWeightGrad });
+      let worst = 0;
+      for (const k of Object.keys(a)) for (let i = 0; i < a[k].length; i++) worst = Math.max(worst, Math.abs(a[k][i] - b[k][i]) / Math.max(1e-3, Math.abs(a[k][i])));
+      console.log(`${convWeightGrad} vs unfold-conv: worst relative weight difference after 3 steps ${worst.toExponential(2)}`);
+      expect(worst).toBeLessThan(1e-4);
+    });
+  }
+});
