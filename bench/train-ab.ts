@@ -40,6 +40,7 @@ const VARIANTS: Record<string, { f: Partial<Formulation>; s: Tuning }> = {
   'new-nospin': { f: {}, s: { allowSpinning: false } },
   'new-spin': { f: {}, s: { allowSpinning: true } },
   'new-nomempattern': { f: {}, s: { memoryPattern: false } },
+  'new-mempattern': { f: {}, s: { memoryPattern: true } },
   'new-noarena': { f: {}, s: { cpuArena: false } },
 };
 

@@ -13,7 +13,7 @@ import { buildTrainStep, type TrainStepGraph, type LossSettings } from './train-
 import type { OptimizerSpec } from './optimizers';
 import { lrForStep, validateSchedule, type LrScheduleOptions, type ScheduleSpec } from './schedules';
 import { Rng, STREAM } from './rng';
-import { openSession, ort, type OpenedSession, type ProviderName } from './session';
+import { memoryPatternFor, openSession, ort, type OpenedSession, type ProviderName } from './session';
 import { type ArrayDataset, exampleSize, gatherBatch, validateDataset } from './data';
 import { bakeInference } from './bake';
 import { buildEvalGraph } from './eval-graph';
@@ -221,7 +221,7 @@ export class Trainer {
       .update(bytes)
       .update(JSON.stringify({ o: o.optimizer, lr: o.lr, s: o.schedule, u: o.scheduleUnit, w: o.warmup, l: o.loss, b: o.batchSize, seed: o.seed, sh: o.shuffle, d: o.dropLast }))
       .digest('hex');
-    const sess = await openSession(bytes, { provider: o.provider, threads: o.threads });
+    const sess = await openSession(bytes, { provider: o.provider, threads: o.threads, memoryPattern: memoryPatternFor(step.model, o.batchSize) });
     return new Trainer(o, model, step, sess, fingerprint);
   }
 
