@@ -196,4 +196,40 @@ describe('comparison table rules', () => {
     expect(option.series[0].markLine!.data[0].xAxis).toBe(0.5); // the engine's option is not mutated
     expect(fileStem('attack-roc/confidence forget')).toBe('attack-roc-confidence-forget');
   });
+
+  it('opened at /compare?comparison=<id>: the comparison shown before is cleared at once, not shown (nor charted) under the new selection while the new one loads', async () => {
+    const { routeLocationKey } = await import('vue-router');
+    const { useUnlearningStore } = await import('../../../renderer/src/stores/unlearning');
+    const CMP2 = { ...CMP, id: 'cmp-2', name: 'the second comparison' };
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    api.handlers['comparisons.list'] = () => [
+      { id: 'cmp-1', name: 'class 0', model: 'cnn-trained', forgetSet: 'fs-1', forgetSetName: 'class 0', datasetName: 'Fashion-MNIST', seeds: 2, entries: ['Retrain', 'SalUn', 'GA'], createdAt: '2026-11-24T10:00:00.000Z' },
+      { id: 'cmp-2', name: 'the second comparison', model: 'cnn-trained', forgetSet: 'fs-1', forgetSetName: 'class 0', datasetName: 'Fashion-MNIST', seeds: 2, entries: ['Retrain', 'SalUn', 'GA'], createdAt: '2026-11-24T11:00:00.000Z' },
+    ];
+    api.handlers['comparisons.get'] = async (a) => ((a as { id: string }).id === 'cmp-2' ? (await gate, CMP2) : CMP);
+    const pinia = createPinia();
+    setActivePinia(pinia);
+    await useJobsStore().connect();
+    const store = useUnlearningStore();
+    await store.selectComparison('cmp-1'); // what the page showed on an earlier visit
+    expect(store.comparison?.id).toBe('cmp-1');
+    api.call.mockClear();
+    const w = mount(CompareView, {
+      global: { plugins: [pinia], stubs: { RouterLink: true }, provide: { [routeLocationKey as symbol]: { query: { comparison: 'cmp-2' } } } },
+      attachTo: document.body,
+    });
+    await flush();
+    await flush();
+    expect(w.find('[data-testid="comparison-detail"]').exists()).toBe(false);
+    expect(w.text()).not.toContain('class 0 <');
+    const charted = api.call.mock.calls.filter(([m]) => m === 'comparisons.charts' || m === 'comparisons.attack').map(([, a]) => (a as { id: string }).id);
+    expect(charted).not.toContain('cmp-1');
+    release();
+    await flush();
+    await flush();
+    expect(w.get('[data-testid="comparison-detail"] h2').text()).toBe('the second comparison');
+    expect(w.get('[data-comparison-id="cmp-2"]').classes()).toContain('selected');
+    w.unmount();
+  });
 });
