@@ -150,7 +150,10 @@ export const tests = [
       const { page } = await ctx.open();
       await navigate(page, 'settings', 'Settings');
       // the temporary workspace folder is named after the payload
-      const root = await page.textContent('[data-testid="workspace-root"]');
+      // the folder comes from workspace.info, which may still be on its way ('…'): wait for it, do not sample once
+      const readRoot = () => page.textContent('[data-testid="workspace-root"]');
+      await waitFor(async () => (await readRoot()).endsWith(ctx.payload), { timeout: 10_000 }).catch(() => {});
+      const root = await readRoot();
       assert(root.endsWith(ctx.payload), `workspace path shown as ${JSON.stringify(root)}`);
       // a job whose title is the payload, submitted straight to the API like any client could
       const reply = await page.evaluate(

@@ -1,7 +1,7 @@
 // Datasets page against the real backend: the empty state's "Import Fashion-MNIST sample" runs a
 // dataset.import job that ends with the 70,000-example dataset listed. Runs after 10-shell, whose
 // empty-state checks need an empty workspace.
-import { assert, assertEqual, navigate } from './helpers.mjs';
+import { assert, assertEqual, navigate, waitFor } from './helpers.mjs';
 
 export const tests = [
   {
@@ -23,7 +23,10 @@ export const tests = [
       assertEqual(cells[0][3].replace(/\D/g, ''), '60000', 'train examples');
       assertEqual(cells[0][5], '10', 'classes');
       await page.waitForSelector('#jobs-list [data-state="succeeded"]');
-      assertEqual((await page.textContent('nav [data-nav="datasets"] .count')).trim(), '1', 'sidebar dataset count');
+      // the sidebar's counts are refreshed by their own call when the job ends, apart from the table's: wait for it
+      const count = () => page.textContent('nav [data-nav="datasets"] .count').then((t) => t.trim());
+      await waitFor(async () => (await count()) === '1', { timeout: 10_000 }).catch(() => {});
+      assertEqual(await count(), '1', 'sidebar dataset count');
       await ctx.screenshot(page, 'datasets-imported-light');
     },
   },

@@ -25,7 +25,10 @@ export const tests = [
       assert(trainable[0].includes('conv1.weight'), `first trainable row: ${trainable[0]}`);
       assertEqual((await page.textContent('[data-model-id="fashion-cnn"] [data-field="params"]')).trim(), '421.6k', 'parameters in the table');
       assert((await page.textContent('[data-testid="model-provenance"]')).includes('Created from the built-in Small CNN'), 'provenance');
-      assertEqual((await page.textContent('nav [data-nav="models"] .count')).trim(), '1', 'sidebar model count');
+      // the sidebar's counts are refreshed by their own call after the model is added, apart from its details: wait for it
+      const count = () => page.textContent('nav [data-nav="models"] .count').then((t) => t.trim());
+      await waitFor(async () => (await count()) === '1', { timeout: 10_000 }).catch(() => {});
+      assertEqual(await count(), '1', 'sidebar model count');
 
       await page.click('[data-action="train"]');
       const dlg = await page.waitForSelector('[data-testid="model-train-dialog"]');

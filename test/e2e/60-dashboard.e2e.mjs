@@ -147,6 +147,10 @@ export const tests = [
       await waitFor(async () => (await svgText(page, 'attack-histogram')).includes(`TPR ${tpr(keyed).toFixed(1)}%`), { timeout: 10_000, message: 'the histogram subtitle did not follow the threshold' });
       await page.waitForSelector('[data-testid="attack-roc"] svg path', { state: 'attached', timeout: 20_000 });
       assert((await svgText(page, 'attack-roc')).includes('False-positive rate (%, log scale)'), 'ROC x axis');
+      // the ε chart is asked of the backend apart from the ROC: wait for its drawing (or its 'nothing to draw'), do not sample once
+      await page
+        .waitForSelector('[data-testid="attack-epsilon"] svg path, [data-testid="attack-epsilon"] [data-testid="chart-empty"]', { state: 'attached', timeout: 20_000 })
+        .catch(() => {});
       const eps = await page.$eval('[data-testid="attack-epsilon"]', (e) => e.textContent ?? '');
       assert(eps.includes('Per-example ε'), `ε chart: ${eps.slice(0, 200)}`);
       await (await page.$('[data-testid="attack-panel"]')).scrollIntoViewIfNeeded();

@@ -206,7 +206,10 @@ export const tests = [
       await detail.waitForSelector('[data-testid="chart-frame"] [role="img"] svg', { timeout: 10_000 });
       const title = await detail.$eval('[data-testid="chart-frame"] [role="img"]', (e) => e.getAttribute('aria-label'));
       assert(title.startsWith(`Predicted probabilities of ${m[1]}`), `drill-down chart: ${title}`);
-      const changed = await page.$$eval('[data-testid="changed-examples"] button', (bs) => bs.length);
+      // the most-changed list is a call of its own (comparisons.changedExamples), apart from the example's: wait for it
+      const countChanged = () => page.$$eval('[data-testid="changed-examples"] button', (bs) => bs.length);
+      await waitFor(async () => (await countChanged()) > 0, { timeout: 15_000 }).catch(() => {});
+      const changed = await countChanged();
       assert(changed > 0, 'no most-changed forget examples listed');
       await detail.scrollIntoViewIfNeeded();
       await ctx.screenshot(page, 'instance-light');

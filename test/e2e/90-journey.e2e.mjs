@@ -160,6 +160,18 @@ export const tests = [
       await theme(page, false);
       await page.waitForSelector('[data-action="open-comparison"]', { timeout: 300_000 });
       await page.click('[data-action="open-comparison"]');
+      // wait for this comparison's rows (a slower machine may take a while to load it), do not sample the
+      // first table that appears
+      await page
+        .waitForFunction(
+          () => {
+            const rows = [...document.querySelectorAll('[data-testid="comparison-table"] tbody tr[data-entry]')].map((x) => x.textContent);
+            return rows.some((t) => /GA/.test(t)) && rows.some((t) => /RL/.test(t));
+          },
+          null,
+          { timeout: 60_000 },
+        )
+        .catch(() => {});
       const table2 = await page.waitForSelector('[data-testid="comparison-table"]', { timeout: 20_000 });
       const labels = await table2.$$eval('tbody tr[data-entry]', (r) => r.map((x) => x.textContent));
       assertEqual(labels.length, 4, `models of the wizard's comparison: ${labels.join(' | ')}`);
