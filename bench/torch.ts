@@ -67,6 +67,32 @@ export function findTorch(log: (s: string) => void): TorchEnv | null {
 }
 
 /** CPU model, core count and the vector extensions that matter for these kernels (from /proc/cpuinfo). */
+/**
+ * The microarchitecture of an x86 CPU from its vendor, family and model numbers (virtual machines often
+ * report a bare "AMD EPYC" or "Intel Xeon Processor" as the model name). Only the server parts the
+ * benchmark is likely to meet; null when not known.
+ */
+export function microarchitecture(vendor: string, family: number, model: number): string | null {
+  if (vendor === 'AuthenticAMD') {
+    if (family === 23) return model >= 0x30 ? 'Zen 2' : 'Zen / Zen+';
+    if (family === 25) return (model >= 0x10 && model <= 0x1f) || (model >= 0x60 && model <= 0x7f) || (model >= 0xa0 && model <= 0xaf) ? 'Zen 4' : 'Zen 3';
+    if (family === 26) return 'Zen 5';
+  }
+  if (vendor === 'GenuineIntel' && family === 6) {
+    const intel: Record<number, string> = {
+      0x55: 'Skylake-SP / Cascade Lake',
+      0x6a: 'Ice Lake-SP',
+      0x6c: 'Ice Lake-D',
+      0x8f: 'Sapphire Rapids',
+      0xcf: 'Emerald Rapids',
+      0xad: 'Granite Rapids',
+      0xaf: 'Sierra Forest',
+    };
+    return intel[model] ?? null;
+  }
+  return null;
+}
+
 export function cpuDescription(): string {
   let model = cpus()[0]?.model ?? 'unknown CPU';
   let ext = 'vector extensions unknown';
@@ -74,6 +100,13 @@ export function cpuDescription(): string {
     const info = readFileSync('/proc/cpuinfo', 'utf8');
     const m = info.match(/^model name\s*:\s*(.+)$/m);
     if (m) model = m[1].trim();
+    const vendor = info.match(/^vendor_id\s*:\s*(\S+)/m)?.[1] ?? '';
+    const fam = Number(info.match(/^cpu family\s*:\s*(\d+)/m)?.[1]);
+    const mod = Number(info.match(/^model\s*:\s*(\d+)/m)?.[1]);
+    if (Number.isFinite(fam) && Number.isFinite(mod)) {
+      const arch = microarchitecture(vendor, fam, mod);
+      model += ` (family ${fam} model ${mod}${arch ? `: ${arch}` : ''})`;
+    }
     const flags = new Set((info.match(/^flags\s*:\s*(.+)$/m)?.[1] ?? '').trim().split(/\s+/));
     const want = ['avx2', 'fma', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'amx_tile', 'amx_bf16', 'amx_int8'];
     const have = want.filter((f) => flags.has(f));
