@@ -22,6 +22,8 @@ import { letheForward, letheTrain } from './lethe';
 import { median, type TimingOptions } from './timing';
 import { cpuDescription, debianTorch, findTorch, runTorchBench, type TorchEnv } from './torch';
 import { profileTrainStep, type OpShare } from './profile';
+import { forwardFlops } from './flops';
+import { measurePeakGemm, type PeakGemm } from './peak-gemm';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
@@ -57,6 +59,8 @@ interface Row {
   trainError: string | null;
   torch: Record<string, { forward: number; train: number }>;
   goals: { forward: number; train: number | null };
+  /** FLOPs of one forward pass per example (Conv/Gemm/MatMul multiply-adds x 2) */
+  flopsPerExample: number;
 }
 
 function ortVersion(): string {
@@ -121,6 +125,7 @@ async function main(): Promise<void> {
       trainError,
       torch: Object.fromEntries(Object.entries(tor).map(([k, v]) => [k, { forward: median(v.forward), train: median(v.train) }])),
       goals: w.goals,
+      flopsPerExample: forwardFlops(model, 1),
     });
   }
 
@@ -151,7 +156,14 @@ async function main(): Promise<void> {
     }
   }
 
-  const report = render(rows, torchEnvs, main, letheRss, torchRss, profiles);
+  // the machine's FP32 matrix-multiply ceiling, to read the forward throughputs against
+  log('FP32 matmul ceiling (1024 x 1024, ORT and torch.mm)');
+  const ceiling = await measurePeakGemm(1024, threads, main).catch((e: unknown) => {
+    log(`  ceiling not measured: ${e instanceof Error ? e.message : String(e)}`);
+    return null;
+  });
+
+  const report = render(rows, torchEnvs, main, letheRss, torchRss, profiles, ceiling);
   console.log(report.table);
   if (write) {
     const file = join(ROOT, 'docs', 'benchmarks.md');
@@ -163,7 +175,7 @@ async function main(): Promise<void> {
 const fmt = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : x >= 1000 ? `${(x / 1000).toFixed(1)}k` : x.toFixed(1));
 const ratio = (a: number | null, b: number | undefined) => (a === null || !b ? 'n/a' : `${(a / b).toFixed(2)}x`);
 
-function render(rows: Row[], envs: TorchEnv[], main: TorchEnv | null, letheRss: number | null, torchRss: number | null, profiles: { name: string; total: number; ops: OpShare[] }[]) {
+function render(rows: Row[], envs: TorchEnv[], main: TorchEnv | null, letheRss: number | null, torchRss: number | null, profiles: { name: string; total: number; ops: OpShare[] }[], ceiling: PeakGemm | null) {
   const mv = main?.version;
   const head = ['workload', 'batch', 'Lethe fwd', `torch ${mv ?? '-'} fwd`, 'fwd ratio (goal)', 'Lethe train', `torch ${mv ?? '-'} train`, 'train ratio (goal)'];
   const lines = rows.map((r) => {
@@ -184,6 +196,19 @@ function render(rows: Row[], envs: TorchEnv[], main: TorchEnv | null, letheRss: 
   const rssLine = `peak RSS, ResNet-18-CIFAR training step (b64): Lethe ${letheRss ? letheRss.toFixed(0) : 'n/a'} MiB, PyTorch ${torchRss ? torchRss.toFixed(0) : 'n/a'} MiB` +
     (letheRss && torchRss ? ` (${(letheRss / torchRss).toFixed(2)}x; goal <= 1.0x: at or below PyTorch's)` : '');
   const trainNote = rows.filter((r) => r.trainError).map((r) => `train step unavailable for ${r.label}: ${r.trainError}`);
+  const gf = (samples: number | undefined) => (r: Row) => (samples === undefined ? 'n/a' : ((samples * r.flopsPerExample) / 1e9).toFixed(0));
+  const computeLine =
+    'forward GFLOP/s (Conv/Gemm/MatMul FLOPs counted from the graph): ' +
+    rows
+      .map((r) => {
+        const t = mv ? r.torch[mv]?.forward : undefined;
+        return `${r.label} Lethe ${gf(r.letheFwd)(r)}, PyTorch ${gf(t)(r)}${t ? ` (its forward goal needs ${gf(t * r.goals.forward)(r)})` : ''}`;
+      })
+      .join('; ') +
+    (ceiling
+      ? `. FP32 matmul ceiling here (1024 x 1024, ${ceiling.threads} threads, median of 5 one-second passes): ORT ${ceiling.ort.median.toFixed(0)} GFLOP/s` +
+        (ceiling.torch ? `, torch.mm ${ceiling.torch.median.toFixed(0)} GFLOP/s` : '')
+      : '');
 
   const md: string[] = [];
   md.push(`Command: \`npm run bench${quick ? ' -- --quick' : ''}\` (threads ${threads}; ${quick ? 'quick' : 'full'} run: warm-up ${timing.warmup}, ${timing.passes} passes of >= ${timing.minSeconds} s, ${rounds} interleaved round(s), medians).`);
@@ -206,13 +231,14 @@ function render(rows: Row[], envs: TorchEnv[], main: TorchEnv | null, letheRss: 
     md.push('');
   }
   md.push(rssLine + '.');
+  md.push('', computeLine + '.');
   for (const n of trainNote) md.push('', n + '.');
   for (const p of profiles) {
     md.push('', `Profile of one ${p.name} training step (ORT profiler, kernel time ${p.total.toFixed(0)} ms/step, top ops):`, '');
     md.push('| op | ms/step | share | kernels/step |', '| --- | --- | --- | --- |');
     for (const o of p.ops.slice(0, 10)) md.push(`| ${o.op} | ${o.ms.toFixed(1)} | ${(o.share * 100).toFixed(1)}% | ${o.calls.toFixed(0)} |`);
   }
-  const text = [`CPU: ${cpuDescription()}; threads ${threads}; main reference: ${main ? main.label : 'none'}`, table, '', `load average ${loadStart.toFixed(1)} -> ${loadavg()[0].toFixed(1)}`, rssLine, ...trainNote, ...profiles.map((p) => `${p.name} step profile: ` + p.ops.slice(0, 6).map((o) => `${o.op} ${(o.share * 100).toFixed(0)}%`).join(', '))].join('\n');
+  const text = [`CPU: ${cpuDescription()}; threads ${threads}; main reference: ${main ? main.label : 'none'}`, table, '', `load average ${loadStart.toFixed(1)} -> ${loadavg()[0].toFixed(1)}`, rssLine, computeLine, ...trainNote, ...profiles.map((p) => `${p.name} step profile: ` + p.ops.slice(0, 6).map((o) => `${o.op} ${(o.share * 100).toFixed(0)}%`).join(', '))].join('\n');
   return { table: text, markdown: md.join('\n') };
 }
 
