@@ -32,7 +32,7 @@ import { lowerForTraining } from '../main/engine/autodiff';
 import { setSessionTuning } from '../main/engine/train/session';
 import type { Trainer } from '../main/engine/train';
 import { createTrainer, exampleShape, randomBatch } from './lethe';
-import { median } from './timing';
+import { median, samplesPerSecond } from './timing';
 import { cpuDescription, findTorch, type TorchEnv } from './torch';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -69,18 +69,8 @@ interface Variant {
   dispose?: () => Promise<void>;
 }
 
-async function timeSteps(step: () => Promise<unknown>, warmup: number): Promise<number> {
-  for (let i = 0; i < warmup; i++) await step();
-  let n = 0;
-  const t0 = performance.now();
-  let dt = 0;
-  do {
-    await step();
-    n++;
-    dt = (performance.now() - t0) / 1000;
-  } while (dt < seconds);
-  return (N * n) / dt;
-}
+/** model-steps/s: N models advance per step; one pass of >= `seconds` after `warmup` steps */
+const timeSteps = (step: () => Promise<unknown>, warmup: number): Promise<number> => samplesPerSecond(step, N, { warmup, passes: 1, minSeconds: seconds });
 
 async function trainersVariant(name: string, spinning: boolean): Promise<Variant> {
   const ts: Trainer[] = [];

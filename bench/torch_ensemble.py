@@ -10,13 +10,12 @@ variants (every one: forward, mean cross-entropy per member, backward, SGD with 
   vmap-grad  vmap(torch.func.grad(loss)) gives the stacked gradients functionally; the SGD-momentum
              update of the stacked parameters is written with torch._foreach ops (no autograd graph).
   loop       N ordinary modules and N torch.optim.SGD optimizers, stepped one after another.
-Prints one JSON object: {"torch", "threads", "variant", "modelStepsPerSecond", "steps", "seconds"}.
+Prints one JSON object: {"torch", "threads", "variant", "modelStepsPerSecond"}.
 """
 import copy
 import json
 import os
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
@@ -24,6 +23,7 @@ from torch.func import functional_call, grad, stack_module_state, vmap
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "parity", "py"))
 from lethe_models import build  # noqa: E402
+from torch_bench import timed  # noqa: E402  (this script's directory is on sys.path)
 
 
 def main():
@@ -87,15 +87,8 @@ def main():
 
     for _ in range(spec.get("warmup", 2)):
         step()
-    steps = 0
-    t0 = time.perf_counter()
-    while True:
-        step()
-        steps += 1
-        dt = time.perf_counter() - t0
-        if dt >= spec.get("seconds", 2.0):
-            break
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "variant": variant, "modelStepsPerSecond": n * steps / dt, "steps": steps, "seconds": dt}))
+    rate = timed(step, n, 1, spec.get("seconds", 2.0))
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "variant": variant, "modelStepsPerSecond": rate}))
 
 
 if __name__ == "__main__":

@@ -50,6 +50,16 @@ beforeEach(async () => {
   await useJobsStore().connect();
 });
 
+/** The wizard opened, `format` chosen and `source` typed (the step before the preview). */
+async function atSource(format: string, source: string) {
+  const w = mount(DatasetImportWizard);
+  await flush();
+  await w.get(`[data-format="${format}"] input`).setValue(true);
+  await w.get('[data-testid="wizard-next"]').trigger('click');
+  await w.get('[data-testid="import-source"]').setValue(source);
+  return w;
+}
+
 describe('gridWindow', () => {
   it('renders only the rows in view plus the overscan', () => {
     // 70,000 cells of 64 px in a 704 px wide, 512 px tall viewport: 11 columns, 6,364 rows
@@ -134,11 +144,7 @@ describe('DatasetImportWizard', () => {
   it('shows a rejected source in plain words and does not offer the import', async () => {
     api.handlers['datasets.previewImport'] = () =>
       okPreview({ ok: false, error: { code: 'size_mismatch', message: 'train-images has 47,040,016 bytes; its header says 47,040,017.', file: 'train-images-idx3-ubyte' } });
-    const w = mount(DatasetImportWizard);
-    await flush();
-    await w.get('[data-format="idx"] input').setValue(true);
-    await w.get('[data-testid="wizard-next"]').trigger('click');
-    await w.get('[data-testid="import-source"]').setValue('/data/bad');
+    const w = await atSource('idx', '/data/bad');
     await w.get('[data-testid="wizard-next"]').trigger('click');
     await flush();
     expect(w.get('[data-testid="preview-error"]').text()).toContain("its header says 47,040,017");
@@ -147,11 +153,7 @@ describe('DatasetImportWizard', () => {
 
   // issue 9, point 4: the import's expansion cap can be raised for a genuine, highly compressed source
   it('sends a raised maximum expansion with the preview and the import, and checks it first', async () => {
-    const w = mount(DatasetImportWizard);
-    await flush();
-    await w.get('[data-format="npz"] input').setValue(true);
-    await w.get('[data-testid="wizard-next"]').trigger('click');
-    await w.get('[data-testid="import-source"]').setValue('/data/zeros.npz');
+    const w = await atSource('npz', '/data/zeros.npz');
     await w.get('[data-testid="max-expansion"]').setValue('0.5');
     expect(w.get('[role="alert"]').text()).toContain('The maximum expansion must be a number of at least 1');
     await w.get('[data-testid="max-expansion"]').setValue('5000');
@@ -180,11 +182,7 @@ describe('DatasetImportWizard', () => {
         samples: [{ id: 'row-1', label: 0, split: null, png: null, features: [1] }],
         warnings: [demoted, empty],
       });
-    const w = mount(DatasetImportWizard);
-    await flush();
-    await w.get('[data-format="csv"] input').setValue(true);
-    await w.get('[data-testid="wizard-next"]').trigger('click');
-    await w.get('[data-testid="import-source"]').setValue('/data/tiny.csv');
+    const w = await atSource('csv', '/data/tiny.csv');
     await w.get('[data-testid="wizard-next"]').trigger('click');
     await flush();
     expect(w.get('[data-testid="preview-split-totals"]').text()).toBe('· train 4, test 0');
@@ -195,11 +193,7 @@ describe('DatasetImportWizard', () => {
   });
 
   it('sends CSV and folder options and checks them first', async () => {
-    const w = mount(DatasetImportWizard);
-    await flush();
-    await w.get('[data-format="folder"] input').setValue(true);
-    await w.get('[data-testid="wizard-next"]').trigger('click');
-    await w.get('[data-testid="import-source"]').setValue('/data/pets');
+    const w = await atSource('folder', '/data/pets');
     await w.get('[data-testid="folder-resize"]').setValue('32 by 32');
     expect(w.get('[role="alert"]').text()).toContain('Resize must look like 32x32');
     await w.get('[data-testid="folder-resize"]').setValue('32x24');

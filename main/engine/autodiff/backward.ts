@@ -5,7 +5,7 @@
 // differentiated; gradients of a value read by several nodes are accumulated with one Sum node.
 
 import { GraphBuilder } from '../onnx/builder';
-import { type DType, type Dim, type Graph, type Node, type NamedTensor, cloneGraph, tensorI64 } from '../onnx/ir';
+import { type DType, type Dim, type Graph, type Node, type NamedTensor, cloneGraph, producersOf, tensorI64 } from '../onnx/ir';
 import { type KnownValue, type ValueType, analyzeShapes, isStatic } from '../onnx/shape-infer';
 import { RULES_BY_OP } from './rules';
 import type { GradContext, GradRule } from './types';
@@ -82,12 +82,9 @@ export function buildBackward(graph: Graph, opts: BuildBackwardOptions): Backwar
   if (lossType.shape && !(lossType.shape.length === 0 || (lossType.shape.length === 1 && lossType.shape[0] === 1))) {
     throw new AutodiffError(`loss '${opts.loss}' must be a scalar (its shape is [${lossType.shape.join(', ')}])`);
   }
-  const producers = new Map<string, Node>();
+  const producers = producersOf(g);
   const readers = new Map<string, number>();
-  for (const n of g.nodes) {
-    for (const o of n.outputs) if (o) producers.set(o, n);
-    for (const i of n.inputs) if (i) readers.set(i, (readers.get(i) ?? 0) + 1);
-  }
+  for (const n of g.nodes) for (const i of n.inputs) if (i) readers.set(i, (readers.get(i) ?? 0) + 1);
   for (const o of g.outputs) readers.set(o.name, (readers.get(o.name) ?? 0) + 1);
   for (const w of opts.wrt) {
     const t = types.get(w);

@@ -6,23 +6,14 @@
 // histogram P_u and the retrained one P_r give KL(P_u ‖ P_r) with P_r raised to 1e-5 in bins where
 // P_u > 0 and both renormalised (scipy.stats.entropy).
 
-import { linspace } from './util';
+import { countLessEq, linspace } from './util';
 
 export const KLOM_BINS = 20;
 export const KLOM_EPS = 1e-5;
 export const KLOM_CLIP = 100;
 
 /** numpy.digitize(x, bins) for increasing bins: the number of edges ≤ x. */
-function digitize(x: number, bins: Float64Array): number {
-  let lo = 0;
-  let hi = bins.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (bins[mid] <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+const digitize = (x: number, bins: Float64Array): number => countLessEq(bins, x);
 
 /** KL(P ‖ Q) between 20-bin histograms of two sample sets, exactly as compute_binned_KL_div. NaN when P has no counted sample. */
 export function binnedKl(pSamples: ArrayLike<number>, qSamples: ArrayLike<number>, binCount = KLOM_BINS, eps = KLOM_EPS, minVal = -KLOM_CLIP, maxVal = KLOM_CLIP): number {

@@ -14,7 +14,7 @@
 // Eval-mode exports with torch's default settings fold BatchNorm into the preceding Conv: the fused
 // weights then carry names like 'onnx::Conv_123' and are still classified as trainable Conv weights.
 
-import { type Graph, type Model, type NamedTensor, type Node, cloneModel } from '../onnx/ir';
+import { type Graph, type Model, type NamedTensor, type Node, cloneModel, consumersOf, producersOf } from '../onnx/ir';
 import { analyzeShapes, type ValueType } from '../onnx/shape-infer';
 import { RULES_BY_OP } from '../autodiff/rules';
 import { NON_DIFFERENTIABLE_OPS } from '../autodiff/backward';
@@ -87,18 +87,6 @@ function activationValues(g: Graph): Set<string> {
   return act;
 }
 
-function consumersOf(g: Graph): Map<string, { node: Node; index: number }[]> {
-  const m = new Map<string, { node: Node; index: number }[]>();
-  for (const n of g.nodes) {
-    n.inputs.forEach((name, index) => {
-      if (!name) return;
-      let l = m.get(name);
-      if (!l) m.set(name, (l = []));
-      l.push({ node: n, index });
-    });
-  }
-  return m;
-}
 
 /** Final uses of a value, following pass-through ops on their data input. */
 function finalUses(name: string, consumers: Map<string, { node: Node; index: number }[]>): Use[] {
@@ -311,8 +299,7 @@ export function detectTrainable(model: Model, opts: DetectOptions = {}): Trainab
   const g = m.graph;
   const act = activationValues(g);
   const consumers = consumersOf(g);
-  const producers = new Map<string, Node>();
-  for (const n of g.nodes) for (const o of n.outputs) if (o) producers.set(o, n);
+  const producers = producersOf(g);
   const byName = new Map(g.initializers.map((t) => [t.name, t]));
 
   const forceTrain = new Set(opts.trainable ?? []);

@@ -118,6 +118,27 @@ export function attrInts(node: Node, name: string, dflt: number[]): number[] {
 }
 
 // ---------- tensor helpers ----------
+/** The node that computes each value of a graph. */
+export function producersOf(g: Graph): Map<string, Node> {
+  const m = new Map<string, Node>();
+  for (const n of g.nodes) for (const o of n.outputs) if (o) m.set(o, n);
+  return m;
+}
+
+/** The nodes that read each value of a graph, with the input position (graph outputs not included). */
+export function consumersOf(g: Graph): Map<string, { node: Node; index: number }[]> {
+  const m = new Map<string, { node: Node; index: number }[]>();
+  for (const n of g.nodes) {
+    n.inputs.forEach((name, index) => {
+      if (!name) return;
+      let l = m.get(name);
+      if (!l) m.set(name, (l = []));
+      l.push({ node: n, index });
+    });
+  }
+  return m;
+}
+
 export function numel(dims: readonly number[]): number {
   let n = 1;
   for (const d of dims) n *= d;

@@ -9,20 +9,8 @@
 //   the graph becomes that node writing y (other readers of x read y): ORT keeps such Identities as
 //   copies when x has another reader (e.g. the new momentum buffer, also read by the parameter update).
 
-import { type Graph, type Node, type NamedTensor, numel } from '../onnx/ir';
+import { type Graph, type Node, type NamedTensor, consumersOf, numel, producersOf } from '../onnx/ir';
 import { inferShapes } from '../onnx/shape-infer';
-
-function consumers(g: Graph): Map<string, Node[]> {
-  const m = new Map<string, Node[]>();
-  for (const n of g.nodes) for (const x of n.inputs) if (x) (m.get(x) ?? m.set(x, []).get(x)!).push(n);
-  return m;
-}
-
-function producers(g: Graph): Map<string, Node> {
-  const m = new Map<string, Node>();
-  for (const n of g.nodes) for (const y of n.outputs) if (y) m.set(y, n);
-  return m;
-}
 
 function scalarOf(t: NamedTensor | undefined): number | null {
   if (!t || (t.dtype !== 'float32' && t.dtype !== 'float64') || numel(t.dims) !== 1) return null;
@@ -34,11 +22,11 @@ function scalarOf(t: NamedTensor | undefined): number | null {
  * momentum-buffer inputs of the step (only their updates are touched). Returns how many were fused.
  */
 export function fuseMomentumIntoGemm(g: Graph, states: ReadonlySet<string>): number {
-  const cons = consumers(g);
-  const prod = producers(g);
+  const cons = consumersOf(g);
+  const prod = producersOf(g);
   const outputs = new Set(g.outputs.map((v) => v.name));
   const inits = new Map(g.initializers.map((t) => [t.name, t]));
-  const only = (name: string, reader: Node) => !outputs.has(name) && (cons.get(name) ?? []).length === 1 && cons.get(name)![0] === reader;
+  const only = (name: string, reader: Node) => !outputs.has(name) && (cons.get(name) ?? []).length === 1 && cons.get(name)![0].node === reader;
   const drop = new Set<Node>();
   const added: Node[] = [];
   let shapes: ReturnType<typeof inferShapes> | null = null;
@@ -94,7 +82,7 @@ export function fuseMomentumIntoGemm(g: Graph, states: ReadonlySet<string>): num
 export function inlineOutputIdentities(g: Graph): number {
   const outputs = new Set(g.outputs.map((v) => v.name));
   const inputs = new Set([...g.inputs.map((v) => v.name), ...g.initializers.map((t) => t.name)]);
-  const prod = producers(g);
+  const prod = producersOf(g);
   const drop = new Set<Node>();
   const rename = new Map<string, string>();
   for (const n of g.nodes) {

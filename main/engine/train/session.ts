@@ -3,7 +3,7 @@
 
 import * as ort from 'onnxruntime-node';
 import { encodeModel } from '../onnx/codec';
-import type { Model } from '../onnx/ir';
+import { type Model, bytesPerElement, numel } from '../onnx/ir';
 import { inferShapes } from '../onnx/shape-infer';
 import { createSession, type GraphOptimization } from '../runtime/session';
 import type { ProviderName } from '../runtime/providers';
@@ -35,13 +35,12 @@ export function intermediateBytes(model: Model, batch: number): number {
   const init = new Set(g.initializers.map((t) => t.name));
   const data = g.inputs.find((v) => !init.has(v.name) && v.shape && v.shape.length > 1);
   const types = inferShapes(g, data ? { [data.name]: [batch, ...data.shape!.slice(1)] } : undefined);
-  const size: Record<string, number> = { float32: 4, float64: 8, float16: 2, int64: 8, int32: 4, int8: 1, uint8: 1, bool: 1 };
   let total = 0;
   for (const n of g.nodes) {
     for (const o of n.outputs) {
       const t = types.get(o);
       if (!t?.shape || !t.shape.every((d) => typeof d === 'number')) continue;
-      total += (t.shape as number[]).reduce((a, d) => a * d, 1) * (size[t.dtype] ?? 4);
+      total += numel(t.shape as number[]) * bytesPerElement(t.dtype);
     }
   }
   return total;

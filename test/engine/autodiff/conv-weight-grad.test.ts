@@ -3,29 +3,12 @@
 // ('unfold-conv') up to float rounding. The per-geometry derivative checks are in grad-rules.test.ts.
 import { describe, expect, it } from 'vitest';
 import { setFormulation, lowerForTraining, type Formulation } from '../../../main/engine/autodiff';
-import { buildTrainStep, Trainer } from '../../../main/engine/train';
+import { buildTrainStep } from '../../../main/engine/train';
 import { buildSmallCnn, detectTrainable } from '../../../main/engine/models';
-import { numel, type Model } from '../../../main/engine/onnx/ir';
-import { Rng } from '../../../main/engine/train/rng';
+import type { Model } from '../../../main/engine/onnx/ir';
+import { weightsAfterSteps } from '../train/helpers';
 
-async function weightsAfter(m: Model, f: Partial<Formulation>, steps = 3, batch = 8) {
-  const prev = setFormulation(f);
-  try {
-    const tr = await Trainer.create({ model: m, optimizer: { kind: 'sgd', momentum: 0.9 }, lr: 0.05, batchSize: batch, seed: 0, threads: 2, lower: lowerForTraining });
-    const shape = m.graph.inputs[0].shape!.slice(1) as number[];
-    const rng = new Rng(11);
-    for (let s = 0; s < steps; s++) {
-      const x = Float32Array.from({ length: batch * numel(shape) }, () => rng.nextFloat());
-      const y = BigInt64Array.from({ length: batch }, () => BigInt(rng.nextInt(10)));
-      await tr.trainStep(x, y, batch, shape, undefined, 0.05);
-    }
-    const w = tr.weights();
-    await tr.dispose();
-    return w;
-  } finally {
-    setFormulation(prev);
-  }
-}
+const weightsAfter = (m: Model, f: Partial<Formulation>) => weightsAfterSteps(m, f, { steps: 3, batch: 8, dataSeed: 11 });
 
 function ops(m: Model, f: Partial<Formulation>): Record<string, number> {
   const prev = setFormulation(f);

@@ -3,11 +3,11 @@
 // from a Gemm directly (MLP) or through a Reshape (convolutions under 'unfold-gemm' / 'unfold-tall').
 import { afterEach, describe, expect, it } from 'vitest';
 import { setFormulation, lowerForTraining, type Formulation } from '../../../main/engine/autodiff';
-import { buildTrainStep, Trainer } from '../../../main/engine/train';
+import { buildTrainStep } from '../../../main/engine/train';
 import { fuseMomentumIntoGemm, inlineOutputIdentities } from '../../../main/engine/train/fuse-update';
 import { buildMlp, buildSmallCnn, detectTrainable } from '../../../main/engine/models';
-import { numel, type Model } from '../../../main/engine/onnx/ir';
-import { Rng } from '../../../main/engine/train/rng';
+import type { Model } from '../../../main/engine/onnx/ir';
+import { weightsAfterSteps } from './helpers';
 
 let restore: Formulation | null = null;
 afterEach(() => {
@@ -23,24 +23,7 @@ const count = (m: Model, pred: (op: string, inputs: string[], beta: number) => b
 /** Gemms that write a momentum buffer (C = the buffer, beta = the momentum 0.9) */
 const momentumGemm = (op: string, ins: string[], beta: number) => op === 'Gemm' && ins.length === 3 && Math.abs(beta - 0.9) < 1e-7;
 
-async function trainWeights(m: Model, f: Partial<Formulation>, steps: number, batch: number) {
-  const prev = setFormulation(f);
-  try {
-    const tr = await Trainer.create({ model: m, optimizer: { kind: 'sgd', momentum: 0.9 }, lr: 0.05, batchSize: batch, seed: 0, threads: 2, lower: lowerForTraining });
-    const shape = m.graph.inputs[0].shape!.slice(1) as number[];
-    const rng = new Rng(7);
-    for (let s = 0; s < steps; s++) {
-      const x = Float32Array.from({ length: batch * numel(shape) }, () => rng.nextFloat());
-      const y = BigInt64Array.from({ length: batch }, () => BigInt(rng.nextInt(10)));
-      await tr.trainStep(x, y, batch, shape, undefined, 0.05);
-    }
-    const w = tr.weights();
-    await tr.dispose();
-    return w;
-  } finally {
-    setFormulation(prev);
-  }
-}
+const trainWeights = (m: Model, f: Partial<Formulation>, steps: number, batch: number) => weightsAfterSteps(m, f, { steps, batch, dataSeed: 7 });
 
 describe('training-step fusion passes', () => {
   it('MLP, SGD momentum: every weight gradient Gemm writes the new buffer; no Identity copies remain', () => {

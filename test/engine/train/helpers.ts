@@ -3,8 +3,10 @@
 
 import { GraphBuilder } from '../../../main/engine/onnx/builder';
 import { makeModel } from '../../../main/engine/onnx/codec';
-import { type Model, tensorF32 } from '../../../main/engine/onnx/ir';
+import { type Model, numel, tensorF32 } from '../../../main/engine/onnx/ir';
 import { Rng } from '../../../main/engine/train/rng';
+import { Trainer } from '../../../main/engine/train/trainer';
+import { lowerForTraining, setFormulation, type Formulation } from '../../../main/engine/autodiff';
 
 export interface TinyDims {
   d: number;
@@ -143,4 +145,28 @@ export function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e
   let e = 0;
   for (let i = 0; i < a.length; i++) e = Math.max(e, Math.abs(a[i] - b[i]) / Math.max(floor, Math.abs(b[i])));
   return e;
+}
+
+/**
+ * Weights after `steps` SGD-momentum steps (lr 0.05, 2 threads) on seeded random batches with the given
+ * autodiff formulation switched on for the trainer's build (restored afterwards): for comparing
+ * formulations and graph passes that must compute the same step.
+ */
+export async function weightsAfterSteps(m: Model, f: Partial<Formulation>, o: { steps: number; batch: number; dataSeed: number }): Promise<Record<string, Float32Array>> {
+  const prev = setFormulation(f);
+  try {
+    const tr = await Trainer.create({ model: m, optimizer: { kind: 'sgd', momentum: 0.9 }, lr: 0.05, batchSize: o.batch, seed: 0, threads: 2, lower: lowerForTraining });
+    const shape = m.graph.inputs[0].shape!.slice(1) as number[];
+    const rng = new Rng(o.dataSeed);
+    for (let s = 0; s < o.steps; s++) {
+      const x = Float32Array.from({ length: o.batch * numel(shape) }, () => rng.nextFloat());
+      const y = BigInt64Array.from({ length: o.batch }, () => BigInt(rng.nextInt(10)));
+      await tr.trainStep(x, y, o.batch, shape, undefined, 0.05);
+    }
+    const w = tr.weights();
+    await tr.dispose();
+    return w;
+  } finally {
+    setFormulation(prev);
+  }
 }

@@ -135,16 +135,17 @@ function convWeightGrad(c: GradContext, gy: string, X: string, g: ConvGeometry, 
   const spatialAxes = kernel.map((_, i) => i + 2);
   const perm01 = [1, 0, ...spatialAxes];
 
-  if (FORMULATION.convWeightGrad === 'shift-gemm') {
+  const f = FORMULATION.convWeightGrad;
+  if (f === 'shift-gemm') {
     const shifted = shiftGemmWeightGrad(c, gy, X, g, sw);
     if (shifted) return shifted;
   }
-  if (FORMULATION.convWeightGrad === 'unfold-tall') {
+  if (f === 'unfold-tall') {
     const tall = tallUnfoldWeightGrad(c, gy, X, g, sw);
     if (tall) return tall;
   }
-  if (FORMULATION.convWeightGrad === 'auto') return unfoldConvWeightGrad(c, gy, X, g, sw, autoUnfoldGemm(g, sw));
-  if (FORMULATION.convWeightGrad !== 'per-offset' && FORMULATION.convWeightGrad !== 'im2col') return unfoldConvWeightGrad(c, gy, X, g, sw);
+  // the unfold formulations and the fallbacks of the two above ('shift-gemm' to one Gemm, 'unfold-tall' to batched)
+  if (f !== 'per-offset' && f !== 'im2col') return unfoldConvWeightGrad(c, gy, X, g, sw, f === 'auto' ? autoUnfoldGemm(g, sw) : f === 'unfold-gemm' || f === 'shift-gemm');
 
   // padded input with channels first: [C, N, *Sp]
   let xp = X;
@@ -305,9 +306,10 @@ function tallUnfoldWeightGrad(c: GradContext, gy: string, X: string, g: ConvGeom
 /**
  * Weight gradient with the unfold done by one depthwise Conv whose kernels are one-hot (one output
  * channel per input channel and kernel offset): cols[n, c*KK + k, o] = xpad[n, c, o*s + k*d].
- * Then dW[g] = sum_n cols[n, g] . gy[n, g]^T with a batched MatMul and a ReduceSum over the batch.
+ * Then dW[g] = sum_n cols[n, g] . gy[n, g]^T with a batched MatMul and a ReduceSum over the batch, or,
+ * with `oneGemm` (ungrouped only), one Gemm contracting over batch and positions together.
  */
-function unfoldConvWeightGrad(c: GradContext, gy: string, X: string, g: ConvGeometry, sw: number[], oneGemm?: boolean): string {
+function unfoldConvWeightGrad(c: GradContext, gy: string, X: string, g: ConvGeometry, sw: number[], oneGemm: boolean): string {
   const b = c.b;
   const { kernel, strides, dilations, pads, group, outSpatial } = g;
   const [M, Cg] = sw;
@@ -324,7 +326,7 @@ function unfoldConvWeightGrad(c: GradContext, gy: string, X: string, g: ConvGeom
   });
   const O = outSpatial.reduce((a, o) => a * o, 1);
   const cols = b.op('Conv', [X, kname], { kernel_shape: kernel, strides, dilations, pads, group: C }); // [N, C*KK, *O]
-  if ((oneGemm ?? (FORMULATION.convWeightGrad === 'unfold-gemm' || FORMULATION.convWeightGrad === 'shift-gemm')) && group === 1) {
+  if (oneGemm && group === 1) {
     // one GEMM contracting over batch and positions together: dW = gy[M, N*O] . cols[C*KK, N*O]^T
     const colsT = b.op('Transpose', [b.op('Reshape', [cols, c.i64([0, C * KK, O])])], { perm: [1, 0, 2] }); // [C*KK, N, O]
     const gyT2 = b.op('Transpose', [b.op('Reshape', [gy, c.i64([0, M, O])])], { perm: [1, 0, 2] }); // [M, N, O]
