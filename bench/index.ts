@@ -22,7 +22,7 @@ import { letheForward, letheTrain } from './lethe';
 import { median, type TimingOptions } from './timing';
 import { cpuDescription, debianTorch, findTorch, runTorchBench, type TorchEnv } from './torch';
 import { profileTrainStep, type OpShare } from './profile';
-import { forwardFlops } from './flops';
+import { forwardFlops } from '../main/engine/onnx/flops';
 import { measurePeakGemm, type PeakGemm } from './peak-gemm';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -56,6 +56,8 @@ interface Row {
   batch: number;
   letheFwd: number;
   letheTrain: number | null;
+  /** training steps per session run (Trainer.stepsPerRun, as fit() uses it) */
+  stepsPerRun: number | null;
   trainError: string | null;
   torch: Record<string, { forward: number; train: number }>;
   goals: { forward: number; train: number | null };
@@ -93,6 +95,7 @@ async function main(): Promise<void> {
     const trn: number[] = [];
     const tor: Record<string, { forward: number[]; train: number[] }> = {};
     let trainError: string | null = null;
+    let stepsPerRun: number | null = null;
     for (let r = 0; r < rounds; r++) {
       log(`${w.label} b${w.batch}: round ${r + 1}/${rounds}: Lethe forward`);
       fwd.push(await letheForward(model, w.batch, threads, timing));
@@ -101,7 +104,8 @@ async function main(): Promise<void> {
         try {
           const t = await letheTrain(model, w.batch, threads, timing);
           trn.push(t.rate);
-          log(`  train-step graph built and session created in ${t.buildSeconds.toFixed(1)} s`);
+          stepsPerRun = t.stepsPerRun;
+          log(`  train-step graph built and session created in ${t.buildSeconds.toFixed(1)} s; ${t.stepsPerRun} step(s) per session run`);
         } catch (e) {
           trainError = (e as Error).message.split('\n')[0];
           log(`  train step unavailable: ${trainError}`);
@@ -122,6 +126,7 @@ async function main(): Promise<void> {
       batch: w.batch,
       letheFwd: median(fwd),
       letheTrain: trn.length ? median(trn) : null,
+      stepsPerRun,
       trainError,
       torch: Object.fromEntries(Object.entries(tor).map(([k, v]) => [k, { forward: median(v.forward), train: median(v.train) }])),
       goals: w.goals,
@@ -195,6 +200,9 @@ function render(rows: Row[], envs: TorchEnv[], main: TorchEnv | null, letheRss: 
   const table = [head, ...lines].map((l) => l.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n');
   const rssLine = `peak RSS, ResNet-18-CIFAR training step (b64): Lethe ${letheRss ? letheRss.toFixed(0) : 'n/a'} MiB, PyTorch ${torchRss ? torchRss.toFixed(0) : 'n/a'} MiB` +
     (letheRss && torchRss ? ` (${(letheRss / torchRss).toFixed(2)}x; goal <= 1.0x: at or below PyTorch's)` : '');
+  const runLine =
+    'Lethe trains as fit() does, in session runs of several steps where a step is cheap per parameter (train/unroll.ts; same weights as single steps): steps per run ' +
+    rows.map((r) => `${r.label} ${r.stepsPerRun ?? 'n/a'}`).join(', ');
   const trainNote = rows.filter((r) => r.trainError).map((r) => `train step unavailable for ${r.label}: ${r.trainError}`);
   const gf = (samples: number | undefined) => (r: Row) => (samples === undefined ? 'n/a' : ((samples * r.flopsPerExample) / 1e9).toFixed(0));
   const computeLine =
@@ -230,6 +238,7 @@ function render(rows: Row[], envs: TorchEnv[], main: TorchEnv | null, letheRss: 
     }
     md.push('');
   }
+  md.push(runLine + '.', '');
   md.push(rssLine + '.');
   md.push('', computeLine + '.');
   for (const n of trainNote) md.push('', n + '.');
@@ -238,7 +247,7 @@ function render(rows: Row[], envs: TorchEnv[], main: TorchEnv | null, letheRss: 
     md.push('| op | ms/step | share | kernels/step |', '| --- | --- | --- | --- |');
     for (const o of p.ops.slice(0, 10)) md.push(`| ${o.op} | ${o.ms.toFixed(1)} | ${(o.share * 100).toFixed(1)}% | ${o.calls.toFixed(0)} |`);
   }
-  const text = [`CPU: ${cpuDescription()}; threads ${threads}; main reference: ${main ? main.label : 'none'}`, table, '', `load average ${loadStart.toFixed(1)} -> ${loadavg()[0].toFixed(1)}`, rssLine, computeLine, ...trainNote, ...profiles.map((p) => `${p.name} step profile: ` + p.ops.slice(0, 6).map((o) => `${o.op} ${(o.share * 100).toFixed(0)}%`).join(', '))].join('\n');
+  const text = [`CPU: ${cpuDescription()}; threads ${threads}; main reference: ${main ? main.label : 'none'}`, table, '', `load average ${loadStart.toFixed(1)} -> ${loadavg()[0].toFixed(1)}`, runLine, rssLine, computeLine, ...trainNote, ...profiles.map((p) => `${p.name} step profile: ` + p.ops.slice(0, 6).map((o) => `${o.op} ${(o.share * 100).toFixed(0)}%`).join(', '))].join('\n');
   return { table: text, markdown: md.join('\n') };
 }
 

@@ -1,6 +1,7 @@
 // Lethe side of the benchmark: forward throughput of the baked inference model and throughput of the
 // full training step (forward + cross-entropy + backward + SGD-momentum update in one ORT graph, driven
-// by the Trainer exactly as in training, including feeding weights in and out).
+// by the Trainer exactly as fit() drives it: runs of its stepsPerRun steps, feeding weights in and out
+// once per run).
 
 import * as ort from 'onnxruntime-node';
 import { encodeModel } from '../main/engine/onnx/codec';
@@ -48,7 +49,7 @@ export async function letheForward(m: Model, batch: number, threads: number, t: 
 }
 
 // the training engine is loaded lazily: a forward-only benchmark still runs if it cannot load
-export async function createTrainer(m: Model, batch: number, threads: number): Promise<Trainer> {
+export async function createTrainer(m: Model, batch: number, threads: number, stepsPerRun?: number): Promise<Trainer> {
   const { Trainer } = await import('../main/engine/train');
   const { lowerForTraining } = await import('../main/engine/autodiff');
   return Trainer.create({
@@ -59,16 +60,28 @@ export async function createTrainer(m: Model, batch: number, threads: number): P
     seed: 0,
     threads,
     lower: lowerForTraining,
+    stepsPerRun,
   });
 }
 
-export async function letheTrain(m: Model, batch: number, threads: number, t: TimingOptions): Promise<{ rate: number; buildSeconds: number }> {
-  const t0 = performance.now();
-  const trainer = await createTrainer(m, batch, threads);
-  const buildSeconds = (performance.now() - t0) / 1000;
+/**
+ * One call = one run of the trainer's stepsPerRun training steps (lr 0.01), as fit() drives it: the
+ * samples a call trains are `samples`.
+ */
+export function trainingRun(trainer: Trainer, m: Model, batch: number): { run: () => Promise<unknown>; samples: number } {
   const classes = JSON.parse(m.metadata['lethe.config']).classes as number;
   const { x, y } = randomBatch(m, batch, classes);
   const shape = exampleShape(m);
-  const rate = await samplesPerSecond(() => trainer.trainStep(x, y, batch, shape, undefined, 0.01), batch, t);
-  return { rate, buildSeconds };
+  const batches = Array.from({ length: trainer.stepsPerRun }, () => ({ x, y, nb: batch, exampleShape: shape, lr: 0.01 }));
+  return { run: () => trainer.trainStepsWith(batches), samples: batch * trainer.stepsPerRun };
+}
+
+export async function letheTrain(m: Model, batch: number, threads: number, t: TimingOptions): Promise<{ rate: number; buildSeconds: number; stepsPerRun: number }> {
+  const t0 = performance.now();
+  const trainer = await createTrainer(m, batch, threads);
+  const buildSeconds = (performance.now() - t0) / 1000;
+  const { run, samples } = trainingRun(trainer, m, batch);
+  const rate = await samplesPerSecond(run, samples, t);
+  await trainer.dispose();
+  return { rate, buildSeconds, stepsPerRun: trainer.stepsPerRun };
 }

@@ -13,13 +13,13 @@ import { cpus } from 'node:os';
 import { setFormulation, type Formulation } from '../main/engine/autodiff';
 import { setSessionTuning, type SESSION_TUNING } from '../main/engine/train/session';
 import { WORKLOADS, torchSpec } from './workloads';
-import { createTrainer, exampleShape, randomBatch } from './lethe';
+import { createTrainer, trainingRun } from './lethe';
 import { median, samplesPerSecond } from './timing';
 import { cpuDescription, findTorch, runTorchBench } from './torch';
 
 type Tuning = Partial<typeof SESSION_TUNING>;
 const OLD: Partial<Formulation> = { convInputGrad: 'conv-transpose', maxPoolGrad: 'indices-unpool', batchNormGrad: 'generic' };
-const VARIANTS: Record<string, { f: Partial<Formulation>; s: Tuning }> = {
+const VARIANTS: Record<string, { f: Partial<Formulation>; s: Tuning; stepsPerRun?: number }> = {
   old: { f: OLD, s: { graphOptimization: 'all' } },
   'conv-igrad': { f: { ...OLD, convInputGrad: 'conv' }, s: {} },
   'conv-dilated': { f: { ...OLD, convInputGrad: 'conv-dilated' }, s: {} },
@@ -28,6 +28,11 @@ const VARIANTS: Record<string, { f: Partial<Formulation>; s: Tuning }> = {
   'new-bn-generic': { f: { batchNormGrad: 'generic' }, s: {} },
   'new-dilated': { f: { convInputGrad: 'conv-dilated' }, s: {} },
   new: { f: {}, s: {} },
+  // one step per session run (before unroll.ts), against 'new' = the automatic steps per run
+  'new-1step': { f: {}, s: {}, stepsPerRun: 1 },
+  'new-2steps': { f: {}, s: {}, stepsPerRun: 2 },
+  'new-4steps': { f: {}, s: {}, stepsPerRun: 4 },
+  'new-8steps': { f: {}, s: {}, stepsPerRun: 8 },
   nofuse: { f: { fuseUpdate: false }, s: {} },
   'wgrad-gemm': { f: { convWeightGrad: 'unfold-gemm' }, s: {} },
   'wgrad-unfold': { f: { convWeightGrad: 'unfold-conv' }, s: {} },
@@ -65,15 +70,12 @@ log(`CPU: ${cpuDescription()}; threads ${threads}; PyTorch: ${torch ? torch.labe
 
 for (const w of WORKLOADS.filter((x) => wanted.includes(x.name))) {
   const model = w.build();
-  const classes = JSON.parse(model.metadata['lethe.config']).classes as number;
-  const { x, y } = randomBatch(model, w.batch, classes);
-  const shape = exampleShape(model);
   const trainers = [];
   for (const v of variants) {
     const prevF = setFormulation(VARIANTS[v].f);
     const prevS = setSessionTuning(VARIANTS[v].s);
     try {
-      trainers.push({ v, t: await createTrainer(model, w.batch, threads), rates: [] as number[], ratios: [] as number[] });
+      trainers.push({ v, t: await createTrainer(model, w.batch, threads, VARIANTS[v].stepsPerRun), rates: [] as number[], ratios: [] as number[] });
     } finally {
       setFormulation(prevF);
       setSessionTuning(prevS);
@@ -84,7 +86,7 @@ for (const w of WORKLOADS.filter((x) => wanted.includes(x.name))) {
     // rotate the order every round: on a busy machine the position within a round matters
     for (let j = 0; j < trainers.length; j++) {
       const tr = trainers[(j + r) % trainers.length];
-      const step = () => tr.t.trainStep(x, y, w.batch, shape, undefined, 0.01);
+      const { run: step, samples } = trainingRun(tr.t, model, w.batch);
       if (cpuMode) {
         if (r === 0) await step();
         const c0 = process.cpuUsage();
@@ -95,8 +97,8 @@ for (const w of WORKLOADS.filter((x) => wanted.includes(x.name))) {
           n++;
         } while (performance.now() - t0 < seconds * 1000);
         const c = process.cpuUsage(c0);
-        tr.rates.push((n * w.batch) / ((c.user + c.system) / 1e6)); // samples per CPU-second
-      } else tr.rates.push(await samplesPerSecond(step, w.batch, { warmup: r === 0 ? 1 : 0, passes: 1, minSeconds: seconds }));
+        tr.rates.push((n * samples) / ((c.user + c.system) / 1e6)); // samples per CPU-second
+      } else tr.rates.push(await samplesPerSecond(step, samples, { warmup: r === 0 ? 1 : 0, passes: 1, minSeconds: seconds }));
     }
     if (torch) {
       const res = runTorchBench(torch, { threads, warmup: 1, passes: 1, minPassSeconds: seconds, trainOnly: true, workloads: [torchSpec(w, model)] });

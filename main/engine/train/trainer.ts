@@ -1,6 +1,8 @@
 // The Trainer: keeps parameters, optimizer state and BatchNorm statistics as Float32Arrays in JS,
 // feeds them with each mini-batch to the training-step graph (one ORT session), and takes the
-// updated arrays straight from the outputs (no copies). Data order and dropout masks are seeded
+// updated arrays straight from the outputs (no copies). Models whose steps are cheap per parameter
+// take several steps per run (unroll.ts: the step graph copied K times, bit-for-bit the same weights)
+// so the weights cross into and out of ORT once per K steps (fit, trainStepsWith). Data order and dropout masks are seeded
 // (rng.ts); with the same seed, provider and thread count the final weights are byte-identical on
 // CPU, and a run resumed from a checkpoint ends with the same bytes as an uninterrupted one.
 
@@ -13,6 +15,8 @@ import { buildTrainStep, type TrainStepGraph, type LossSettings } from './train-
 import type { OptimizerSpec } from './optimizers';
 import { lrForStep, validateSchedule, type LrScheduleOptions, type ScheduleSpec } from './schedules';
 import { Rng, STREAM } from './rng';
+import { forwardFlops } from '../onnx/flops';
+import { autoStepsPerRun, trainableElements, unrollBlocker, unrollTrainStep, type UnrolledStep } from './unroll';
 import { memoryPatternFor, openSession, ort, type OpenedSession, type ProviderName } from './session';
 import { type ArrayDataset, exampleSize, gatherBatch, validateDataset } from './data';
 import { bakeInference } from './bake';
@@ -50,6 +54,11 @@ export interface TrainerOptions {
   bnMomentum?: number;
   backward?: BackwardFn;
   lower?: LowerFn;
+  /**
+   * optimizer steps per session run in fit() and trainStepsWith() (default: autoStepsPerRun's choice
+   * from the model's FLOPs per parameter; 1 = a run per step). Results do not depend on it.
+   */
+  stepsPerRun?: number;
 }
 
 export interface StepInfo {
@@ -152,12 +161,16 @@ export class Trainer {
   private stats = new Map<string, Float32Array>();
   private masks = new Map<string, Float32Array>();
   private maskShapeCache = new Map<number, number[][]>();
-  private batchBufs = new Map<number, { x: Float32Array; y: BigInt64Array; w: Float32Array }>();
+  private batchBufs = new Map<string, { x: Float32Array; y: BigInt64Array; w: Float32Array }>();
   private sched: LrScheduleOptions;
   private numClasses: number | undefined;
   /** running loss sum and example count of the unfinished epoch */
   private partialEpoch: { sum: number; cnt: number } | null = null;
   private logitsSess: { sess: OpenedSession; input: string; output: string } | null = null;
+  /** the K-step graph and its session, opened on the first run of stepsPerRun steps */
+  private unrolled: { u: UnrolledStep; sess: OpenedSession } | null = null;
+  /** optimizer steps per session run (see TrainerOptions.stepsPerRun) */
+  readonly stepsPerRun: number;
 
   private constructor(
     readonly opts: TrainerOptions,
@@ -165,7 +178,9 @@ export class Trainer {
     step: TrainStepGraph,
     private sess: OpenedSession,
     fingerprint: string,
+    stepsPerRun: number,
   ) {
+    this.stepsPerRun = stepsPerRun;
     this.model = model;
     this.step = step;
     this.provider = sess.provider;
@@ -221,8 +236,9 @@ export class Trainer {
       .update(bytes)
       .update(JSON.stringify({ o: o.optimizer, lr: o.lr, s: o.schedule, u: o.scheduleUnit, w: o.warmup, l: o.loss, b: o.batchSize, seed: o.seed, sh: o.shuffle, d: o.dropLast }))
       .digest('hex');
+    const k = chooseStepsPerRun(o, model, step);
     const sess = await openSession(bytes, { provider: o.provider, threads: o.threads, memoryPattern: memoryPatternFor(step.model, o.batchSize) });
-    return new Trainer(o, model, step, sess, fingerprint);
+    return new Trainer(o, model, step, sess, fingerprint, k);
   }
 
   stepsPerEpoch(n: number): number {
@@ -235,11 +251,13 @@ export class Trainer {
     return new Rng(this.opts.seed, STREAM.epochPermutation(epoch)).permutation(n);
   }
 
-  private bufs(nb: number, per: number) {
-    let b = this.batchBufs.get(nb);
+  /** batch buffers of `nb` rows, one set per position in a run */
+  private bufs(nb: number, per: number, slot = 0) {
+    const key = `${nb}/${slot}`;
+    let b = this.batchBufs.get(key);
     if (!b) {
       b = { x: new Float32Array(nb * per), y: new BigInt64Array(nb), w: new Float32Array(nb) };
-      this.batchBufs.set(nb, b);
+      this.batchBufs.set(key, b);
     }
     return b;
   }
@@ -275,23 +293,72 @@ export class Trainer {
    * when on, the per-example (unweighted) KL and NPO values.
    */
   async trainStepWith(b: StepBatch): Promise<StepResult> {
+    const feeds: Record<string, ort.Tensor> = {};
+    const rate = this.stepFeeds(b, 0, (n) => n, feeds);
+    this.carriedFeeds(feeds);
+    const out = await this.sess.session.run(feeds);
+    const r = this.stepResult(out, rate, (n) => n);
+    if (!Number.isFinite(r.loss)) throw diverged(r.loss, this.globalStep + 1);
+    this.takeCarried(out);
+    this.globalStep++;
+    return r;
+  }
+
+  /**
+   * Several optimizer steps, one per batch, in order: the same weights and results as calling
+   * trainStepWith for each, in runs of stepsPerRun steps through the unrolled graph where the batches
+   * of a run have the same size (the rest one at a time). The batches must belong to the current
+   * epoch (an epoch-unit learning-rate schedule reads it). When a step of a run diverges, the error
+   * names that step and the trainer keeps the weights from before the run.
+   */
+  async trainStepsWith(batches: StepBatch[]): Promise<StepResult[]> {
+    const out: StepResult[] = [];
+    const k = this.stepsPerRun;
+    for (let i = 0; i < batches.length; i += k) {
+      const run = batches.slice(i, i + k);
+      if (k > 1 && run.length === k && run.every((b) => b.nb === run[0].nb)) out.push(...(await this.runUnrolled(run)));
+      else for (const b of run) out.push(await this.trainStepWith(b));
+    }
+    return out;
+  }
+
+  private async runUnrolled(run: StepBatch[]): Promise<StepResult[]> {
+    if (!this.unrolled) {
+      const u = unrollTrainStep(this.step, this.stepsPerRun);
+      const sess = await openSession(u.model, { provider: this.provider as ProviderName, threads: this.threads, memoryPattern: memoryPatternFor(this.step.model, this.opts.batchSize) });
+      this.unrolled = { u, sess };
+    }
+    const { u, sess } = this.unrolled;
+    const feeds: Record<string, ort.Tensor> = {};
+    const rates = run.map((b, j) => this.stepFeeds(b, j, (n) => u.input(n, j), feeds));
+    this.carriedFeeds(feeds);
+    const out = await sess.session.run(feeds);
+    const results = run.map((_, j) => this.stepResult(out, rates[j], (n) => u.output(n, j)));
+    const bad = results.findIndex((r) => !Number.isFinite(r.loss));
+    if (bad >= 0) throw diverged(results[bad].loss, this.globalStep + bad + 1);
+    this.takeCarried(out);
+    this.globalStep += run.length;
+    return results;
+  }
+
+  /** Feeds of one step (`offset` steps after globalStep) under the names `name` gives; returns its learning rate. */
+  private stepFeeds(b: StepBatch, offset: number, name: (n: string) => string, feeds: Record<string, ort.Tensor>): number {
     const st = this.step;
     const { x, y, nb, exampleShape } = b;
-    const rate = b.lr ?? lrForStep(this.sched, this.epoch, this.globalStep);
-    const feeds: Record<string, ort.Tensor> = {
-      [st.dataInputs[0].name]: new ort.Tensor('float32', x, [nb, ...exampleShape]),
-      [st.labels]: new ort.Tensor('int64', y, [nb]),
-      [st.lr]: new ort.Tensor('float32', new Float32Array([rate]), []),
-      [st.step]: new ort.Tensor('float32', new Float32Array([this.globalStep + 1]), []),
-    };
-    const perExample = (what: string, v: Float32Array | undefined, name: string | null) => {
-      if (!name) {
+    const at = this.globalStep + offset;
+    const rate = b.lr ?? lrForStep(this.sched, this.epoch, at);
+    feeds[name(st.dataInputs[0].name)] = new ort.Tensor('float32', x, [nb, ...exampleShape]);
+    feeds[name(st.labels)] = new ort.Tensor('int64', y, [nb]);
+    feeds[name(st.lr)] = new ort.Tensor('float32', new Float32Array([rate]), []);
+    feeds[name(st.step)] = new ort.Tensor('float32', new Float32Array([at + 1]), []);
+    const perExample = (what: string, v: Float32Array | undefined, input: string | null) => {
+      if (!input) {
         if (v) throw new Error(`${what} given, but this trainer was not built with that loss term`);
         return;
       }
       if (!v) throw new Error(`this trainer was built with ${what}: pass them`);
       if (!(v instanceof Float32Array) || v.length !== nb) throw new Error(`${what} must be a Float32Array of ${nb} values`);
-      feeds[name] = new ort.Tensor('float32', v, [nb]);
+      feeds[name(input)] = new ort.Tensor('float32', v, [nb]);
     };
     perExample('per-example weights', b.ceWeights, st.weights);
     perExample('KL weights', b.klWeights, st.terms.klWeights);
@@ -302,38 +369,46 @@ export class Trainer {
       if (!t) throw new Error('this trainer was built with the KL term: pass teacherLogits');
       const c = this.numClasses ?? t.length / nb;
       if (!(t instanceof Float32Array) || t.length !== nb * c) throw new Error(`teacherLogits must be a Float32Array of ${nb} x ${c} values`);
-      feeds[st.terms.teacherLogits] = new ort.Tensor('float32', t, [nb, c]);
+      feeds[name(st.terms.teacherLogits)] = new ort.Tensor('float32', t, [nb, c]);
     } else if (b.teacherLogits) throw new Error('teacherLogits given, but this trainer was not built with the KL term');
     if (st.terms.l1) {
       if (typeof b.l1 !== 'number' || !Number.isFinite(b.l1)) throw new Error('this trainer was built with the L1 term: pass its coefficient l1 (a finite number)');
-      feeds[st.terms.l1] = new ort.Tensor('float32', new Float32Array([b.l1]), []);
+      feeds[name(st.terms.l1)] = new ort.Tensor('float32', new Float32Array([b.l1]), []);
     } else if (b.l1 !== undefined) throw new Error('l1 given, but this trainer was not built with the L1 term');
-    for (const p of st.params) {
+    if (st.dropoutMasks.length) {
+      const shapes = this.maskShapes(nb, exampleShape);
+      const rng = new Rng(this.opts.seed, STREAM.stepDropout(at));
+      st.dropoutMasks.forEach((m, i) => {
+        const n = shapes[i].reduce((a, b) => a * b, 1);
+        feeds[name(m.input)] = new ort.Tensor('float32', rng.bernoulli(new Float32Array(n), 1 - m.ratio), shapes[i]);
+      });
+    }
+    return rate;
+  }
+
+  /** Feeds of the values a step carries to the next: parameters, optimizer state, masks, running statistics. */
+  private carriedFeeds(feeds: Record<string, ort.Tensor>): void {
+    for (const p of this.step.params) {
       feeds[p.input] = new ort.Tensor('float32', this.params.get(p.name)!, p.dims);
       for (const s of p.state) feeds[s.input] = new ort.Tensor('float32', this.state.get(s.input)!, p.dims);
       if (p.mask) feeds[p.mask] = new ort.Tensor('float32', this.masks.get(p.name)!, p.dims);
     }
-    for (const r of st.runningStats) feeds[r.input] = new ort.Tensor('float32', this.stats.get(r.name)!, r.dims);
-    if (st.dropoutMasks.length) {
-      const shapes = this.maskShapes(nb, exampleShape);
-      const rng = new Rng(this.opts.seed, STREAM.stepDropout(this.globalStep));
-      st.dropoutMasks.forEach((m, i) => {
-        const n = shapes[i].reduce((a, b) => a * b, 1);
-        feeds[m.input] = new ort.Tensor('float32', rng.bernoulli(new Float32Array(n), 1 - m.ratio), shapes[i]);
-      });
-    }
-    const out = await this.sess.session.run(feeds);
-    const loss = (out[st.loss].data as Float32Array)[0];
-    if (!Number.isFinite(loss)) throw new Error(`training diverged: loss is ${loss} at step ${this.globalStep + 1} (lower the learning rate)`);
-    for (const p of st.params) {
+    for (const r of this.step.runningStats) feeds[r.input] = new ort.Tensor('float32', this.stats.get(r.name)!, r.dims);
+  }
+
+  private takeCarried(out: ort.InferenceSession.OnnxValueMapType): void {
+    for (const p of this.step.params) {
       this.params.set(p.name, out[p.output].data as Float32Array);
       for (const s of p.state) this.state.set(s.input, out[s.output].data as Float32Array);
     }
-    for (const r of st.runningStats) this.stats.set(r.name, out[r.output].data as Float32Array);
-    this.globalStep++;
-    const r: StepResult = { loss, losses: out[st.losses].data as Float32Array, lr: rate };
-    if (st.termOutputs.kl) r.klLosses = out[st.termOutputs.kl].data as Float32Array;
-    if (st.termOutputs.npo) r.npoLosses = out[st.termOutputs.npo].data as Float32Array;
+    for (const r of this.step.runningStats) this.stats.set(r.name, out[r.output].data as Float32Array);
+  }
+
+  private stepResult(out: ort.InferenceSession.OnnxValueMapType, rate: number, name: (n: string) => string): StepResult {
+    const st = this.step;
+    const r: StepResult = { loss: (out[name(st.loss)].data as Float32Array)[0], losses: out[name(st.losses)].data as Float32Array, lr: rate };
+    if (st.termOutputs.kl) r.klLosses = out[name(st.termOutputs.kl)].data as Float32Array;
+    if (st.termOutputs.npo) r.npoLosses = out[name(st.termOutputs.npo)].data as Float32Array;
     return r;
   }
 
@@ -383,31 +458,45 @@ export class Trainer {
       if (this.stepInEpoch > 0 && this.partialEpoch) ({ sum, cnt } = this.partialEpoch);
       while (this.stepInEpoch < spe) {
         if (f.signal?.aborted) throw new TrainingCancelledError();
-        const start = this.stepInEpoch * this.opts.batchSize;
-        const end = Math.min(ds.n, start + this.opts.batchSize);
-        const nb = end - start;
-        const b = this.bufs(nb, per);
-        gatherBatch(ds, order, start, end, b.x, b.y, this.step.weights ? b.w : undefined);
+        // a whole run of stepsPerRun steps where one fits before the epoch's end and the next
+        // checkpoint step, else one step (cancellation and progress come between runs)
+        let n = Math.min(this.stepsPerRun, spe - this.stepInEpoch);
+        if (f.onCheckpoint && f.checkpointEvery) n = Math.min(n, f.checkpointEvery - (this.globalStep % f.checkpointEvery));
+        if (n < this.stepsPerRun) n = 1;
+        const batches: StepBatch[] = [];
+        for (let j = 0; j < n; j++) {
+          const start = (this.stepInEpoch + j) * this.opts.batchSize;
+          const end = Math.min(ds.n, start + this.opts.batchSize);
+          const nb = end - start;
+          const b = this.bufs(nb, per, j);
+          gatherBatch(ds, order, start, end, b.x, b.y, this.step.weights ? b.w : undefined);
+          batches.push({ x: b.x, y: b.y, nb, exampleShape: ds.exampleShape, ceWeights: this.step.weights ? b.w : undefined });
+        }
         const ts = performance.now();
-        const r = await this.trainStep(b.x, b.y, nb, ds.exampleShape, this.step.weights ? b.w : undefined);
-        stepTimes.push(performance.now() - ts);
-        sum += r.loss * nb;
-        cnt += nb;
-        this.stepInEpoch++;
+        const base = this.globalStep;
+        const rs = await this.trainStepsWith(batches);
+        const perStep = (performance.now() - ts) / n;
+        for (let j = 0; j < n; j++) {
+          const r = rs[j];
+          stepTimes.push(perStep);
+          sum += r.loss * batches[j].nb;
+          cnt += batches[j].nb;
+          this.stepInEpoch++;
+          const globalStep = base + j + 1;
+          const done = globalStep - startStep;
+          const elapsed = (performance.now() - t0) / 1000;
+          f.onStep?.({
+            epoch: this.epoch,
+            stepInEpoch: this.stepInEpoch,
+            stepsPerEpoch: spe,
+            globalStep,
+            totalSteps,
+            loss: r.loss,
+            lr: r.lr,
+            etaSeconds: done > 0 ? (elapsed / done) * (totalSteps - globalStep) : null,
+          });
+        }
         this.partialEpoch = { sum, cnt };
-        const done = this.globalStep - startStep;
-        const elapsed = (performance.now() - t0) / 1000;
-        const remaining = totalSteps - this.globalStep;
-        f.onStep?.({
-          epoch: this.epoch,
-          stepInEpoch: this.stepInEpoch,
-          stepsPerEpoch: spe,
-          globalStep: this.globalStep,
-          totalSteps,
-          loss: r.loss,
-          lr: r.lr,
-          etaSeconds: done > 0 ? (elapsed / done) * remaining : null,
-        });
         if (f.onCheckpoint && f.checkpointEvery && this.globalStep % f.checkpointEvery === 0 && this.stepInEpoch < spe) await f.onCheckpoint(this.checkpoint());
       }
       const meanLoss = cnt ? sum / cnt : NaN;
@@ -530,7 +619,31 @@ export class Trainer {
 
   async dispose(): Promise<void> {
     await this.sess.session.release();
+    if (this.unrolled) await this.unrolled.sess.session.release();
+    this.unrolled = null;
     if (this.logitsSess) await this.logitsSess.sess.session.release();
     this.logitsSess = null;
   }
+}
+
+function diverged(loss: number, step: number): Error {
+  return new Error(`training diverged: loss is ${loss} at step ${step} (lower the learning rate)`);
+}
+
+/** TrainerOptions.stepsPerRun, or autoStepsPerRun's choice (1 when the step graph cannot be unrolled or its FLOPs cannot be counted). */
+function chooseStepsPerRun(o: TrainerOptions, model: Model, step: TrainStepGraph): number {
+  const blocker = unrollBlocker(step);
+  if (o.stepsPerRun !== undefined) {
+    if (!Number.isInteger(o.stepsPerRun) || o.stepsPerRun < 1 || o.stepsPerRun > 64) throw new Error(`stepsPerRun must be an integer from 1 to 64, got ${o.stepsPerRun}`);
+    if (o.stepsPerRun > 1 && blocker) throw new Error(`stepsPerRun ${o.stepsPerRun}: this training step cannot be unrolled (${blocker})`);
+    return o.stepsPerRun;
+  }
+  if (blocker) return 1;
+  let flops: number;
+  try {
+    flops = forwardFlops(model, o.batchSize);
+  } catch {
+    return 1;
+  }
+  return autoStepsPerRun({ trainableElements: trainableElements(step), trainingFlopsPerStep: 3 * flops });
 }

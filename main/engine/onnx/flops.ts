@@ -1,8 +1,9 @@
 // Floating-point operations of one forward pass, counted from the graph (multiply-adds of Conv, Gemm and
-// MatMul as 2 FLOPs each; other ops ignored): to read throughputs against the machine's compute ceiling
-// (bench/peak-gemm.ts). Shapes come from shape inference at the given batch size.
-import { type Model, attrInt } from '../main/engine/onnx/ir';
-import { inferShapes } from '../main/engine/onnx/shape-infer';
+// MatMul as 2 FLOPs each; other ops ignored). The trainer sizes its steps per run by it
+// (train/unroll.ts autoStepsPerRun); the benchmark reads throughputs against the machine's compute
+// ceiling with it (bench/peak-gemm.ts). Shapes come from shape inference at the given batch size.
+import { type Model, attrInt } from './ir';
+import { inferShapes } from './shape-infer';
 
 export function forwardFlops(model: Model, batch: number): number {
   const g = model.graph;

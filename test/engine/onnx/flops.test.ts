@@ -1,7 +1,7 @@
 // Forward FLOPs counted from the graph, against hand counts of the reference workloads.
 import { describe, expect, it } from 'vitest';
-import { forwardFlops } from '../../bench/flops';
-import { buildMlp, buildResnet18Cifar, buildSmallCnn } from '../../main/engine/models';
+import { forwardFlops } from '../../../main/engine/onnx/flops';
+import { buildMlp, buildResnet18Cifar, buildSmallCnn } from '../../../main/engine/models';
 
 describe('forward FLOPs of the reference workloads', () => {
   it('MLP 784-256-128-10: 2 x (784*256 + 256*128 + 128*10) per example, linear in the batch', () => {
