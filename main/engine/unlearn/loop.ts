@@ -7,9 +7,11 @@
 // and the trainer is reset to the last weights that passed.
 // With the GU projection on (ctx.gu, or LoopOptions.project) every step's update is projected onto
 // the orthogonal complement of the span of retain gradients at the step's starting weights (gu.ts).
+// Without it, steps go to the trainer in runs of its stepsPerRun (trainStepsWith; the same weights as
+// one step at a time), each run ending at a guardrail check or the epoch's end.
 
 import { Rng } from '../train/rng';
-import type { Trainer } from '../train/trainer';
+import type { StepBatch, Trainer } from '../train/trainer';
 import type { ArrayDataset } from '../train/data';
 import { exampleSize } from '../train/data';
 import { GuardCheckpoint } from './steps';
@@ -33,7 +35,8 @@ export interface LoopOptions {
   streams: Stream[];
   /** learning rate of a step (default: the trainer's schedule) */
   lr?: (epoch: number, stepInEpoch: number, stepsPerEpoch: number) => number;
-  /** called before every step (e.g. to set l1 coefficient) */
+  /** per-step feeds of extra loss terms (e.g. the L1 coefficient of the step's epoch) */
+  stepExtras?: (epoch: number, stepInEpoch: number) => Pick<StepBatch, 'l1'>;
   label: string;
   /** fraction of the method's progress this loop covers: [start, end] */
   span?: [number, number];
@@ -86,59 +89,83 @@ async function runLoop(ctx: MethodContext, trainer: Trainer, o: LoopOptions, pro
   const relabelRng = new Rng(ctx.seed, 7_000_000 + (o.seedStream ?? 0));
   const cursors: { perm: Uint32Array<ArrayBufferLike>; pos: number; round: number }[] = o.streams.map(() => ({ perm: new Uint32Array(0), pos: 0, round: 0 }));
   const maxRows = o.streams.reduce((a, s) => a + s.batchSize, 0);
-  const x = new Float32Array(maxRows * per);
-  const y = new BigInt64Array(maxRows);
-  const w = new Float32Array(maxRows);
+  const perRun = projector ? 1 : trainer.stepsPerRun;
+  const bufs = Array.from({ length: perRun }, () => ({ x: new Float32Array(maxRows * per), y: new BigInt64Array(maxRows), w: new Float32Array(maxRows) }));
   let steps = 0;
   let lastLoss = NaN;
   const guard = new GuardCheckpoint(ctx, trainer, o.label);
   const check = (): Promise<boolean> => guard.check(f0 + ((f1 - f0) * steps) / total);
-  for (let epoch = 0; epoch < o.epochs; epoch++) {
-    for (let k = 0; k < spe; k++) {
-      if (ctx.signal.aborted) throw Object.assign(new Error('cancelled'), { name: 'AbortError' });
-      let rows = 0;
-      const counts: number[] = [];
-      for (let si = 0; si < o.streams.length; si++) {
-        const s = o.streams[si];
-        const c = cursors[si];
-        let take = si === 0 ? Math.min(s.batchSize, s.data.n - k * s.batchSize) : Math.min(s.batchSize, s.data.n);
-        if (si === 0 && k === 0) {
-          c.perm = new Rng(seedBase, 1_000_000 + epoch * 16).permutation(s.data.n);
+
+  /** Rows of step k of an epoch into buffer `slot`: a batch from each stream, weighted (null: no rows). */
+  const gather = (epoch: number, k: number, slot: number): StepBatch | null => {
+    const { x, y, w } = bufs[slot];
+    let rows = 0;
+    const counts: number[] = [];
+    for (let si = 0; si < o.streams.length; si++) {
+      const s = o.streams[si];
+      const c = cursors[si];
+      let take = si === 0 ? Math.min(s.batchSize, s.data.n - k * s.batchSize) : Math.min(s.batchSize, s.data.n);
+      if (si === 0 && k === 0) {
+        c.perm = new Rng(seedBase, 1_000_000 + epoch * 16).permutation(s.data.n);
+        c.pos = 0;
+      }
+      const start = rows;
+      for (let t = 0; t < take; t++) {
+        if (c.pos >= c.perm.length) {
+          if (si === 0) {
+            take = t;
+            break;
+          }
+          c.perm = new Rng(seedBase, 1_000_000 + c.round++ * 16 + si).permutation(s.data.n);
           c.pos = 0;
         }
-        const start = rows;
-        for (let t = 0; t < take; t++) {
-          if (c.pos >= c.perm.length) {
-            if (si === 0) {
-              take = t;
-              break;
-            }
-            c.perm = new Rng(seedBase, 1_000_000 + c.round++ * 16 + si).permutation(s.data.n);
-            c.pos = 0;
-          }
-          const j = c.perm[c.pos++];
-          x.set(s.data.x.subarray(j * per, (j + 1) * per), rows * per);
-          const yj = s.labels ? s.labels[j] : Number(s.data.y[j]);
-          y[rows] = BigInt(s.relabel ? s.relabel(yj, relabelRng) : yj);
-          rows++;
-        }
-        counts.push(rows - start);
+        const j = c.perm[c.pos++];
+        x.set(s.data.x.subarray(j * per, (j + 1) * per), rows * per);
+        const yj = s.labels ? s.labels[j] : Number(s.data.y[j]);
+        y[rows] = BigInt(s.relabel ? s.relabel(yj, relabelRng) : yj);
+        rows++;
       }
-      if (rows === 0) continue;
-      let r = 0;
-      for (let si = 0; si < o.streams.length; si++) {
-        const wv = weightOf(o.streams[si], counts[si], rows);
-        for (let t = 0; t < counts[si]; t++) w[r++] = wv;
+      counts.push(rows - start);
+    }
+    if (rows === 0) return null;
+    let r = 0;
+    for (let si = 0; si < o.streams.length; si++) {
+      const wv = weightOf(o.streams[si], counts[si], rows);
+      for (let t = 0; t < counts[si]; t++) w[r++] = wv;
+    }
+    return { x: x.subarray(0, rows * per), y: y.subarray(0, rows), nb: rows, exampleShape: shape, ceWeights: trainer.step.weights ? w.subarray(0, rows) : undefined, lr: o.lr?.(epoch, k, spe), ...o.stepExtras?.(epoch, k) };
+  };
+
+  for (let epoch = 0; epoch < o.epochs; epoch++) {
+    let k = 0;
+    while (k < spe) {
+      if (ctx.signal.aborted) throw Object.assign(new Error('cancelled'), { name: 'AbortError' });
+      // a whole run where one fits before the next guardrail check and the epoch's end, else one step
+      let n = Math.min(perRun, spe - k, checkEvery - (steps % checkEvery));
+      if (n < perRun) n = 1;
+      const batches: { b: StepBatch; k: number }[] = [];
+      for (let j = 0; j < n; j++, k++) {
+        const b = gather(epoch, k, j);
+        if (b) batches.push({ b, k });
       }
-      const lr = o.lr?.(epoch, k, spe);
-      const old = projector ? trainableSnapshot(trainer) : null;
-      const basis = projector ? await projector.basis() : null;
-      const out = await trainer.trainStep(x.subarray(0, rows * per), y.subarray(0, rows), rows, shape, w.subarray(0, rows), lr);
-      if (projector) projector.apply(old!, basis!);
-      lastLoss = out.loss;
-      steps++;
-      if (steps % 5 === 0 || steps === total) ctx.progress({ fraction: f0 + ((f1 - f0) * steps) / total, message: `${o.label}: epoch ${epoch + 1}/${o.epochs}, step ${k + 1}/${spe}`, loss: out.loss });
-      if ((steps % checkEvery === 0 || k === spe - 1) && !(await check())) return { steps, stoppedByGuardrail: true, lastLoss };
+      if (!batches.length) continue;
+      let results;
+      if (projector) {
+        const old = trainableSnapshot(trainer);
+        const basis = await projector.basis();
+        results = [await trainer.trainStepWith(batches[0].b)];
+        projector.apply(old, basis);
+      } else results = await trainer.trainStepsWith(batches.map((q) => q.b));
+      let due = false;
+      for (let j = 0; j < results.length; j++) {
+        const out = results[j];
+        const sk = batches[j].k;
+        lastLoss = out.loss;
+        steps++;
+        if (steps % 5 === 0 || steps === total) ctx.progress({ fraction: f0 + ((f1 - f0) * steps) / total, message: `${o.label}: epoch ${epoch + 1}/${o.epochs}, step ${sk + 1}/${spe}`, loss: out.loss });
+        if (steps % checkEvery === 0 || sk === spe - 1) due = true;
+      }
+      if (due && !(await check())) return { steps, stoppedByGuardrail: true, lastLoss };
     }
   }
   return { steps, stoppedByGuardrail: false, lastLoss };

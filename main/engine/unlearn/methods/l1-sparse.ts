@@ -7,7 +7,6 @@
 import { z } from 'zod';
 import type { MethodDescriptor } from '../types';
 import { trainLoop } from '../loop';
-import type { Trainer } from '../../train/trainer';
 import { EngineError } from '../../errors';
 import { field, mean, sgd, WEIGHTED_SUM } from './common';
 
@@ -40,22 +39,13 @@ export const l1Sparse: MethodDescriptor<typeof params> = {
     if (p.noL1Epochs >= p.epochs) throw new EngineError('invalid_argument', `l1-sparse: noL1Epochs (${p.noL1Epochs}) must be less than epochs (${p.epochs}).`);
     const t = await ctx.createTrainer({ optimizer: sgd(), lr: p.lr, batchSize: p.batchSize, loss: { ...WEIGHTED_SUM, terms: { l1: true } } });
     try {
-      const spe = Math.ceil(ctx.retain.n / p.batchSize);
-      // trainLoop drives trainer.trainStep; this view feeds the step's L1 coefficient (from the epoch
-      // the step belongs to) through trainStepWith and forwards everything else to the trainer
-      const withL1 = new Proxy(t, {
-        get(target, prop) {
-          if (prop === 'trainStep') {
-            return (x: Float32Array, y: BigInt64Array, nb: number, exampleShape: number[], w?: Float32Array, lr?: number) => {
-              const epoch = Math.floor(target.globalStep / spe);
-              return target.trainStepWith({ x, y, nb, exampleShape, ceWeights: w, lr, l1: l1Coefficient(p.alpha, epoch, p.epochs, p.noL1Epochs) });
-            };
-          }
-          const v: unknown = Reflect.get(target, prop, target);
-          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-        },
-      }) as Trainer;
-      const r = await trainLoop(ctx, withL1, { epochs: p.epochs, streams: [{ data: ctx.retain, batchSize: p.batchSize, weight: mean }], label: 'l1-sparse' });
+      // each step feeds the L1 coefficient of the epoch it belongs to
+      const r = await trainLoop(ctx, t, {
+        epochs: p.epochs,
+        streams: [{ data: ctx.retain, batchSize: p.batchSize, weight: mean }],
+        label: 'l1-sparse',
+        stepExtras: (epoch) => ({ l1: l1Coefficient(p.alpha, epoch, p.epochs, p.noL1Epochs) }),
+      });
       const w = t.weights();
       let l1 = 0;
       let zeros = 0;

@@ -1,0 +1,86 @@
+// trainLoop hands its steps to the trainer in runs of stepsPerRun (train/unroll.ts): every trainLoop
+// method ends with byte-identical weights, the same guardrail checks at the same steps and the same
+// progress reports whether a run holds 1 step or several (retain and forget streams, relabelling,
+// per-step learning rates, the L1 coefficient per epoch).
+
+import { describe, expect, it } from 'vitest';
+import { Trainer } from '../../../main/engine/train/trainer';
+import { getMethod } from '../../../main/engine/unlearn/registry';
+import { parseMethodParams } from '../../../main/engine/unlearn/params';
+import type { Guardrail } from '../../../main/engine/unlearn/guardrail';
+import type { MethodContext } from '../../../main/engine/unlearn/types';
+import { smallWorkbench, type Workbench } from './helpers';
+
+function context(w: Workbench, stepsPerRun: number, checks: number[], messages: string[], unrolled: boolean[]): MethodContext {
+  const trainable = w.input.trainable;
+  const guardrail = {
+    active: true,
+    check: async (_t: unknown, step: number) => {
+      checks.push(step);
+      return 99;
+    },
+    latest: () => ({}),
+  } as unknown as Guardrail;
+  return {
+    model: w.original,
+    initModel: w.init,
+    trainable,
+    recipe: w.input.recipe,
+    recipeKnown: true,
+    forget: w.forget,
+    retain: w.retain,
+    numClasses: w.numClasses,
+    forgottenClasses: w.forgottenClasses,
+    seed: 3,
+    provider: 'cpu',
+    threads: 1,
+    signal: new AbortController().signal,
+    guardrail,
+    progress: (p) => messages.push(`${p.fraction.toFixed(6)} ${p.message} ${p.loss ?? ''}`),
+    log: () => {},
+    createTrainer: async (o) => {
+      const { from, ...rest } = o;
+      const t = await Trainer.create({ seed: 3, trainable, provider: 'cpu', threads: 1, ...rest, model: from ?? w.original, stepsPerRun });
+      const dispose = t.dispose.bind(t);
+      t.dispose = async () => {
+        unrolled.push((t as unknown as { unrolled: unknown }).unrolled !== null);
+        await dispose();
+      };
+      return t;
+    },
+  };
+}
+
+const bytes = (w: Record<string, Float32Array>) => Object.fromEntries(Object.entries(w).map(([k, v]) => [k, Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')]));
+
+describe('trainLoop in runs of several steps', () => {
+  const methods: [string, Record<string, unknown>][] = [
+    ['ft', { epochs: 2, batchSize: 16 }],
+    ['l1-sparse', { epochs: 3, batchSize: 16, noL1Epochs: 1 }],
+    ['rl', { epochs: 1, batchSize: 16 }],
+    ['neggrad-plus', { epochs: 1, batchSize: 16 }],
+    ['ga', { epochs: 2, batchSize: 8 }],
+  ];
+  for (const [id, raw] of methods) {
+    it(`${id}: 3 steps per run = 1 step per run, byte for byte, with the same checks and progress`, async () => {
+      const w = await smallWorkbench({ forget: { kind: 'random', fraction: 0.2 } });
+      const m = getMethod(id);
+      const params = parseMethodParams(id, m.params, raw);
+      const out: { weights: Record<string, string>; checks: number[]; messages: string[]; unrolled: boolean[] }[] = [];
+      for (const k of [1, 3]) {
+        const checks: number[] = [];
+        const messages: string[] = [];
+        const unrolled: boolean[] = [];
+        const r = await m.run(context(w, k, checks, messages, unrolled), params);
+        out.push({ weights: bytes(r.weights), checks, messages, unrolled });
+      }
+      const [one, three] = out;
+      expect(three.unrolled.some((u) => u)).toBe(true);
+      expect(one.unrolled.some((u) => u)).toBe(false);
+      expect(three.checks.length).toBeGreaterThan(2);
+      expect(three.checks).toEqual(one.checks);
+      expect(three.messages).toEqual(one.messages);
+      expect(three.weights).toEqual(one.weights);
+    });
+  }
+});
