@@ -95,22 +95,31 @@ export function unrollTrainStep(step: TrainStepGraph, k: number): UnrolledStep {
   };
 }
 
-/** Training FLOPs per trainable parameter per step below which steps are unrolled (see autoStepsPerRun). */
-export const UNROLL_FLOPS_PER_PARAM = 12_000;
-/** Steps per run when unrolling. */
-export const UNROLL_STEPS = 8;
+/**
+ * The automatic choice of steps per run (autoStepsPerRun): `steps` per run when a step does fewer than
+ * `flopsPerParam` training FLOPs per trainable parameter. Changed only by tests and benchmarks
+ * (setUnrollTuning), e.g. steps 1 to compare whole methods against one step per run.
+ */
+export const UNROLL_TUNING = { steps: 8, flopsPerParam: 12_000 };
+
+/** Change UNROLL_TUNING; returns the previous settings. */
+export function setUnrollTuning(t: Partial<typeof UNROLL_TUNING>): typeof UNROLL_TUNING {
+  const prev = { ...UNROLL_TUNING };
+  Object.assign(UNROLL_TUNING, t);
+  return prev;
+}
 
 /**
- * How many steps one run of the training graph should take: UNROLL_STEPS when handing the trainable
- * parameters and their optimizer state out and back in is a noticeable share of a step, i.e. the
- * step does fewer than UNROLL_FLOPS_PER_PARAM training FLOPs (3x the forward's) per trainable
+ * How many steps one run of the training graph should take: UNROLL_TUNING.steps when handing the
+ * trainable parameters and their optimizer state out and back in is a noticeable share of a step, i.e.
+ * the step does fewer than UNROLL_TUNING.flopsPerParam training FLOPs (3x the forward's) per trainable
  * parameter; else 1. Measured on the 2-core EPYC (docs/benchmarks.md), per step, unrolled against
  * single: MLP 784-256-128-10 b128 (767 FLOPs/parameter) 1.4-2.1x faster, small CNN b128 (7.7k)
  * 1.03-1.13x, ResNet-18-CIFAR b64 (19k) none at 2 steps (0.96-1.05x) with twice the session.
  */
 export function autoStepsPerRun(o: { trainableElements: number; trainingFlopsPerStep: number }): number {
   const per = o.trainingFlopsPerStep / Math.max(1, o.trainableElements);
-  return per < UNROLL_FLOPS_PER_PARAM ? UNROLL_STEPS : 1;
+  return per < UNROLL_TUNING.flopsPerParam ? UNROLL_TUNING.steps : 1;
 }
 
 export function trainableElements(step: TrainStepGraph): number {

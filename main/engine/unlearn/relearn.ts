@@ -4,7 +4,7 @@
 // retrain reference, which never learned it; comparisons run the same probe on both.
 
 import type { Model } from '../onnx/ir';
-import { Trainer } from '../train/trainer';
+import { Trainer, type StepBatch } from '../train/trainer';
 import type { ArrayDataset } from '../train/data';
 import { exampleSize } from '../train/data';
 import { evaluateModel } from '../train/evaluator';
@@ -72,19 +72,30 @@ export async function relearningProbe(model: Model, forget: ArrayDataset, o: { s
     let order = new Rng(o.seed ?? 0, 12_500_000).permutation(probe.n);
     let pos = 0;
     let round = 0;
-    for (let step = 1; step <= s.steps; step++) {
+    // steps go to the trainer in runs of its stepsPerRun (train/unroll.ts), each ending at a measured step
+    const bufs = [{ x, y }, ...Array.from({ length: trainer.stepsPerRun - 1 }, () => ({ x: new Float32Array(bs * per), y: new BigInt64Array(bs) }))];
+    const measured = [...want].sort((a, b) => a - b);
+    for (let step = 1; step <= s.steps; ) {
       if (o.signal?.aborted) throw Object.assign(new Error('cancelled'), { name: 'AbortError' });
-      for (let k = 0; k < bs; k++) {
-        if (pos >= order.length) {
-          order = new Rng(o.seed ?? 0, 12_500_001 + round++).permutation(probe.n);
-          pos = 0;
+      const next = measured.find((m) => m >= step) ?? s.steps;
+      const len = Math.min(next, s.steps) - step + 1 >= bufs.length ? bufs.length : 1;
+      const run: StepBatch[] = [];
+      for (let r = 0; r < len; r++) {
+        const b = bufs[r];
+        for (let k = 0; k < bs; k++) {
+          if (pos >= order.length) {
+            order = new Rng(o.seed ?? 0, 12_500_001 + round++).permutation(probe.n);
+            pos = 0;
+          }
+          const j = order[pos++];
+          b.x.set(probe.x.subarray(j * per, (j + 1) * per), k * per);
+          b.y[k] = BigInt(probe.y[j]);
         }
-        const j = order[pos++];
-        x.set(probe.x.subarray(j * per, (j + 1) * per), k * per);
-        y[k] = BigInt(probe.y[j]);
+        run.push({ x: b.x, y: b.y, nb: bs, exampleShape: probe.exampleShape, ceWeights: w });
       }
-      await trainer.trainStep(x, y, bs, probe.exampleShape, w);
-      if (want.has(step)) curve.push({ step, acc: await measure(trainer.inferenceModel()) });
+      await trainer.trainStepsWith(run);
+      step += len;
+      if (want.has(step - 1)) curve.push({ step: step - 1, acc: await measure(trainer.inferenceModel()) });
     }
     return { steps: curve.map((c) => c.step), forgetAccuracy: curve.map((c) => c.acc), probeSize: probe.n, evalSize: held.n, settings: s };
   } finally {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildMlp, buildResnet18Cifar, buildSmallCnn } from '../../../main/engine/models';
 import { Trainer, makeDataset, encodeCheckpoint, decodeCheckpoint, buildTrainStep, type TrainerOptions, type ArrayDataset, type StepBatch, type StepInfo, type StepResult, type LossTerms } from '../../../main/engine/train';
-import { unrollTrainStep, autoStepsPerRun, unrollBlocker, trainableElements, UNROLL_STEPS } from '../../../main/engine/train/unroll';
+import { unrollTrainStep, autoStepsPerRun, unrollBlocker, trainableElements, UNROLL_TUNING } from '../../../main/engine/train/unroll';
 import { forwardFlops } from '../../../main/engine/onnx/flops';
 import { Rng } from '../../../main/engine/train/rng';
 import type { Model } from '../../../main/engine/onnx/ir';
@@ -215,12 +215,12 @@ describe('steps per run: the unrolled graph and the automatic choice', () => {
       const step = buildTrainStep(m, { trainable: m.graph.initializers.filter((t) => t.dtype === 'float32' && !/running/.test(t.name)).map((t) => t.name), optimizer: { kind: 'sgd', momentum: 0.9 } });
       return autoStepsPerRun({ trainableElements: trainableElements(step), trainingFlopsPerStep: 3 * forwardFlops(m, batch) });
     };
-    expect(choice(buildMlp({ seed: 0 }), 128)).toBe(UNROLL_STEPS);
-    expect(choice(buildSmallCnn({ seed: 0 }), 128)).toBe(UNROLL_STEPS);
+    expect(choice(buildMlp({ seed: 0 }), 128)).toBe(UNROLL_TUNING.steps);
+    expect(choice(buildSmallCnn({ seed: 0 }), 128)).toBe(UNROLL_TUNING.steps);
     expect(choice(buildResnet18Cifar({ seed: 0 }), 64)).toBe(1);
     // the Trainer's default follows it
     const t = await Trainer.create({ model: buildMlp({ seed: 0 }), optimizer: { kind: 'sgd', momentum: 0.9 }, lr: 0.01, batchSize: 128, seed: 0 });
-    expect(t.stepsPerRun).toBe(UNROLL_STEPS);
+    expect(t.stepsPerRun).toBe(UNROLL_TUNING.steps);
     await t.dispose();
     await expect(Trainer.create({ model: buildMlp({ seed: 0 }), optimizer: { kind: 'sgd' }, lr: 0.01, batchSize: 8, seed: 0, stepsPerRun: 0 })).rejects.toThrow(/stepsPerRun must be an integer from 1 to 64/);
   });

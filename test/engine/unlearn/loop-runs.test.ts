@@ -1,15 +1,19 @@
 // trainLoop hands its steps to the trainer in runs of stepsPerRun (train/unroll.ts): every trainLoop
 // method ends with byte-identical weights, the same guardrail checks at the same steps and the same
 // progress reports whether a run holds 1 step or several (retain and forget streams, relabelling,
-// per-step learning rates, the L1 coefficient per epoch).
+// per-step learning rates, the L1 coefficient per epoch). So do SISA's shard training, retrain (fit)
+// and the relearning probe, which also train in runs.
 
 import { describe, expect, it } from 'vitest';
 import { Trainer } from '../../../main/engine/train/trainer';
 import { getMethod } from '../../../main/engine/unlearn/registry';
+import { runMethod } from '../../../main/engine/unlearn/run';
+import { relearningProbe } from '../../../main/engine/unlearn/relearn';
+import { setUnrollTuning } from '../../../main/engine/train/unroll';
 import { parseMethodParams } from '../../../main/engine/unlearn/params';
 import type { Guardrail } from '../../../main/engine/unlearn/guardrail';
 import type { MethodContext } from '../../../main/engine/unlearn/types';
-import { smallWorkbench, type Workbench } from './helpers';
+import { smallWorkbench, subset, type Workbench } from './helpers';
 
 function context(w: Workbench, stepsPerRun: number, checks: number[], messages: string[], unrolled: boolean[]): MethodContext {
   const trainable = w.input.trainable;
@@ -83,4 +87,39 @@ describe('trainLoop in runs of several steps', () => {
       expect(three.weights).toEqual(one.weights);
     });
   }
+});
+
+describe('SISA, retrain and the relearning probe in runs of several steps', () => {
+  /** the same call with the automatic choice set to 1 and to 3 steps per run */
+  async function both<T>(f: () => Promise<T>): Promise<[T, T]> {
+    const prev = setUnrollTuning({ steps: 1 });
+    try {
+      const one = await f();
+      setUnrollTuning({ steps: 3 });
+      return [one, await f()];
+    } finally {
+      setUnrollTuning(prev);
+    }
+  }
+
+  it('SISA (class forgetting, every shard retrains) and retrain give the same model bytes', async () => {
+    const w = await smallWorkbench({ forget: { kind: 'class', classes: [0] } });
+    const retainAll = subset(w.train, Array.from({ length: w.train.n }, (_, j) => j).filter((j) => Number(w.train.y[j]) !== 0));
+    const inp = { ...w.input, retain: retainAll, retainSlice: subset(w.train, []) };
+    for (const methodId of ['sisa', 'retrain']) {
+      const [one, three] = await both(() => runMethod({ ...inp, methodId }));
+      const inits = (m: typeof one.model) => bytes(Object.fromEntries(m.graph.initializers.filter((t) => t.dtype === 'float32').map((t) => [t.name, t.data as Float32Array])));
+      expect(inits(three.model), methodId).toEqual(inits(one.model));
+      expect(three.steps, methodId).toBe(one.steps);
+      const counts = (st: Record<string, number>) => Object.fromEntries(Object.entries(st).filter(([k]) => !/seconds/i.test(k)));
+      expect(counts(three.stats), methodId).toEqual(counts(one.stats));
+    }
+  });
+
+  it('the relearning probe measures the same curve', async () => {
+    const w = await smallWorkbench({ forget: { kind: 'random', fraction: 0.3 } });
+    const [one, three] = await both(() => relearningProbe(w.original, w.forget, { seed: 2, settings: { steps: 23, checkpoints: [0, 1, 4, 12, 20, 23], fraction: 0.3 } }));
+    expect(one!.steps).toEqual([0, 1, 4, 12, 20, 23]);
+    expect(three).toEqual(one);
+  });
 });

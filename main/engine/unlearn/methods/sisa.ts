@@ -40,6 +40,7 @@ import { defaultFeatureValue } from '../../train/eval-graph';
 import { lrAt } from '../../train/schedules';
 import { Rng } from '../../train/rng';
 import type { TrainerCheckpoint } from '../../train/checkpoint';
+import type { StepBatch } from '../../train/trainer';
 import { field } from './common';
 import { EngineError } from '../../errors';
 
@@ -171,8 +172,8 @@ export async function runSisa(ctx: MethodContext, p: SisaParams, hooks: SisaHook
   let done = 0;
 
   const trainer = await ctx.createTrainer({ from: ctx.initModel, optimizer: r.optimizer, lr: r.lr, batchSize: B, seed, loss: { labelSmoothing: r.labelSmoothing } });
-  const xb = new Float32Array(B * per);
-  const yb = new BigInt64Array(B);
+  // one buffer pair per step of a run (the trainer takes runs of stepsPerRun steps, train/unroll.ts)
+  const bufs = Array.from({ length: trainer.stepsPerRun }, () => ({ x: new Float32Array(B * per), y: new BigInt64Array(B) }));
   let steps = 0;
   let stepsUnlearn = 0;
   let lastProgress = 0;
@@ -184,21 +185,27 @@ export async function runSisa(ctx: MethodContext, p: SisaParams, hooks: SisaHook
       const spe = Math.ceil(n / B);
       for (let e = 0; e < E && n > 0; e++) {
         const perm = new Rng(seed, 3_000_000_000_000 + k * 100_000_000 + s * 100_000 + e).permutation(n);
-        for (let b = 0; b < spe; b++) {
+        for (let b = 0; b < spe; ) {
           if (ctx.signal.aborted) throw Object.assign(new Error('cancelled'), { name: 'AbortError' });
-          const nb = Math.min(B, n - b * B);
-          for (let t = 0; t < nb; t++) {
-            const row = rows[perm[b * B + t]];
-            const d = src[row.src];
-            xb.set(d.x.subarray(row.i * per, (row.i + 1) * per), t * per);
-            yb[t] = BigInt(Number(d.y[row.i]));
+          const run: StepBatch[] = [];
+          for (let j = 0, len = spe - b >= bufs.length ? bufs.length : 1; j < len; j++, b++) {
+            const nb = Math.min(B, n - b * B);
+            const { x: xb, y: yb } = bufs[j];
+            for (let t = 0; t < nb; t++) {
+              const row = rows[perm[b * B + t]];
+              const d = src[row.src];
+              xb.set(d.x.subarray(row.i * per, (row.i + 1) * per), t * per);
+              yb[t] = BigInt(Number(d.y[row.i]));
+            }
+            const x = xb.subarray(0, nb * per);
+            hooks.onBatch?.(phase, k, s, x, nb);
+            run.push({ x, y: yb.subarray(0, nb), nb, exampleShape: shape, lr: lrOf(s * E + e, b, spe) });
           }
-          const x = xb.subarray(0, nb * per);
-          hooks.onBatch?.(phase, k, s, x, nb);
-          const out = await trainer.trainStep(x, yb.subarray(0, nb), nb, shape, undefined, lrOf(s * E + e, b, spe));
-          steps++;
-          if (phase === 'unlearn') stepsUnlearn++;
-          done += nb;
+          const outs = await trainer.trainStepsWith(run);
+          const out = outs[outs.length - 1];
+          steps += run.length;
+          if (phase === 'unlearn') stepsUnlearn += run.length;
+          for (const q of run) done += q.nb;
           const now = Date.now();
           if (now - lastProgress > 250) {
             lastProgress = now;
