@@ -29,6 +29,7 @@ const VARIANTS: Record<string, { f: Partial<Formulation>; s: Tuning; stepsPerRun
   'new-dilated': { f: { convInputGrad: 'conv-dilated' }, s: {} },
   new: { f: {}, s: {} },
   // one step per session run (before unroll.ts), against 'new' = the automatic steps per run
+  'new-nochunk': { f: { unfoldChunkBytes: 0 }, s: {} },
   'new-1step': { f: {}, s: {}, stepsPerRun: 1 },
   'new-2steps': { f: {}, s: {}, stepsPerRun: 2 },
   'new-4steps': { f: {}, s: {}, stepsPerRun: 4 },

@@ -6,7 +6,7 @@
 // the output gradient by Gemm/MatMul (FORMULATION.convWeightGrad picks per-offset products or one
 // im2col product). Measured much faster in ORT CPU than "Conv on transposed tensors".
 
-import { attrInt, attrInts } from '../../onnx/ir';
+import { attrInt, attrInts, bytesPerElement } from '../../onnx/ir';
 import { isStatic, resolvePads } from '../../onnx/shape-infer';
 import { FORMULATION } from '../formulation';
 import type { GradContext, GradRule } from '../types';
@@ -316,9 +316,13 @@ function unfoldConvWeightGrad(c: GradContext, gy: string, X: string, g: ConvGeom
   const C = Cg * group;
   const Mg = M / group;
   const KK = kernel.reduce((a, k) => a * k, 1);
+  const dt = c.dtype(X);
+  if (!oneGemm && group === 1) {
+    const slices = unfoldChannelSlices(C, KK * outSpatial.reduce((a, o) => a * o, 1) * bytesPerElement(dt), FORMULATION.unfoldChunkBytes);
+    if (slices > 1) return chunkedUnfoldWeightGrad(c, gy, X, g, sw, slices);
+  }
   const onehot = new Float64Array(C * KK * KK);
   for (let ch = 0; ch < C; ch++) for (let k = 0; k < KK; k++) onehot[(ch * KK + k) * KK + k] = 1;
-  const dt = c.dtype(X);
   const kname = b.initializer(b.fresh('unfold_kernel'), {
     dtype: dt,
     dims: [C * KK, 1, ...kernel],
@@ -339,4 +343,44 @@ function unfoldConvWeightGrad(c: GradContext, gy: string, X: string, g: ConvGeom
   const dw = c.reduceSum(per, [0], false); // [g, Cg*KK, Mg]
   const t = b.op('Transpose', [dw], { perm: [0, 2, 1] }); // [g, Mg, Cg*KK]
   return b.op('Reshape', [t, c.i64(sw)]);
+}
+
+/**
+ * Into how many equal slices of input channels the batched unfold of an ungrouped convolution is cut:
+ * the fewest (a divisor of C) whose column matrix holds at most `maxBytes` per example; 1 when off
+ * (maxBytes 0) or when no divisor gets there (then the whole matrix, as before).
+ */
+export function unfoldChannelSlices(C: number, bytesPerChannel: number, maxBytes: number): number {
+  if (!(maxBytes > 0) || C * bytesPerChannel <= maxBytes) return 1;
+  for (let d = 2; d <= C; d++) if (C % d === 0 && (C / d) * bytesPerChannel <= maxBytes) return d;
+  return 1;
+}
+
+/**
+ * 'unfold-conv' for an ungrouped convolution, one slice of Cs = C / slices input channels at a time:
+ * cols_s[n, c*KK + k, o] = xpad_s[n, c, o*s + k*d] (the one-hot Conv on the slice's channels),
+ * dW[:, slice s] = sum_n gy[n] . cols_s[n]^T, the slices' results concatenated. The same per-entry sums
+ * as the whole column matrix, with 1/slices of its memory live at a time.
+ */
+function chunkedUnfoldWeightGrad(c: GradContext, gy: string, X: string, g: ConvGeometry, sw: number[], slices: number): string {
+  const b = c.b;
+  const { kernel, strides, dilations, pads, outSpatial } = g;
+  const [M, C] = sw;
+  const Cs = C / slices;
+  const KK = kernel.reduce((a, k) => a * k, 1);
+  const O = outSpatial.reduce((a, o) => a * o, 1);
+  const onehot = new Float64Array(Cs * KK * KK);
+  for (let ch = 0; ch < Cs; ch++) for (let k = 0; k < KK; k++) onehot[(ch * KK + k) * KK + k] = 1;
+  const dt = c.dtype(X);
+  const kname = b.initializer(b.fresh('unfold_kernel'), { dtype: dt, dims: [Cs * KK, 1, ...kernel], data: dt === 'float64' ? onehot : Float32Array.from(onehot) });
+  const gyT = b.op('Transpose', [b.op('Reshape', [gy, c.i64([0, M, O])])], { perm: [0, 2, 1] }); // [N, O, M]
+  const parts: string[] = [];
+  for (let s = 0; s < slices; s++) {
+    const xs = b.op('Slice', [X, c.i64([s * Cs]), c.i64([(s + 1) * Cs]), c.i64([1])]);
+    const cols = b.op('Conv', [xs, kname], { kernel_shape: kernel, strides, dilations, pads, group: Cs }); // [N, Cs*KK, *O]
+    const per = b.op('MatMul', [b.op('Reshape', [cols, c.i64([0, Cs * KK, O])]), gyT]); // [N, Cs*KK, M]
+    parts.push(c.reduceSum(per, [0], false)); // [Cs*KK, M]
+  }
+  const dw = b.op('Concat', parts, { axis: 0 }); // [C*KK, M]
+  return b.op('Reshape', [b.op('Transpose', [dw], { perm: [1, 0] }), c.i64(sw)]);
 }
