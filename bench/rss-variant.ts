@@ -1,6 +1,8 @@
 // Peak RSS of bench/rss-child.ts's workload under session tuning / formulation variants (one fresh
-// process each): `npx tsx bench/rss-variant.ts '{"cpuArena":false}' '{"memoryPattern":false}'`.
+// process each): `npx tsx bench/rss-variant.ts '{"cpuArena":false}' '{"memoryPattern":false}'
+// '{"formulation":{"unfoldChunkBytes":0}}'` (keys other than "formulation" are session tuning).
 import { setSessionTuning } from '../main/engine/train/session';
+import { setFormulation } from '../main/engine/autodiff';
 import { WORKLOADS } from './workloads';
 import { createTrainer, exampleShape, randomBatch } from './lethe';
 import { execFileSync } from 'node:child_process';
@@ -8,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 
 const variants = process.argv.slice(2);
 if (process.env.LETHE_RSS_CHILD) {
-  setSessionTuning(JSON.parse(process.env.LETHE_RSS_CHILD));
+  const { formulation, ...tuning } = JSON.parse(process.env.LETHE_RSS_CHILD);
+  setSessionTuning(tuning);
+  if (formulation) setFormulation(formulation);
   const w = WORKLOADS.find((x) => x.name === 'resnet18')!;
   const m = w.build();
   const trainer = await createTrainer(m, w.batch, 2);
