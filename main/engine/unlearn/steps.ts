@@ -30,41 +30,52 @@ export interface RowSource {
   teacher?: Float32Array;
 }
 
-/** Reusable batch buffers: gather rows (source, index) into x / y / teacher logits. */
+/** Rows gathered by BatchBuilder.gather (views into the builder's buffers of one slot). */
+export interface Gathered {
+  x: Float32Array;
+  y: BigInt64Array;
+  teacher: Float32Array;
+  nb: number;
+}
+
+/**
+ * Reusable batch buffers: gather rows (source, index) into x / y / teacher logits. `slots` sets of
+ * buffers, one per step of a run of the trainer's stepsPerRun (GuardedSteps.run).
+ */
 export class BatchBuilder {
   readonly per: number;
   readonly shape: number[];
-  private x: Float32Array;
-  private y: BigInt64Array;
-  private t: Float32Array;
+  private bufs: { x: Float32Array; y: BigInt64Array; t: Float32Array }[];
   constructor(
     readonly sources: RowSource[],
     readonly maxRows: number,
     readonly numClasses: number,
+    readonly slots = 1,
   ) {
     if (!sources.length) throw new Error('BatchBuilder needs at least one row source');
+    if (!Number.isInteger(slots) || slots < 1) throw new Error(`BatchBuilder slots must be a positive integer, got ${slots}`);
     this.shape = sources[0].data.exampleShape;
     this.per = exampleSize(sources[0].data);
     for (const s of sources) if (exampleSize(s.data) !== this.per) throw new Error('all row sources must have the same example shape');
-    this.x = new Float32Array(maxRows * this.per);
-    this.y = new BigInt64Array(maxRows);
-    this.t = new Float32Array(maxRows * numClasses);
+    this.bufs = Array.from({ length: slots }, () => ({ x: new Float32Array(maxRows * this.per), y: new BigInt64Array(maxRows), t: new Float32Array(maxRows * numClasses) }));
   }
 
-  /** rows = [source, index] pairs; returns views valid until the next call */
-  gather(rows: ArrayLike<readonly [number, number]>): { x: Float32Array; y: BigInt64Array; teacher: Float32Array; nb: number } {
+  /** rows = [source, index] pairs; returns views valid until the next call with the same slot */
+  gather(rows: ArrayLike<readonly [number, number]>, slot = 0): Gathered {
     const nb = rows.length;
     if (nb > this.maxRows) throw new Error(`batch of ${nb} rows exceeds the builder's ${this.maxRows}`);
+    const buf = this.bufs[slot];
+    if (!buf) throw new Error(`BatchBuilder has ${this.slots} slot(s), not slot ${slot}`);
     const per = this.per;
     const C = this.numClasses;
     for (let i = 0; i < nb; i++) {
       const [si, j] = rows[i];
       const s = this.sources[si];
-      this.x.set(s.data.x.subarray(j * per, (j + 1) * per), i * per);
-      this.y[i] = BigInt(s.labels ? s.labels[j] : Number(s.data.y[j]));
-      if (s.teacher) this.t.set(s.teacher.subarray(j * C, (j + 1) * C), i * C);
+      buf.x.set(s.data.x.subarray(j * per, (j + 1) * per), i * per);
+      buf.y[i] = BigInt(s.labels ? s.labels[j] : Number(s.data.y[j]));
+      if (s.teacher) buf.t.set(s.teacher.subarray(j * C, (j + 1) * C), i * C);
     }
-    return { x: this.x.subarray(0, nb * per), y: this.y.subarray(0, nb), teacher: this.t.subarray(0, nb * C), nb };
+    return { x: buf.x.subarray(0, nb * per), y: buf.y.subarray(0, nb), teacher: buf.t.subarray(0, nb * C), nb };
   }
 }
 
@@ -153,10 +164,45 @@ export class GuardedSteps {
   async step(b: StepBatch, message: string): Promise<StepResult> {
     if (this.ctx.signal.aborted) throw cancelled();
     const r = await this.trainer.trainStepWith(b);
+    this.counted(r, message);
+    return r;
+  }
+
+  private counted(r: StepResult, message: string): void {
     this.steps++;
     this.lastLoss = r.loss;
     if (this.steps % 5 === 0 || this.steps === this.total) this.ctx.progress({ fraction: this.fraction(), message: `${this.label}: ${message}`, loss: r.loss });
-    return r;
+  }
+
+  /**
+   * One step per planned batch (`plan[i]`: step i's rows), in runs of the trainer's stepsPerRun (and at
+   * most the builder's slots): `make` turns step i's gathered rows into its batch and progress message,
+   * `onResult` sees each step's result in order, and after every step i with `checkAfter(i)` the
+   * guardrail judges (a run ends there). The same weights as step() per batch. Returns false when the
+   * guardrail stopped the run (the trainer then holds the last weights that passed).
+   */
+  async run(
+    builder: BatchBuilder,
+    plan: readonly (readonly (readonly [number, number])[])[],
+    make: (g: Gathered, i: number) => { batch: StepBatch; message: string },
+    o: { checkAfter?: (i: number) => boolean; onResult?: (r: StepResult, i: number) => void } = {},
+  ): Promise<boolean> {
+    const K = Math.min(this.trainer.stepsPerRun, builder.slots);
+    for (let i = 0; i < plan.length; ) {
+      if (this.ctx.signal.aborted) throw cancelled();
+      let end = i;
+      while (end < plan.length - 1 && end - i < K - 1 && !o.checkAfter?.(end)) end++;
+      const n = end - i + 1 === K ? K : 1;
+      const made = Array.from({ length: n }, (_, j) => make(builder.gather(plan[i + j], j), i + j));
+      const rs = await this.trainer.trainStepsWith(made.map((m) => m.batch));
+      rs.forEach((r, j) => {
+        this.counted(r, made[j].message);
+        o.onResult?.(r, i + j);
+      });
+      i += n;
+      if (o.checkAfter?.(i - 1) && !(await this.check())) return false;
+    }
+    return true;
   }
 
   check(): Promise<boolean> {

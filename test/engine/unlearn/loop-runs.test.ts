@@ -1,8 +1,9 @@
 // trainLoop hands its steps to the trainer in runs of stepsPerRun (train/unroll.ts): every trainLoop
 // method ends with byte-identical weights, the same guardrail checks at the same steps and the same
 // progress reports whether a run holds 1 step or several (retain and forget streams, relabelling,
-// per-step learning rates, the L1 coefficient per epoch). So do SISA's shard training, retrain (fit)
-// and the relearning probe, which also train in runs.
+// per-step learning rates, the L1 coefficient per epoch). So do the methods that step through
+// GuardedSteps.run (SCRUB, Bad Teacher, NPO), SISA's shard training, retrain (fit) and the relearning
+// probe, which also train in runs.
 
 import { describe, expect, it } from 'vitest';
 import { Trainer } from '../../../main/engine/train/trainer';
@@ -57,13 +58,17 @@ function context(w: Workbench, stepsPerRun: number, checks: number[], messages: 
 
 const bytes = (w: Record<string, Float32Array>) => Object.fromEntries(Object.entries(w).map(([k, v]) => [k, Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')]));
 
-describe('trainLoop in runs of several steps', () => {
+describe('trainLoop and GuardedSteps.run in runs of several steps', () => {
   const methods: [string, Record<string, unknown>][] = [
     ['ft', { epochs: 2, batchSize: 16 }],
     ['l1-sparse', { epochs: 3, batchSize: 16, noL1Epochs: 1 }],
     ['rl', { epochs: 1, batchSize: 16 }],
     ['neggrad-plus', { epochs: 1, batchSize: 16 }],
     ['ga', { epochs: 2, batchSize: 8 }],
+    // GuardedSteps.run: teacher logits per row, KL and NPO terms
+    ['scrub', { epochs: 3, msteps: 2, retainBatchSize: 16, forgetBatchSize: 16 }],
+    ['bad-teacher', { epochs: 1, batchSize: 16 }],
+    ['npo', { epochs: 2, forgetBatchSize: 8, retainBatchSize: 8 }],
   ];
   for (const [id, raw] of methods) {
     it(`${id}: 3 steps per run = 1 step per run, byte for byte, with the same checks and progress`, async () => {

@@ -59,19 +59,19 @@ export const badTeacher: MethodDescriptor<typeof params> = {
         ],
         p.batchSize,
         C,
+        trainer.stepsPerRun,
       );
       const perEpoch = Math.ceil((ctx.forget.n + retainSample.n) / p.batchSize);
       const runner = new GuardedSteps(ctx, trainer, 'Bad Teacher', perEpoch * p.epochs, [0.05, 1]);
       const checkEvery = Math.max(1, Math.ceil(perEpoch / 4));
       for (let epoch = 0; epoch < p.epochs && !runner.stopped; epoch++) {
         const batches = shuffledBatches([ctx.forget.n, retainSample.n], p.batchSize, new Rng(ctx.seed, 8_310_000 + epoch));
-        let s = 0;
-        for (const rows of batches) {
-          const b = builder.gather(rows);
-          await runner.step({ x: b.x, y: b.y, nb: b.nb, exampleShape: builder.shape, ceWeights: fill(b.nb, 0), teacherLogits: b.teacher, klWeights: fill(b.nb, 1 / b.nb) }, `epoch ${epoch + 1}/${p.epochs}, step ${s + 1}/${batches.length}`);
-          s++;
-          if ((s % checkEvery === 0 || s === batches.length) && !(await runner.check())) break;
-        }
+        await runner.run(
+          builder,
+          batches,
+          (b, s) => ({ batch: { x: b.x, y: b.y, nb: b.nb, exampleShape: builder.shape, ceWeights: fill(b.nb, 0), teacherLogits: b.teacher, klWeights: fill(b.nb, 1 / b.nb) }, message: `epoch ${epoch + 1}/${p.epochs}, step ${s + 1}/${batches.length}` }),
+          { checkAfter: (s) => (s + 1) % checkEvery === 0 || s + 1 === batches.length },
+        );
       }
       return { weights: trainer.weights(), steps: runner.steps, stats: { retainSample: retainSample.n } };
     } finally {

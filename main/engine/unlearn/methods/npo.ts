@@ -45,14 +45,10 @@ export const npo: MethodDescriptor<typeof params> = {
     try {
       const fb = p.forgetBatchSize;
       const rb = p.retainWeight > 0 && ctx.retain.n > 0 ? p.retainBatchSize : 0;
-      const builder = new BatchBuilder([{ data: ctx.forget }, { data: ctx.retain }], fb + rb, ctx.numClasses);
+      const builder = new BatchBuilder([{ data: ctx.forget }, { data: ctx.retain }], fb + rb, ctx.numClasses, trainer.stepsPerRun);
       const spe = Math.ceil(ctx.forget.n / fb);
       const runner = new GuardedSteps(ctx, trainer, 'NPO', spe * p.epochs, [0.03, 1]);
       const checkEvery = Math.max(1, Math.ceil(spe / 4));
-      const maxRows = fb + rb;
-      const ce = new Float32Array(maxRows);
-      const nw = new Float32Array(maxRows);
-      const rl = new Float32Array(maxRows);
       let rPerm: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
       let rPos = 0;
       let rRound = 0;
@@ -60,10 +56,11 @@ export const npo: MethodDescriptor<typeof params> = {
       let lastNpo = NaN;
       for (let epoch = 0; epoch < p.epochs && !runner.stopped; epoch++) {
         const fPerm = new Rng(ctx.seed, 8_400_000 + epoch).permutation(ctx.forget.n);
+        // each step: a forget batch, then rb retain rows from the retain stream's own permutations
+        const plan: [number, number][][] = [];
         for (let k = 0; k < spe; k++) {
           const rows: [number, number][] = [];
           for (let t = k * fb; t < Math.min(ctx.forget.n, (k + 1) * fb); t++) rows.push([0, fPerm[t]]);
-          const nf = rows.length;
           for (let t = 0; t < rb; t++) {
             if (rPos >= rPerm.length) {
               rPerm = new Rng(ctx.seed, 8_450_000 + rRound++).permutation(ctx.retain.n);
@@ -71,24 +68,37 @@ export const npo: MethodDescriptor<typeof params> = {
             }
             rows.push([1, rPerm[rPos++]]);
           }
-          const b = builder.gather(rows);
-          const nr = b.nb - nf;
-          for (let i = 0; i < b.nb; i++) {
-            const forgetRow = i < nf;
-            ce[i] = forgetRow ? 0 : p.retainWeight / nr;
-            nw[i] = forgetRow ? 1 / nf : 0;
-            rl[i] = forgetRow ? refLogp[rows[i][1]] : 0;
-          }
-          const r = await runner.step(
-            { x: b.x, y: b.y, nb: b.nb, exampleShape: builder.shape, ceWeights: ce.subarray(0, b.nb), refLogp: rl.subarray(0, b.nb), npoWeights: nw.subarray(0, b.nb) },
-            `epoch ${epoch + 1}/${p.epochs}, step ${k + 1}/${spe}`,
-          );
-          let s = 0;
-          for (let i = 0; i < nf; i++) s += r.npoLosses![i];
-          lastNpo = s / nf;
-          if (Number.isNaN(firstNpo)) firstNpo = lastNpo;
-          if ((((k + 1) % checkEvery === 0 || k === spe - 1) && !(await runner.check())) || runner.stopped) break;
+          plan.push(rows);
         }
+        const forgetRows = (k: number) => plan[k].filter(([src]) => src === 0).length;
+        await runner.run(
+          builder,
+          plan,
+          (b, k) => {
+            const nf = forgetRows(k);
+            const nr = b.nb - nf;
+            const ce = new Float32Array(b.nb);
+            const nw = new Float32Array(b.nb);
+            const rl = new Float32Array(b.nb);
+            for (let i = 0; i < b.nb; i++) {
+              const forgetRow = i < nf;
+              ce[i] = forgetRow ? 0 : p.retainWeight / nr;
+              nw[i] = forgetRow ? 1 / nf : 0;
+              rl[i] = forgetRow ? refLogp[plan[k][i][1]] : 0;
+            }
+            return { batch: { x: b.x, y: b.y, nb: b.nb, exampleShape: builder.shape, ceWeights: ce, refLogp: rl, npoWeights: nw }, message: `epoch ${epoch + 1}/${p.epochs}, step ${k + 1}/${spe}` };
+          },
+          {
+            checkAfter: (k) => (k + 1) % checkEvery === 0 || k === spe - 1,
+            onResult: (r, k) => {
+              const nf = forgetRows(k);
+              let s = 0;
+              for (let i = 0; i < nf; i++) s += r.npoLosses![i];
+              lastNpo = s / nf;
+              if (Number.isNaN(firstNpo)) firstNpo = lastNpo;
+            },
+          },
+        );
       }
       const stats: Record<string, number> = {};
       if (Number.isFinite(firstNpo)) stats.firstNpoLoss = firstNpo;

@@ -68,6 +68,7 @@ export const scrub: MethodDescriptor<typeof params> = {
         ],
         Math.max(p.retainBatchSize, p.forgetBatchSize),
         C,
+        trainer.stepsPerRun,
       );
       const milestones = [0.5, 0.8, 0.9].map((f) => Math.round(f * p.epochs));
       let maxKl = NaN;
@@ -77,27 +78,31 @@ export const scrub: MethodDescriptor<typeof params> = {
           const batches = shuffledBatches([ctx.forget.n, 0], p.forgetBatchSize, new Rng(ctx.seed, 8_100_000 + epoch));
           let s = 0;
           let cnt = 0;
-          for (const rows of batches) {
-            const b = builder.gather(rows);
-            const r = await runner.step({ x: b.x, y: b.y, nb: b.nb, exampleShape: builder.shape, ceWeights: fill(b.nb, 0), teacherLogits: b.teacher, klWeights: fill(b.nb, -1 / b.nb), lr }, `epoch ${epoch}/${p.epochs}, max-step on the forget set`);
-            for (const v of r.klLosses!) s += v;
-            cnt += b.nb;
-          }
+          await runner.run(
+            builder,
+            batches,
+            (b) => ({ batch: { x: b.x, y: b.y, nb: b.nb, exampleShape: builder.shape, ceWeights: fill(b.nb, 0), teacherLogits: b.teacher, klWeights: fill(b.nb, -1 / b.nb), lr }, message: `epoch ${epoch}/${p.epochs}, max-step on the forget set` }),
+            {
+              onResult: (r) => {
+                for (const v of r.klLosses!) s += v;
+                cnt += r.klLosses!.length;
+              },
+            },
+          );
           maxKl = s / cnt;
         }
         const batches = shuffledBatches([0, ctx.retain.n], p.retainBatchSize, new Rng(ctx.seed, 8_200_000 + epoch)).slice(0, minPerEpoch);
-        let k = 0;
-        for (const rows of batches) {
-          const b = builder.gather(rows);
-          await runner.step(
-            { x: b.x, y: b.y, nb: b.nb, exampleShape: builder.shape, ceWeights: fill(b.nb, p.gamma / b.nb), teacherLogits: b.teacher, klWeights: fill(b.nb, p.alpha / b.nb), lr },
-            `epoch ${epoch}/${p.epochs}, min-step on the retain set`,
-          );
-          k++;
-          // the guardrail judges the model after each epoch's min-steps: SCRUB's max-steps damage the
-          // retain set on purpose and the min-steps that follow repair it
-          if (k === batches.length && !(await runner.check())) break;
-        }
+        // the guardrail judges the model after each epoch's min-steps: SCRUB's max-steps damage the
+        // retain set on purpose and the min-steps that follow repair it
+        await runner.run(
+          builder,
+          batches,
+          (b) => ({
+            batch: { x: b.x, y: b.y, nb: b.nb, exampleShape: builder.shape, ceWeights: fill(b.nb, p.gamma / b.nb), teacherLogits: b.teacher, klWeights: fill(b.nb, p.alpha / b.nb), lr },
+            message: `epoch ${epoch}/${p.epochs}, min-step on the retain set`,
+          }),
+          { checkAfter: (i) => i === batches.length - 1 },
+        );
         if (runner.stopped) break;
       }
       const stats: Record<string, number> = { maxSteps: msteps * maxPerEpoch };
