@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { smallWorkbench, subset, type Workbench } from './helpers';
+import { methodContext, smallWorkbench, subset, type Workbench } from './helpers';
 import { runMethod } from '../../../main/engine/unlearn/run';
 import { METHODS, getMethod, listMethods } from '../../../main/engine/unlearn/registry';
 import { parseMethodParams } from '../../../main/engine/unlearn/params';
@@ -19,34 +19,8 @@ import { bakeInference } from '../../../main/engine/train/bake';
 import { computeGradients } from '../../../main/engine/train/gradients';
 import { type ArrayDataset, exampleSize } from '../../../main/engine/train/data';
 import type { MethodContext } from '../../../main/engine/unlearn/types';
-import type { Guardrail } from '../../../main/engine/unlearn/guardrail';
 
-function context(w: Workbench, over: Partial<MethodContext> = {}): MethodContext {
-  const trainable = w.input.trainable;
-  return {
-    model: w.original,
-    initModel: w.init,
-    trainable,
-    recipe: w.input.recipe,
-    recipeKnown: true,
-    forget: w.forget,
-    retain: w.retain,
-    numClasses: w.numClasses,
-    forgottenClasses: [],
-    seed: 0,
-    provider: 'cpu',
-    threads: 1,
-    signal: new AbortController().signal,
-    guardrail: { active: false } as unknown as Guardrail,
-    progress: () => {},
-    log: () => {},
-    createTrainer: (o) => {
-      const { from, ...rest } = o;
-      return Trainer.create({ seed: 0, trainable, provider: 'cpu', threads: 1, ...rest, model: from ?? w.original });
-    },
-    ...over,
-  };
-}
+const context = (w: Workbench, over: Partial<MethodContext> = {}) => methodContext(w, over);
 
 /** Δ = b − a over the trainable parameters, flattened (float64). */
 function delta(names: string[], a: Record<string, Float32Array>, b: Record<string, Float32Array>): Float64Array {

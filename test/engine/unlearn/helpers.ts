@@ -15,7 +15,9 @@ import { evaluateModel, type EvaluationResult } from '../../../main/engine/train
 import { type ArrayDataset, exampleSize } from '../../../main/engine/train/data';
 import { Rng } from '../../../main/engine/train/rng';
 import type { RunMethodInput } from '../../../main/engine/unlearn/run';
-import type { Recipe } from '../../../main/engine/unlearn/types';
+import type { MethodContext, Recipe } from '../../../main/engine/unlearn/types';
+import type { Guardrail } from '../../../main/engine/unlearn/guardrail';
+import type { TrainerOptions } from '../../../main/engine/train/trainer';
 
 export interface WorkbenchOptions {
   /** number of classes (default 4) */
@@ -58,6 +60,39 @@ export interface Workbench {
   evaluate(model: Model, ds: ArrayDataset): Promise<EvaluationResult>;
   /** the rows of a dataset, by index */
   subset(ds: ArrayDataset, idx: ArrayLike<number>): ArrayDataset;
+}
+
+/**
+ * A MethodContext over a workbench for calling a method's run() or the loop directly: CPU, 1 thread,
+ * seed 0, the guardrail off, no progress or log; `over` replaces any field, `trainer` adds options to
+ * every trainer the method creates (e.g. stepsPerRun).
+ */
+export function methodContext(w: Workbench, over: Partial<MethodContext> = {}, trainer: Partial<TrainerOptions> = {}): MethodContext {
+  const trainable = w.input.trainable;
+  const seed = over.seed ?? 0;
+  return {
+    model: w.original,
+    initModel: w.init,
+    trainable,
+    recipe: w.input.recipe,
+    recipeKnown: true,
+    forget: w.forget,
+    retain: w.retain,
+    numClasses: w.numClasses,
+    forgottenClasses: [],
+    seed,
+    provider: 'cpu',
+    threads: 1,
+    signal: new AbortController().signal,
+    guardrail: { active: false } as unknown as Guardrail,
+    progress: () => {},
+    log: () => {},
+    createTrainer: (o) => {
+      const { from, ...rest } = o;
+      return Trainer.create({ seed, trainable, provider: 'cpu', threads: 1, ...rest, ...trainer, model: from ?? w.original });
+    },
+    ...over,
+  };
 }
 
 /** Rows `idx` of a dataset (labels as Int32Array). */

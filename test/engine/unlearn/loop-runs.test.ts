@@ -6,7 +6,6 @@
 // probe, which also train in runs.
 
 import { describe, expect, it } from 'vitest';
-import { Trainer } from '../../../main/engine/train/trainer';
 import { getMethod } from '../../../main/engine/unlearn/registry';
 import { runMethod } from '../../../main/engine/unlearn/run';
 import { relearningProbe } from '../../../main/engine/unlearn/relearn';
@@ -14,10 +13,9 @@ import { setUnrollTuning } from '../../../main/engine/train/unroll';
 import { parseMethodParams } from '../../../main/engine/unlearn/params';
 import type { Guardrail } from '../../../main/engine/unlearn/guardrail';
 import type { MethodContext } from '../../../main/engine/unlearn/types';
-import { smallWorkbench, subset, type Workbench } from './helpers';
+import { methodContext, smallWorkbench, subset, type Workbench } from './helpers';
 
 function context(w: Workbench, stepsPerRun: number, checks: number[], messages: string[], unrolled: boolean[]): MethodContext {
-  const trainable = w.input.trainable;
   const guardrail = {
     active: true,
     check: async (_t: unknown, step: number) => {
@@ -26,26 +24,11 @@ function context(w: Workbench, stepsPerRun: number, checks: number[], messages: 
     },
     latest: () => ({}),
   } as unknown as Guardrail;
+  const base = methodContext(w, { seed: 3, forgottenClasses: w.forgottenClasses, guardrail, progress: (p) => messages.push(`${p.fraction.toFixed(6)} ${p.message} ${p.loss ?? ''}`) }, { stepsPerRun });
   return {
-    model: w.original,
-    initModel: w.init,
-    trainable,
-    recipe: w.input.recipe,
-    recipeKnown: true,
-    forget: w.forget,
-    retain: w.retain,
-    numClasses: w.numClasses,
-    forgottenClasses: w.forgottenClasses,
-    seed: 3,
-    provider: 'cpu',
-    threads: 1,
-    signal: new AbortController().signal,
-    guardrail,
-    progress: (p) => messages.push(`${p.fraction.toFixed(6)} ${p.message} ${p.loss ?? ''}`),
-    log: () => {},
+    ...base,
     createTrainer: async (o) => {
-      const { from, ...rest } = o;
-      const t = await Trainer.create({ seed: 3, trainable, provider: 'cpu', threads: 1, ...rest, model: from ?? w.original, stepsPerRun });
+      const t = await base.createTrainer(o);
       const dispose = t.dispose.bind(t);
       t.dispose = async () => {
         unrolled.push((t as unknown as { unrolled: unknown }).unrolled !== null);

@@ -5,46 +5,19 @@
 // forget accuracy, and the one combined model outputs log of the mean shard probability.
 
 import { describe, expect, it } from 'vitest';
-import { smallWorkbench, subset, logSoftmax } from './helpers';
+import { methodContext, smallWorkbench, subset, logSoftmax } from './helpers';
 import { runMethod } from '../../../main/engine/unlearn/run';
 import { getMethod, listMethods } from '../../../main/engine/unlearn/registry';
 import { parseMethodParams } from '../../../main/engine/unlearn/params';
 import { runSisa, sisaAssignment, epochsPerSlice, type SisaParams } from '../../../main/engine/unlearn/methods/sisa';
 import { combineMeanSoftmax } from '../../../main/engine/onnx/ensemble';
-import { Trainer } from '../../../main/engine/train/trainer';
 import { evaluateModel } from '../../../main/engine/train/evaluator';
 import { type ArrayDataset, exampleSize } from '../../../main/engine/train/data';
-import type { MethodContext } from '../../../main/engine/unlearn/types';
-import type { Guardrail } from '../../../main/engine/unlearn/guardrail';
 import type { Workbench } from './helpers';
 
 const P: SisaParams = { shards: 5, slices: 5 };
 
-function context(w: Workbench, forget: ArrayDataset, retain: ArrayDataset): MethodContext {
-  const trainable = w.input.trainable;
-  return {
-    model: w.original,
-    initModel: w.init,
-    trainable,
-    recipe: w.input.recipe,
-    recipeKnown: true,
-    forget,
-    retain,
-    numClasses: w.numClasses,
-    forgottenClasses: [],
-    seed: 0,
-    provider: 'cpu',
-    threads: 1,
-    signal: new AbortController().signal,
-    guardrail: { active: false } as unknown as Guardrail,
-    progress: () => {},
-    log: () => {},
-    createTrainer: (o) => {
-      const { from, ...rest } = o;
-      return Trainer.create({ seed: 0, trainable, provider: 'cpu', threads: 1, ...rest, model: from ?? w.original });
-    },
-  };
-}
+const context = (w: Workbench, forget: ArrayDataset, retain: ArrayDataset) => methodContext(w, { forget, retain });
 
 const key = (x: Float32Array) => Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('base64');
 const rowKeys = (ds: ArrayDataset) => {
