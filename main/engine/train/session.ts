@@ -29,12 +29,21 @@ export const MEMORY_PATTERN_MAX_BYTES = 256 * 2 ** 20;
 /**
  * Sum of the float intermediates of one run of `model` with the data input at `batch` examples (shape
  * inference; values of unknown shape count 0): what ORT's memory pattern would reserve as one block.
+ * Every input whose first dimension is the data input's symbolic batch dimension (labels, per-example
+ * weights, the data inputs of every copy of an unrolled step graph) is taken at `batch` too.
  */
 export function intermediateBytes(model: Model, batch: number): number {
   const g = model.graph;
   const init = new Set(g.initializers.map((t) => t.name));
   const data = g.inputs.find((v) => !init.has(v.name) && v.shape && v.shape.length > 1);
-  const types = inferShapes(g, data ? { [data.name]: [batch, ...data.shape!.slice(1)] } : undefined);
+  const batchDim = data?.shape?.[0];
+  const fixed: Record<string, number[]> = {};
+  for (const v of g.inputs) {
+    if (init.has(v.name) || !v.shape?.length) continue;
+    const rest = v.shape.slice(1);
+    if ((v === data || (typeof batchDim === 'string' && v.shape[0] === batchDim)) && rest.every((d) => typeof d === 'number')) fixed[v.name] = [batch, ...(rest as number[])];
+  }
+  const types = inferShapes(g, data ? fixed : undefined);
   let total = 0;
   for (const n of g.nodes) {
     for (const o of n.outputs) {

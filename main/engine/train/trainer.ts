@@ -325,7 +325,7 @@ export class Trainer {
   private async runUnrolled(run: StepBatch[]): Promise<StepResult[]> {
     if (!this.unrolled) {
       const u = unrollTrainStep(this.step, this.stepsPerRun);
-      const sess = await openSession(u.model, { provider: this.provider as ProviderName, threads: this.threads, memoryPattern: memoryPatternFor(this.step.model, this.opts.batchSize) });
+      const sess = await openSession(u.model, { provider: this.provider as ProviderName, threads: this.threads, memoryPattern: memoryPatternFor(u.model, this.opts.batchSize) });
       this.unrolled = { u, sess };
     }
     const { u, sess } = this.unrolled;
