@@ -16,7 +16,7 @@ import type { OptimizerSpec } from './optimizers';
 import { lrForStep, validateSchedule, type LrScheduleOptions, type ScheduleSpec } from './schedules';
 import { Rng, STREAM } from './rng';
 import { forwardFlops } from '../onnx/flops';
-import { autoStepsPerRun, trainableElements, unrollBlocker, unrollTrainStep, type UnrolledStep } from './unroll';
+import { autoStepsPerRun, stepsThisRun, trainableElements, unrollBlocker, unrollTrainStep, type UnrolledStep } from './unroll';
 import { memoryPatternFor, openSession, ort, type OpenedSession, type ProviderName } from './session';
 import { type ArrayDataset, exampleSize, gatherBatch, validateDataset } from './data';
 import { bakeInference } from './bake';
@@ -460,9 +460,8 @@ export class Trainer {
         if (f.signal?.aborted) throw new TrainingCancelledError();
         // a whole run of stepsPerRun steps where one fits before the epoch's end and the next
         // checkpoint step, else one step (cancellation and progress come between runs)
-        let n = Math.min(this.stepsPerRun, spe - this.stepInEpoch);
-        if (f.onCheckpoint && f.checkpointEvery) n = Math.min(n, f.checkpointEvery - (this.globalStep % f.checkpointEvery));
-        if (n < this.stepsPerRun) n = 1;
+        const toCheckpoint = f.onCheckpoint && f.checkpointEvery ? f.checkpointEvery - (this.globalStep % f.checkpointEvery) : Infinity;
+        const n = stepsThisRun(this.stepsPerRun, Math.min(spe - this.stepInEpoch, toCheckpoint));
         const batches: StepBatch[] = [];
         for (let j = 0; j < n; j++) {
           const start = (this.stepInEpoch + j) * this.opts.batchSize;

@@ -115,11 +115,20 @@ export function setUnrollTuning(t: Partial<typeof UNROLL_TUNING>): typeof UNROLL
  * the step does fewer than UNROLL_TUNING.flopsPerParam training FLOPs (3x the forward's) per trainable
  * parameter; else 1. Measured on the 2-core EPYC (docs/benchmarks.md), per step, unrolled against
  * single: MLP 784-256-128-10 b128 (767 FLOPs/parameter) 1.4-2.1x faster, small CNN b128 (7.7k)
- * 1.03-1.13x, ResNet-18-CIFAR b64 (19k) none at 2 steps (0.96-1.05x) with twice the session.
+ * 1.03-1.13x, ResNet-18-CIFAR b64 (19k) none at 2 steps (0.96-1.05x per step).
  */
 export function autoStepsPerRun(o: { trainableElements: number; trainingFlopsPerStep: number }): number {
   const per = o.trainingFlopsPerStep / Math.max(1, o.trainableElements);
   return per < UNROLL_TUNING.flopsPerParam ? UNROLL_TUNING.steps : 1;
+}
+
+/**
+ * Steps in the next run of a loop that trains `perRun` steps per run: all of them when at least that
+ * many steps are left before the loop's next boundary (epoch end, checkpoint, guardrail check, measured
+ * step), else one (the steps up to the boundary then go one at a time through the one-step graph).
+ */
+export function stepsThisRun(perRun: number, untilBoundary: number): number {
+  return untilBoundary >= perRun ? perRun : 1;
 }
 
 export function trainableElements(step: TrainStepGraph): number {

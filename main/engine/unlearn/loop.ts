@@ -14,6 +14,7 @@ import { Rng } from '../train/rng';
 import type { StepBatch, Trainer } from '../train/trainer';
 import type { ArrayDataset } from '../train/data';
 import { exampleSize } from '../train/data';
+import { stepsThisRun } from '../train/unroll';
 import { GuardCheckpoint } from './steps';
 import { GuProjector, trainableSnapshot } from './gu';
 import type { MethodContext } from './types';
@@ -141,8 +142,7 @@ async function runLoop(ctx: MethodContext, trainer: Trainer, o: LoopOptions, pro
     while (k < spe) {
       if (ctx.signal.aborted) throw Object.assign(new Error('cancelled'), { name: 'AbortError' });
       // a whole run where one fits before the next guardrail check and the epoch's end, else one step
-      let n = Math.min(perRun, spe - k, checkEvery - (steps % checkEvery));
-      if (n < perRun) n = 1;
+      const n = stepsThisRun(perRun, Math.min(spe - k, checkEvery - (steps % checkEvery)));
       const batches: { b: StepBatch; k: number }[] = [];
       for (let j = 0; j < n; j++, k++) {
         const b = gather(epoch, k, j);

@@ -5,6 +5,7 @@
 
 import type { Model } from '../onnx/ir';
 import { Trainer, type StepBatch } from '../train/trainer';
+import { stepsThisRun } from '../train/unroll';
 import type { ArrayDataset } from '../train/data';
 import { exampleSize } from '../train/data';
 import { evaluateModel } from '../train/evaluator';
@@ -78,7 +79,7 @@ export async function relearningProbe(model: Model, forget: ArrayDataset, o: { s
     for (let step = 1; step <= s.steps; ) {
       if (o.signal?.aborted) throw Object.assign(new Error('cancelled'), { name: 'AbortError' });
       const next = measured.find((m) => m >= step) ?? s.steps;
-      const len = Math.min(next, s.steps) - step + 1 >= bufs.length ? bufs.length : 1;
+      const len = stepsThisRun(bufs.length, Math.min(next, s.steps) - step + 1);
       const run: StepBatch[] = [];
       for (let r = 0; r < len; r++) {
         const b = bufs[r];

@@ -13,6 +13,7 @@ import { evaluateModel } from '../train/evaluator';
 import type { Rng } from '../train/rng';
 import type { OptimizerSpec } from '../train/optimizers';
 import { GuardrailTripped } from './guardrail';
+import { stepsThisRun } from '../train/unroll';
 
 /** Logits [n*C] of a fixed model (eval mode) on every row of a dataset. */
 export async function fixedLogits(ctx: MethodContext, model: Model, ds: ArrayDataset): Promise<{ logits: Float32Array; numClasses: number; losses: Float32Array }> {
@@ -134,9 +135,9 @@ export class GuardCheckpoint {
 }
 
 /**
- * Runs trainer.trainStepWith steps with progress reports and guardrail checks like trainLoop: call
- * step() per batch and check() where a check is due; check() returns false when the guardrail
- * stopped the run (the trainer then holds the last weights that passed).
+ * Steps with progress reports and guardrail checks like trainLoop: run() takes a plan of batches and
+ * trains them in runs of the trainer's stepsPerRun, checking where the plan says; check() returns false
+ * when the guardrail stopped the run (the trainer then holds the last weights that passed).
  */
 export class GuardedSteps {
   steps = 0;
@@ -161,24 +162,11 @@ export class GuardedSteps {
     return f0 + ((f1 - f0) * Math.min(this.steps, this.total)) / Math.max(1, this.total);
   }
 
-  async step(b: StepBatch, message: string): Promise<StepResult> {
-    if (this.ctx.signal.aborted) throw cancelled();
-    const r = await this.trainer.trainStepWith(b);
-    this.counted(r, message);
-    return r;
-  }
-
-  private counted(r: StepResult, message: string): void {
-    this.steps++;
-    this.lastLoss = r.loss;
-    if (this.steps % 5 === 0 || this.steps === this.total) this.ctx.progress({ fraction: this.fraction(), message: `${this.label}: ${message}`, loss: r.loss });
-  }
-
   /**
    * One step per planned batch (`plan[i]`: step i's rows), in runs of the trainer's stepsPerRun (and at
    * most the builder's slots): `make` turns step i's gathered rows into its batch and progress message,
    * `onResult` sees each step's result in order, and after every step i with `checkAfter(i)` the
-   * guardrail judges (a run ends there). The same weights as step() per batch. Returns false when the
+   * guardrail judges (a run ends there). The same weights as one trainStepWith per batch. Returns false when the
    * guardrail stopped the run (the trainer then holds the last weights that passed).
    */
   async run(
@@ -190,13 +178,15 @@ export class GuardedSteps {
     const K = Math.min(this.trainer.stepsPerRun, builder.slots);
     for (let i = 0; i < plan.length; ) {
       if (this.ctx.signal.aborted) throw cancelled();
-      let end = i;
+      let end = i; // the run's last step: the next check, the plan's end, or K steps on
       while (end < plan.length - 1 && end - i < K - 1 && !o.checkAfter?.(end)) end++;
-      const n = end - i + 1 === K ? K : 1;
+      const n = stepsThisRun(K, end - i + 1);
       const made = Array.from({ length: n }, (_, j) => make(builder.gather(plan[i + j], j), i + j));
       const rs = await this.trainer.trainStepsWith(made.map((m) => m.batch));
       rs.forEach((r, j) => {
-        this.counted(r, made[j].message);
+        this.steps++;
+        this.lastLoss = r.loss;
+        if (this.steps % 5 === 0 || this.steps === this.total) this.ctx.progress({ fraction: this.fraction(), message: `${this.label}: ${made[j].message}`, loss: r.loss });
         o.onResult?.(r, i + j);
       });
       i += n;

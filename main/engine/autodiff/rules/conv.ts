@@ -6,7 +6,7 @@
 // the output gradient by Gemm/MatMul (FORMULATION.convWeightGrad picks per-offset products or one
 // im2col product). Measured much faster in ORT CPU than "Conv on transposed tensors".
 
-import { attrInt, attrInts, bytesPerElement } from '../../onnx/ir';
+import { type DType, attrInt, attrInts, bytesPerElement } from '../../onnx/ir';
 import { isStatic, resolvePads } from '../../onnx/shape-infer';
 import { FORMULATION } from '../formulation';
 import type { GradContext, GradRule } from '../types';
@@ -274,7 +274,8 @@ function tallUnfoldWeightGrad(c: GradContext, gy: string, X: string, g: ConvGeom
   const { r, kernel, strides, dilations, pads, group, inSpatial, outSpatial } = g;
   if (r !== 2 || group !== 1) return null;
   const [M, C] = sw;
-  const [kh, kw] = kernel;
+  const [kh] = kernel;
+  const KK = kernel[0] * kernel[1];
   const [sh] = strides;
   const [H, W] = inSpatial;
   const [Ho] = outSpatial;
@@ -284,15 +285,7 @@ function tallUnfoldWeightGrad(c: GradContext, gy: string, X: string, g: ConvGeom
   const ekh = (kh - 1) * dilations[0] + 1;
   // extra zero rows under the last image so the Conv writes exactly N*R rows
   const extra = Math.max(0, ekh - sh);
-  const KK = kh * kw;
-  const onehot = new Float64Array(KK * KK);
-  for (let k = 0; k < KK; k++) onehot[k * KK + k] = 1;
-  const dt = c.dtype(X);
-  const kname = b.initializer(b.fresh('unfold_kernel'), {
-    dtype: dt,
-    dims: [KK, 1, kh, kw],
-    data: dt === 'float64' ? onehot : Float32Array.from(onehot),
-  });
+  const kname = oneHotUnfoldKernel(c, 1, kernel, c.dtype(X));
   let xt = b.op('Transpose', [X], { perm: [1, 0, 2, 3] }); // [C, N, H, W]
   if (pads[0] || pads[2]) xt = b.op('Pad', [xt, c.i64([0, 0, pads[0], 0, 0, 0, pads[2], 0])], { mode: 'constant' }); // [C, N, Hp, W]
   const tall = b.op('Reshape', [xt, c.i64([C, 1, -1, W])]); // [C, 1, N*Hp, W]
@@ -321,13 +314,7 @@ function unfoldConvWeightGrad(c: GradContext, gy: string, X: string, g: ConvGeom
     const slices = unfoldChannelSlices(C, KK * outSpatial.reduce((a, o) => a * o, 1) * bytesPerElement(dt), FORMULATION.unfoldChunkBytes);
     if (slices > 1) return chunkedUnfoldWeightGrad(c, gy, X, g, sw, slices);
   }
-  const onehot = new Float64Array(C * KK * KK);
-  for (let ch = 0; ch < C; ch++) for (let k = 0; k < KK; k++) onehot[(ch * KK + k) * KK + k] = 1;
-  const kname = b.initializer(b.fresh('unfold_kernel'), {
-    dtype: dt,
-    dims: [C * KK, 1, ...kernel],
-    data: dt === 'float64' ? onehot : Float32Array.from(onehot),
-  });
+  const kname = oneHotUnfoldKernel(c, C, kernel, dt);
   const O = outSpatial.reduce((a, o) => a * o, 1);
   const cols = b.op('Conv', [X, kname], { kernel_shape: kernel, strides, dilations, pads, group: C }); // [N, C*KK, *O]
   if (oneGemm && group === 1) {
@@ -369,10 +356,7 @@ function chunkedUnfoldWeightGrad(c: GradContext, gy: string, X: string, g: ConvG
   const Cs = C / slices;
   const KK = kernel.reduce((a, k) => a * k, 1);
   const O = outSpatial.reduce((a, o) => a * o, 1);
-  const onehot = new Float64Array(Cs * KK * KK);
-  for (let ch = 0; ch < Cs; ch++) for (let k = 0; k < KK; k++) onehot[(ch * KK + k) * KK + k] = 1;
-  const dt = c.dtype(X);
-  const kname = b.initializer(b.fresh('unfold_kernel'), { dtype: dt, dims: [Cs * KK, 1, ...kernel], data: dt === 'float64' ? onehot : Float32Array.from(onehot) });
+  const kname = oneHotUnfoldKernel(c, Cs, kernel, c.dtype(X));
   const gyT = b.op('Transpose', [b.op('Reshape', [gy, c.i64([0, M, O])])], { perm: [0, 2, 1] }); // [N, O, M]
   const parts: string[] = [];
   for (let s = 0; s < slices; s++) {
@@ -383,4 +367,15 @@ function chunkedUnfoldWeightGrad(c: GradContext, gy: string, X: string, g: ConvG
   }
   const dw = b.op('Concat', parts, { axis: 0 }); // [C*KK, M]
   return b.op('Reshape', [b.op('Transpose', [dw], { perm: [1, 0] }), c.i64(sw)]);
+}
+
+/**
+ * The one-hot kernels of the unfold Conv (group = channels): output channel c*KK + k copies input
+ * channel c at kernel offset k, so the Conv writes cols[n, c*KK + k, o] = xpad[n, c, o*s + k*d].
+ */
+function oneHotUnfoldKernel(c: GradContext, channels: number, kernel: number[], dt: DType): string {
+  const KK = kernel.reduce((a, k) => a * k, 1);
+  const onehot = new Float64Array(channels * KK * KK);
+  for (let ch = 0; ch < channels; ch++) for (let k = 0; k < KK; k++) onehot[(ch * KK + k) * KK + k] = 1;
+  return c.b.initializer(c.b.fresh('unfold_kernel'), { dtype: dt, dims: [channels * KK, 1, ...kernel], data: dt === 'float64' ? onehot : Float32Array.from(onehot) });
 }

@@ -41,6 +41,7 @@ import { lrAt } from '../../train/schedules';
 import { Rng } from '../../train/rng';
 import type { TrainerCheckpoint } from '../../train/checkpoint';
 import type { StepBatch } from '../../train/trainer';
+import { stepsThisRun } from '../../train/unroll';
 import { field } from './common';
 import { EngineError } from '../../errors';
 
@@ -188,7 +189,7 @@ export async function runSisa(ctx: MethodContext, p: SisaParams, hooks: SisaHook
         for (let b = 0; b < spe; ) {
           if (ctx.signal.aborted) throw Object.assign(new Error('cancelled'), { name: 'AbortError' });
           const run: StepBatch[] = [];
-          for (let j = 0, len = spe - b >= bufs.length ? bufs.length : 1; j < len; j++, b++) {
+          for (let j = 0, len = stepsThisRun(bufs.length, spe - b); j < len; j++, b++) {
             const nb = Math.min(B, n - b * B);
             const { x: xb, y: yb } = bufs[j];
             for (let t = 0; t < nb; t++) {
